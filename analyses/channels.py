@@ -1,0 +1,170 @@
+"""``channels``: how the channels of a multichannel clip relate to each other."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.analysis import Analysis, FigureOut, Finding, Result, require
+from workbench.clip import Clip
+from workbench.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
+from workbench.runs import true_runs
+from workbench.units import to_db
+
+IDENTICAL_TOLERANCE = 1e-6
+
+
+class Channels(Analysis):
+    """Per-channel levels, channel correlation, dual mono and polarity inversion.
+
+    Parameters
+    ----------
+    window_s : float > 0
+        Window for the correlation and level tracks, in seconds.
+    min_window_rms_dbfs : float
+        Windows quieter than this in either channel are left out of the correlation track.
+    inversion_correlation : float in (-1, 0)
+        A window (or the whole clip) correlating below this is polarity-inverted.
+    """
+
+    name = "channels"
+    version = "1.0"
+    description = "Per-channel levels, channel correlation, dual mono and polarity inversion."
+    measures = (
+        "Peak and RMS level per channel, the Pearson correlation between channels over the whole "
+        "clip and per window, whether the channels are identical (dual mono), and windows where "
+        "one channel is the inverted copy of the other."
+    )
+    cannot_show = (
+        "Channel relations describe how the file was made (a mono source copied to two channels, "
+        "a wiring or processing polarity flip), not whether its content is authentic. A segment "
+        "whose correlation differs from the rest is worth listening to: it may have been inserted "
+        "from material processed differently, or a microphone may have moved."
+    )
+
+    def __init__(
+        self, *, window_s: float = 0.5, min_window_rms_dbfs: float = -50.0,
+        inversion_correlation: float = -0.5,
+    ):
+        require(window_s > 0, "channels.window_s must be > 0")
+        require(-1 < inversion_correlation < 0, "channels.inversion_correlation must be in (-1, 0)")
+        self.window_s = float(window_s)
+        self.min_window_rms_dbfs = float(min_window_rms_dbfs)
+        self.inversion_correlation = float(inversion_correlation)
+
+    def run(self, clip: Clip) -> Result:
+        if clip.channels < 2:
+            return Result.skipped("single-channel recording: there are no channels to compare")
+        x = clip.samples.astype(np.float64)
+        peaks = np.max(np.abs(x), axis=0)
+        rms = np.sqrt(np.mean(x**2, axis=0))
+        matrix = _correlation_matrix(x)
+        measurements = {
+            "peak_dbfs_per_channel": [to_db(v) for v in peaks],
+            "rms_dbfs_per_channel": [to_db(v) for v in rms],
+            "channel_correlation": float(matrix[0, 1]) if clip.channels == 2 else matrix.tolist(),
+            "channel_correlation_matrix": matrix.tolist(),
+        }
+        findings: list[Finding] = []
+        identical = all(
+            np.max(np.abs(x[:, c] - x[:, 0])) <= IDENTICAL_TOLERANCE for c in range(1, clip.channels)
+        )
+        measurements["dual_mono"] = bool(identical)
+        if identical:
+            findings.append(
+                Finding(
+                    kind="dual_mono", start_s=0.0, end_s=clip.duration_s, strength=1.0, flagged=False,
+                    summary="All channels carry the same samples: a mono signal stored as multichannel.",
+                )
+            )
+        times, corr, levels = self._tracks(x, clip.sample_rate_hz)
+        findings.extend(self._inversions(times, corr, matrix, clip))
+        measurements["polarity_inverted_s"] = sum(
+            f.end_s - f.start_s for f in findings if f.kind == "polarity_inversion"
+        )
+        figure = self._figure(clip, times, corr, levels, findings)
+        return Result(measurements=measurements, findings=findings, figures=[figure])
+
+    def _tracks(self, x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-window correlation of channels 1 and 2 (NaN where too quiet) and per-channel RMS dB."""
+        window = max(2, int(self.window_s * sr))
+        n = x.shape[0] // window
+        framed = x[: n * window].reshape(n, window, x.shape[1])
+        framed = framed - framed.mean(axis=1, keepdims=True)
+        rms = np.sqrt(np.mean(framed**2, axis=1))
+        a, b = framed[:, :, 0], framed[:, :, 1]
+        denom = np.sqrt(np.sum(a * a, axis=1) * np.sum(b * b, axis=1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.sum(a * b, axis=1) / denom
+        loud = np.all(to_db(rms[:, :2]) > self.min_window_rms_dbfs, axis=1)
+        corr[~loud] = np.nan
+        times = (np.arange(n) + 0.5) * window / sr
+        return times, corr, to_db(rms)
+
+    def _inversions(self, times, corr, matrix, clip: Clip) -> list[Finding]:
+        if matrix[0, 1] < self.inversion_correlation:
+            return [
+                Finding(
+                    kind="polarity_inversion", start_s=0.0, end_s=clip.duration_s,
+                    strength=min(1.0, -matrix[0, 1]), flagged=True,
+                    summary=(
+                        f"Channels 1 and 2 are inversely correlated over the whole clip "
+                        f"(r = {matrix[0, 1]:.2f}): one channel is polarity-inverted."
+                    ),
+                )
+            ]
+        # Runs are taken over the windows loud enough to judge, so a pause inside an
+        # inverted stretch does not split it in two.
+        judged = np.flatnonzero(~np.isnan(corr))
+        inverted = corr[judged] < self.inversion_correlation
+        half = self.window_s / 2
+        findings = []
+        for start, stop in zip(*true_runs(inverted)):
+            r = float(np.mean(corr[judged[start:stop]]))
+            begin, end = times[judged[start]] - half, times[judged[stop - 1]] + half
+            findings.append(
+                Finding(
+                    kind="polarity_inversion", start_s=begin, end_s=end,
+                    strength=min(1.0, -r), flagged=True,
+                    summary=(
+                        f"Channels 1 and 2 are inversely correlated (r = {r:.2f}) from "
+                        f"{mmss(begin)} to {mmss(end)}, unlike the clip as a whole "
+                        f"(r = {matrix[0, 1]:.2f})."
+                    ),
+                    details={"window_correlation": r},
+                )
+            )
+        return findings
+
+    def _figure(self, clip: Clip, times, corr, levels, findings) -> FigureOut:
+        fig, (ax_level, ax_corr) = new_figure(height_in=4.4, nrows=2)
+        for channel in range(levels.shape[1]):
+            ax_level.plot(times, levels[:, channel], linewidth=1.0, label=f"channel {channel + 1}")
+        ax_level.set_ylabel("RMS (dBFS)")
+        ax_level.set_title(f"Level per channel ({self.window_s:g} s windows)", loc="left")
+        legend_outside(ax_level)
+        ax_level.grid(True, alpha=0.3)
+        ax_corr.plot(times, corr, color="#1f4e79", linewidth=1.0, marker=".", markersize=3)
+        ax_corr.axhline(0, color="black", linewidth=0.6)
+        ax_corr.axhline(self.inversion_correlation, color="#d62728", linewidth=0.8, linestyle="--")
+        shade_findings(ax_corr, [f for f in findings if f.flagged], min_width_s=clip.duration_s / 300)
+        ax_corr.set_ylim(-1.05, 1.05)
+        ax_corr.set_ylabel("correlation r")
+        ax_corr.set_title(
+            "Correlation of channels 1 and 2 per window (gaps: too quiet); dashed: inversion threshold",
+            loc="left",
+        )
+        ax_corr.grid(True, alpha=0.3)
+        format_time_axis(ax_corr, clip.duration_s)
+        ax_level.set_xlabel("")
+        return FigureOut("channels", fig, "Per-channel level and inter-channel correlation over time.")
+
+
+def _correlation_matrix(x: np.ndarray) -> np.ndarray:
+    """Pearson correlation between channels; 0 where a channel is constant."""
+    centred = x - x.mean(axis=0)
+    norms = np.sqrt(np.sum(centred**2, axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = (centred.T @ centred) / np.outer(norms, norms)
+    matrix = np.nan_to_num(matrix, nan=0.0)
+    np.fill_diagonal(matrix, 1.0)
+    return matrix

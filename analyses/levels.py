@@ -1,0 +1,291 @@
+"""``levels``: clipping, digital silence inside the recording, and steps in DC offset."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.analysis import Analysis, FigureOut, Finding, Result, require
+from workbench.clip import Clip
+from workbench.plotting import (
+    draw_waveform, format_time_axis, legend_outside, mmss, new_figure, shade_findings,
+)
+from workbench.runs import merge_runs, true_runs
+from workbench.units import to_db
+
+
+class Levels(Analysis):
+    """Sample-level checks: clipped runs, digital silence and DC offset over time.
+
+    Parameters
+    ----------
+    silence_threshold_dbfs : float
+        Samples at or below this magnitude count as digital silence (-90 dBFS is about one
+        16-bit step).
+    min_silence_s : float > 0
+        Shortest run of digital silence reported, in seconds.
+    clip_tolerance : float in (0, 0.1)
+        Samples within this fraction of the clip's peak count as "at the peak".
+    min_clip_run_samples : int >= 2
+        Shortest run of consecutive samples at the peak that counts as clipped.
+    min_clip_level_dbfs : float
+        Peaks below this level are not examined for clipping.
+    clip_merge_s : float >= 0
+        Clipped runs closer than this are one region, in seconds.
+    min_clipped_samples : int >= 1
+        A region is flagged when it holds at least this many clipped samples.
+    dc_window_s : float > 0
+        Window over which DC offset (the mean) is measured, in seconds.
+    dc_context_windows : int >= 1
+        Windows each side of a boundary whose median DC is compared.
+    dc_step_threshold_dbfs : float
+        Smallest DC step flagged, in dBFS.
+    dc_noise_factor : float > 0
+        A step must also exceed this multiple of the DC track's own robust spread.
+    """
+
+    name = "levels"
+    version = "1.0"
+    description = "Clipping runs, digital silence inside the recording, DC offset and its steps."
+    measures = (
+        "Runs of consecutive samples held at the clip's peak value (clipping), runs of exact or "
+        "near-exact digital zero (digital silence), and the DC offset (mean) per window with the "
+        "places where it steps."
+    )
+    cannot_show = (
+        "Digital silence inside a recording is not produced by a room microphone; it can come "
+        "from an edit, but also from a muting or noise-suppressing device, a dropped network "
+        "packet or a codec's silence handling. Clipping shows the level exceeded the converter "
+        "or a later gain stage; after lossy re-encoding clipped tops are no longer flat and can be "
+        "missed. A DC step can come from splicing material from another device, or from a device "
+        "switching mode, a filter settling, or a cable moved."
+    )
+
+    def __init__(
+        self,
+        *,
+        silence_threshold_dbfs: float = -90.0,
+        min_silence_s: float = 0.02,
+        clip_tolerance: float = 1e-4,
+        min_clip_run_samples: int = 3,
+        min_clip_level_dbfs: float = -30.0,
+        clip_merge_s: float = 0.25,
+        min_clipped_samples: int = 8,
+        dc_window_s: float = 0.25,
+        dc_context_windows: int = 8,
+        dc_step_threshold_dbfs: float = -50.0,
+        dc_noise_factor: float = 8.0,
+    ):
+        require(min_silence_s > 0, "levels.min_silence_s must be > 0")
+        require(0 < clip_tolerance < 0.1, "levels.clip_tolerance must be in (0, 0.1)")
+        require(min_clip_run_samples >= 2, "levels.min_clip_run_samples must be >= 2")
+        require(clip_merge_s >= 0, "levels.clip_merge_s must be >= 0")
+        require(min_clipped_samples >= 1, "levels.min_clipped_samples must be >= 1")
+        require(dc_window_s > 0, "levels.dc_window_s must be > 0")
+        require(dc_context_windows >= 1, "levels.dc_context_windows must be >= 1")
+        require(dc_noise_factor > 0, "levels.dc_noise_factor must be > 0")
+        self.silence_threshold_dbfs = float(silence_threshold_dbfs)
+        self.min_silence_s = float(min_silence_s)
+        self.clip_tolerance = float(clip_tolerance)
+        self.min_clip_run_samples = int(min_clip_run_samples)
+        self.min_clip_level_dbfs = float(min_clip_level_dbfs)
+        self.clip_merge_s = float(clip_merge_s)
+        self.min_clipped_samples = int(min_clipped_samples)
+        self.dc_window_s = float(dc_window_s)
+        self.dc_context_windows = int(dc_context_windows)
+        self.dc_step_threshold_dbfs = float(dc_step_threshold_dbfs)
+        self.dc_noise_factor = float(dc_noise_factor)
+
+    def run(self, clip: Clip) -> Result:
+        silence = self._digital_silence(clip)
+        clipping, clip_stats = self._clipping(clip)
+        dc_times, dc_track, steps, dc_stats = self._dc(clip)
+        findings = sorted(silence + clipping + steps, key=lambda f: f.start_s)
+        measurements = {
+            "digital_silence_s": sum(f.end_s - f.start_s for f in silence),
+            "digital_silence_runs": len(silence),
+            "nonfinite_samples": clip.nonfinite_count,
+            **clip_stats,
+            **dc_stats,
+        }
+        figures = [
+            self._figure(clip, findings, dc_times, dc_track),
+            self._histogram(clip),
+        ]
+        return Result(measurements=measurements, findings=findings, figures=figures)
+
+    # -- digital silence -------------------------------------------------------------------
+    def _digital_silence(self, clip: Clip) -> list[Finding]:
+        sr = clip.sample_rate_hz
+        threshold = 10 ** (self.silence_threshold_dbfs / 20)
+        quiet = np.all(np.abs(clip.samples) <= threshold, axis=1)
+        starts, stops = true_runs(quiet)
+        findings = []
+        for start, stop in zip(starts, stops):
+            length_s = (stop - start) / sr
+            if length_s < self.min_silence_s:
+                continue
+            at_edge = start == 0 or stop == clip.frames
+            exact = not np.any(clip.samples[start:stop])
+            what = "exact digital zero" if exact else f"near-zero samples (<= {self.silence_threshold_dbfs:g} dBFS)"
+            where = "at the edge of the file" if at_edge else "inside the recording"
+            findings.append(
+                Finding(
+                    kind="digital_silence",
+                    start_s=start / sr,
+                    end_s=stop / sr,
+                    strength=min(1.0, length_s / 0.2),
+                    flagged=not at_edge,
+                    summary=f"{length_s * 1000:.0f} ms of {what} {where}.",
+                    details={"length_s": length_s, "exact_zero": exact, "at_edge": bool(at_edge)},
+                )
+            )
+        return findings
+
+    # -- clipping --------------------------------------------------------------------------
+    def _clipping(self, clip: Clip) -> tuple[list[Finding], dict]:
+        sr = clip.sample_rate_hz
+        run_starts: list[int] = []
+        run_stops: list[int] = []
+        peaks = np.max(np.abs(clip.samples), axis=0)
+        for channel, peak in enumerate(peaks):
+            if peak <= 0 or to_db(peak) < self.min_clip_level_dbfs:
+                continue
+            x = clip.samples[:, channel]
+            level = peak * (1 - self.clip_tolerance)
+            for mask in (x >= level, x <= -level):
+                starts, stops = true_runs(mask)
+                long_enough = (stops - starts) >= self.min_clip_run_samples
+                run_starts.extend(starts[long_enough])
+                run_stops.extend(stops[long_enough])
+        order = np.argsort(run_starts)
+        starts = np.asarray(run_starts, dtype=int)[order]
+        stops = np.asarray(run_stops, dtype=int)[order]
+        findings = []
+        for start, stop, members in merge_runs(starts, stops, max_gap=int(self.clip_merge_s * sr)):
+            clipped = int(np.sum(stops[members] - starts[members]))
+            findings.append(
+                Finding(
+                    kind="clipping",
+                    start_s=start / sr,
+                    end_s=stop / sr,
+                    strength=min(1.0, clipped / (0.01 * sr)),
+                    flagged=clipped >= self.min_clipped_samples,
+                    summary=(
+                        f"{len(members)} run(s) of samples held at the peak level, "
+                        f"{clipped} samples in all ({clipped / sr * 1000:.1f} ms)."
+                    ),
+                    details={"runs": len(members), "clipped_samples": clipped},
+                )
+            )
+        stats = {
+            "clipped_samples": int(np.sum(stops - starts)) if starts.size else 0,
+            "clipping_regions": len(findings),
+            "peak_dbfs_per_channel": [to_db(p) for p in peaks],
+        }
+        return findings, stats
+
+    # -- DC offset -------------------------------------------------------------------------
+    def _dc(self, clip: Clip) -> tuple[np.ndarray, np.ndarray, list[Finding], dict]:
+        sr = clip.sample_rate_hz
+        window = max(1, int(self.dc_window_s * sr))
+        n_windows = clip.frames // window
+        stats = {"dc_offset_per_channel": clip.samples.mean(axis=0, dtype=np.float64).tolist()}
+        stats["dc_offset_dbfs_per_channel"] = [to_db(v) for v in stats["dc_offset_per_channel"]]
+        k = self.dc_context_windows
+        if n_windows < 2 * k:
+            return np.zeros(0), np.zeros((0, clip.channels)), [], stats
+        framed = clip.samples[: n_windows * window].reshape(n_windows, window, clip.channels)
+        track = framed.mean(axis=1, dtype=np.float64)
+        times = (np.arange(n_windows) + 0.5) * window / sr
+        findings: list[Finding] = []
+        for channel in range(clip.channels):
+            findings.extend(self._dc_steps(track[:, channel], window / sr, channel, clip.channels))
+        merged = _dedupe_points(sorted(findings, key=lambda f: -f.strength), 2 * self.dc_window_s)
+        stats["dc_step_threshold_used"] = self._dc_threshold(track)
+        return times, track, sorted(merged, key=lambda f: f.start_s), stats
+
+    def _dc_threshold(self, track: np.ndarray) -> float:
+        spread = np.median(np.abs(np.diff(track, axis=0) - np.median(np.diff(track, axis=0))))
+        return float(max(10 ** (self.dc_step_threshold_dbfs / 20), self.dc_noise_factor * spread))
+
+    def _dc_steps(self, dc: np.ndarray, window_s: float, channel: int, channels: int) -> list[Finding]:
+        k = self.dc_context_windows
+        threshold = self._dc_threshold(dc[:, np.newaxis])
+        boundaries = np.arange(k, dc.size - k + 1)
+        steps = np.array([np.median(dc[b : b + k]) - np.median(dc[b - k : b]) for b in boundaries])
+        above = np.abs(steps) >= threshold
+        findings = []
+        starts, stops = true_runs(above)
+        for start, stop in zip(starts, stops):
+            best = start + int(np.argmax(np.abs(steps[start:stop])))
+            step = float(steps[best])
+            at_s = boundaries[best] * window_s
+            where = f" in channel {channel + 1}" if channels > 1 else ""
+            findings.append(
+                Finding(
+                    kind="dc_offset_change",
+                    start_s=at_s,
+                    end_s=at_s,
+                    strength=(to_db(step) + 60.0) / 40.0,
+                    flagged=True,
+                    summary=(
+                        f"DC offset steps by {step:+.4f} FS ({to_db(step):.1f} dBFS){where} "
+                        f"near {mmss(at_s)}."
+                    ),
+                    details={"step": step, "step_dbfs": to_db(step), "channel": channel + 1},
+                )
+            )
+        return findings
+
+    # -- figures ---------------------------------------------------------------------------
+    def _figure(self, clip: Clip, findings: list[Finding], dc_times, dc_track) -> FigureOut:
+        fig, (ax_wave, ax_dc) = new_figure(height_in=4.6, nrows=2, height_ratios=[3, 2])
+        draw_waveform(ax_wave, clip.mono, clip.sample_rate_hz)
+        flagged = [f for f in findings if f.flagged]
+        shade_findings(ax_wave, flagged, min_width_s=clip.duration_s / 300)
+        ax_wave.set_title(
+            f"Waveform with flagged level findings ({len(flagged)}; numbered in time order)", loc="left"
+        )
+        for channel in range(dc_track.shape[1] if dc_track.ndim == 2 else 0):
+            ax_dc.plot(dc_times, dc_track[:, channel], linewidth=1.0, label=f"channel {channel + 1}")
+        for finding in findings:
+            if finding.kind == "dc_offset_change":
+                ax_dc.axvline(finding.start_s, color="#d62728", linewidth=1.2)
+        ax_dc.axhline(0, color="black", linewidth=0.6)
+        ax_dc.set_ylabel("DC offset (FS)")
+        ax_dc.set_title(f"DC offset per {self.dc_window_s:g} s window; red lines: flagged steps", loc="left")
+        ax_dc.grid(True, alpha=0.3)
+        if clip.channels > 1:
+            legend_outside(ax_dc)
+        format_time_axis(ax_dc, clip.duration_s)
+        ax_wave.set_xlabel("")
+        return FigureOut(
+            "levels", fig,
+            "Top: waveform with flagged clipping and digital-silence regions. "
+            "Bottom: DC offset per window with flagged steps.",
+        )
+
+    def _histogram(self, clip: Clip) -> FigureOut:
+        fig, (ax,) = new_figure(height_in=2.8, sharex=False)
+        counts, edges = np.histogram(clip.samples, bins=401, range=(-1.0, 1.0))
+        centres = (edges[:-1] + edges[1:]) / 2
+        ax.semilogy(centres, np.maximum(counts, 0.8), color="#1f4e79", linewidth=0.9, drawstyle="steps-mid")
+        ax.set_xlim(-1.0, 1.0)
+        ax.set_ylim(bottom=0.8)
+        ax.set_xlabel("sample value (FS)")
+        ax.set_ylabel("count (log)")
+        ax.set_title("Sample-value histogram: clipping shows as spikes at the extremes", loc="left")
+        ax.grid(True, alpha=0.3)
+        return FigureOut(
+            "histogram", fig,
+            "Histogram of all sample values. Piles at the two ends point to clipping or limiting.",
+        )
+
+
+def _dedupe_points(findings: list[Finding], min_gap_s: float) -> list[Finding]:
+    """Keep the strongest of point findings closer than ``min_gap_s`` (e.g. one step seen in two channels)."""
+    kept: list[Finding] = []
+    for finding in findings:
+        if all(abs(finding.start_s - other.start_s) >= min_gap_s for other in kept):
+            kept.append(finding)
+    return kept

@@ -1,0 +1,123 @@
+"""``overview``: what the recording looks like, and how loud it is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.analysis import Analysis, FigureOut, Result, require
+from workbench.clip import Clip
+from workbench.plotting import (
+    add_colorbar, draw_spectrogram, draw_waveform, format_time_axis, new_figure,
+)
+from workbench.units import to_db
+
+LOUDNESS_MIN_S = 0.4
+"""BS.1770 gating blocks are 400 ms long: a shorter clip has no integrated loudness."""
+
+
+class Overview(Analysis):
+    """Waveform, spectrograms, long-term average spectrum and level statistics.
+
+    Parameters
+    ----------
+    dynamic_range_db : float > 0
+        Range of the spectrogram colour scale below its 99.9th percentile, in dB.
+    """
+
+    name = "overview"
+    version = "1.0"
+    description = "Waveform, spectrograms, long-term average spectrum, peak/RMS/loudness."
+    measures = (
+        "The waveform (per-pixel minimum and maximum), the spectrogram of the mono mix on linear "
+        "and logarithmic frequency axes, the long-term average spectrum (LTAS), peak and RMS level "
+        "in dBFS, crest factor and integrated loudness (ITU-R BS.1770-4, via pyloudnorm)."
+    )
+    cannot_show = (
+        "These pictures and levels describe the recording; they do not by themselves indicate "
+        "editing or synthesis. Loudness is undefined for clips shorter than 0.4 s."
+    )
+
+    def __init__(self, *, dynamic_range_db: float = 100.0):
+        require(dynamic_range_db > 0, "overview.dynamic_range_db must be > 0")
+        self.dynamic_range_db = float(dynamic_range_db)
+
+    def run(self, clip: Clip) -> Result:
+        samples = clip.samples
+        peak = float(np.max(np.abs(samples)))
+        rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+        measurements = {
+            "duration_s": clip.duration_s,
+            "peak_dbfs": to_db(peak),
+            "rms_dbfs": to_db(rms),
+            "crest_factor_db": to_db(peak) - to_db(rms) if rms > 0 else None,
+            "integrated_loudness_lufs": _loudness(samples, clip.sample_rate_hz),
+        }
+        spec = clip.spectrogram
+        return Result(
+            measurements=measurements,
+            figures=[
+                self._waveform_and_spectrogram(clip),
+                self._log_spectrogram(clip),
+                self._ltas(clip),
+            ],
+            parameters=spec.parameters(),
+        )
+
+    def _waveform_and_spectrogram(self, clip: Clip) -> FigureOut:
+        fig, (ax_wave, ax_spec) = new_figure(height_in=5.2, nrows=2, height_ratios=[1, 2])
+        draw_waveform(ax_wave, clip.mono, clip.sample_rate_hz)
+        ax_wave.set_title("Waveform (mono mix)", loc="left")
+        image = draw_spectrogram(
+            ax_spec, clip.spectrogram, duration_s=clip.duration_s,
+            dynamic_range_db=self.dynamic_range_db,
+        )
+        ax_spec.set_title("Spectrogram, linear frequency", loc="left")
+        add_colorbar(fig, image, [ax_wave, ax_spec])
+        format_time_axis(ax_spec, clip.duration_s)
+        ax_wave.set_xlabel("")
+        return FigureOut(
+            "waveform", fig,
+            "Waveform envelope and linear-frequency spectrogram of the mono mix.",
+        )
+
+    def _log_spectrogram(self, clip: Clip) -> FigureOut:
+        fig, (ax,) = new_figure(height_in=3.6)
+        image = draw_spectrogram(
+            ax, clip.spectrogram, duration_s=clip.duration_s, log_freq=True,
+            dynamic_range_db=self.dynamic_range_db,
+        )
+        ax.set_title("Spectrogram, logarithmic frequency (mains hum and low bands visible)", loc="left")
+        add_colorbar(fig, image, ax)
+        format_time_axis(ax, clip.duration_s)
+        return FigureOut(
+            "spectrogram-log", fig,
+            "Log-frequency spectrogram: low-frequency hum, rumble and pitch harmonics are easier "
+            "to see here.",
+        )
+
+    def _ltas(self, clip: Clip) -> FigureOut:
+        spec = clip.spectrogram
+        power = np.mean(np.square(spec.magnitude, dtype=np.float64), axis=1)
+        ltas_db = 10 * np.log10(np.maximum(power, 1e-20) / (spec.n_fft / 4) ** 2)
+        fig, (ax,) = new_figure(height_in=3.2)
+        keep = spec.freqs_hz > 0
+        ax.semilogx(spec.freqs_hz[keep], ltas_db[keep], color="#1f4e79", linewidth=1.0)
+        ax.set_xlim(max(10.0, spec.freqs_hz[1]), spec.freqs_hz[-1])
+        ax.set_xlabel("frequency (Hz)")
+        ax.set_ylabel("mean power (dB re FS sine)")
+        ax.set_title("Long-term average spectrum (mono mix)", loc="left")
+        ax.grid(True, which="both", alpha=0.3)
+        return FigureOut(
+            "ltas", fig,
+            "Long-term average spectrum: a steep drop shows where the recorded band ends.",
+        )
+
+
+def _loudness(samples: np.ndarray, sample_rate_hz: int) -> float | None:
+    """Integrated loudness in LUFS, or None when undefined (too short, silent, > 5 channels)."""
+    import pyloudnorm
+
+    if samples.shape[0] < LOUDNESS_MIN_S * sample_rate_hz or samples.shape[1] > 5:
+        return None
+    value = pyloudnorm.Meter(sample_rate_hz).integrated_loudness(samples.astype(np.float64))
+    return float(value) if np.isfinite(value) else None

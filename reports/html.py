@@ -1,0 +1,97 @@
+"""Render the HTML report from the report model alone: one self-contained file.
+
+Jinja2 autoescape is on for every string; figures are inlined as PNG data URIs; there is no
+JavaScript and a Content-Security-Policy forbids loading anything from outside.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from reports.model import Report
+
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'"
+)
+TEMPLATES = Path(str(files("reports") / "templates"))
+
+
+def mmss(seconds: Any, decimals: int = 1) -> str:
+    """Seconds as m:ss.s for tables (h:mm:ss.s from one hour)."""
+    from workbench.plotting import mmss as _mmss
+
+    if seconds is None:
+        return "—"
+    return _mmss(float(seconds), decimals=decimals)
+
+
+def fmt(value: Any) -> str:
+    """A measurement value as short readable text."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "—"
+        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+            return f"{value:.4g}"
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.1f}"
+    if isinstance(value, list) and all(not isinstance(v, (list, dict)) for v in value):
+        return ", ".join(fmt(v) for v in value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def data_uri(path: Path) -> str | None:
+    """A PNG file as a data URI, or None when it is missing."""
+    try:
+        return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    except OSError:
+        return None
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(mmss=mmss, fmt=fmt)
+    return env
+
+
+def render_html(report: Report, base_dir: Path) -> str:
+    """Render ``report`` to HTML text; figure paths are resolved against ``base_dir``."""
+    figures = {}
+    for path in [*report.figures.values(), *(p for a in report.analyses for p in a.figures)]:
+        figures[path] = data_uri(base_dir / path)
+    notes = [
+        {"analysis": entry.name, **vars(finding)}
+        for entry in report.analyses
+        for finding in entry.findings
+        if not finding.flagged
+    ]
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        report=report,
+        evidence=report.evidence,
+        timeline=report.timeline,
+        notes=notes,
+        figures=figures,
+        css=css,
+        csp=CSP,
+        file_name=Path(str(report.evidence.get("path", ""))).name,
+    )

@@ -1,0 +1,63 @@
+"""Write report.json (first, the source of truth) and render report.html from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reports.html import render_html
+from reports.model import FORMAT_NAME, FORMAT_VERSION, Report
+from workbench.atomic import atomic_write_text
+from workbench.errors import ReportError
+
+FORMATS = ("json", "html")
+
+
+def report_json(report: Report) -> str:
+    """The report as JSON text (UTF-8, indented, no NaN)."""
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_report(report: Report, outdir: Path, *, formats: tuple[str, ...] = FORMATS) -> None:
+    """Write report.json, then render report.html from that JSON (not from live objects), so
+    ``workbench render`` of the same JSON gives the same HTML."""
+    text = report_json(report)
+    atomic_write_text(outdir / "report.json", text)
+    if "html" in formats:
+        render_to_file(Report.from_dict(json.loads(text)), outdir)
+
+
+def render_to_file(report: Report, outdir: Path) -> Path:
+    """Render ``report`` to ``outdir/report.html``; figures are read from ``outdir/figures``."""
+    path = outdir / "report.html"
+    atomic_write_text(path, render_html(report, outdir))
+    return path
+
+
+def load_report(path: Path) -> Report:
+    """Read a report.json written by this tool.
+
+    Raises
+    ------
+    ReportError
+        When the file cannot be read, is not JSON, or is not a workbench report of a known version.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{path}: cannot be read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+        raise ReportError(f"{path}: not a workbench report")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ReportError(
+            f"{path}: report format version {data.get('format_version')!r} is not supported "
+            f"(this tool reads version {FORMAT_VERSION})"
+        )
+    try:
+        return Report.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportError(f"{path}: report is incomplete or malformed ({exc})") from None

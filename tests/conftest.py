@@ -1,0 +1,47 @@
+"""Shared pytest fixtures: seeded RNG, generated evidence files and helpers to run analyses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fixtures import scenes
+from workbench.clip import Clip
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
+
+
+def clip_of(fixture: scenes.Fixture) -> Clip:
+    """An in-memory Clip of a generated fixture."""
+    return Clip.from_array(fixture.samples, fixture.sample_rate_hz)
+
+
+def flagged(result, kind: str) -> list:
+    return [f for f in result.findings if f.flagged and f.kind == kind]
+
+
+def lands_near(findings, planted, tolerance_s: float = 0.5) -> bool:
+    """True when a finding overlaps the planted span widened by ``tolerance_s`` on each side."""
+    return any(
+        f.start_s <= planted.end_s + tolerance_s and f.end_s >= planted.start_s - tolerance_s
+        for f in findings
+    )
+
+
+@pytest.fixture(scope="session")
+def clean_wav(tmp_path_factory) -> Path:
+    """A clean 12 s mono 16 kHz 16-bit WAV with its truth beside it."""
+    folder = tmp_path_factory.mktemp("clean")
+    return scenes.clean(seed=3, duration_s=12.0, sample_rate_hz=16000).write(folder / "clean.wav")
+
+
+@pytest.fixture(scope="session")
+def artifacts_wav(tmp_path_factory) -> Path:
+    """A 24 s mono 16 kHz WAV with digital silence, clipping and a DC step planted."""
+    folder = tmp_path_factory.mktemp("artifacts")
+    return scenes.level_artifacts(seed=4, sample_rate_hz=16000).write(folder / "artifacts.wav")

@@ -1,0 +1,102 @@
+"""The analysis protocol: what every built-in and third-party analysis provides.
+
+An analysis is a class with a unique ``name``, a ``version``, texts saying what it measures and
+what it cannot show, keyword-only ``__init__`` parameters whose names carry their units
+(``window_s``, ``threshold_dbfs``), and ``run(clip) -> Result``. ``run`` is a pure function of
+the Clip: no file I/O, no printing, no pyplot; figures are matplotlib ``Figure`` objects that
+the pipeline saves.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from matplotlib.figure import Figure as MplFigure
+
+from reports.model import Finding
+from workbench.clip import Clip
+from workbench.errors import ParameterError
+
+__all__ = ["Analysis", "Finding", "FigureOut", "Result", "require"]
+
+
+@dataclass
+class FigureOut:
+    """A figure an analysis made: saved as ``figures/<analysis>-<name>.png``."""
+
+    name: str
+    figure: MplFigure
+    caption: str
+
+
+@dataclass
+class Result:
+    """What ``Analysis.run`` returns.
+
+    Attributes
+    ----------
+    status : {"ok", "skipped", "error"}
+    message : str
+        Why it was skipped or failed; empty when ok.
+    measurements : dict
+        Named values, units in the key (``peak_dbfs``).
+    findings : list of Finding
+    figures : list of FigureOut
+    parameters : dict
+        Derived settings worth recording beside the analysis's own parameters
+        (e.g. the STFT size actually used at this sample rate).
+    """
+
+    status: str = "ok"
+    message: str = ""
+    measurements: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    figures: list[FigureOut] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def skipped(cls, reason: str) -> "Result":
+        return cls(status="skipped", message=reason)
+
+
+class Analysis:
+    """Base class of analyses. Subclasses set the class attributes and implement :meth:`run`."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    description: ClassVar[str]
+    """One line for ``workbench analyses``."""
+    measures: ClassVar[str]
+    """What it measures, for the report."""
+    cannot_show: ClassVar[str]
+    """What its findings cannot show, for the report."""
+
+    def parameters(self) -> dict[str, Any]:
+        """The keyword-only ``__init__`` parameters and their values, read from the signature."""
+        signature = inspect.signature(type(self).__init__)
+        return {
+            name: getattr(self, name)
+            for name, param in signature.parameters.items()
+            if param.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+
+    @classmethod
+    def parameter_defaults(cls) -> dict[str, Any]:
+        """Parameter names with their defaults, for ``--param`` parsing and help."""
+        signature = inspect.signature(cls.__init__)
+        return {
+            name: param.default
+            for name, param in signature.parameters.items()
+            if param.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+
+    def run(self, clip: Clip) -> Result:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise :class:`ParameterError` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise ParameterError(message)

@@ -1,0 +1,277 @@
+"""Evidence intake: open a file read-only, hash it, describe it and hand back a :class:`Clip`.
+
+Nothing here writes to the evidence. Every string read from the file (tags, encoder names)
+is kept as untrusted text: it is made valid UTF-8 and otherwise left as the file had it;
+escaping is the renderers' job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.clip import ArraySource, Clip, SoundFileSource
+from workbench.errors import EvidenceError
+
+HASH_BLOCK_BYTES = 1 << 20
+MAX_DECODED_BYTES = 8 << 30
+"""Refuse to decode a file whose header claims more than this many bytes of float32 samples."""
+
+MAX_TAG_CHARS = 4096
+
+
+@dataclass
+class EvidenceInfo:
+    """What intake learned about one evidence file (the ``evidence`` block of report.json)."""
+
+    path: str
+    sha256: str
+    size_bytes: int
+    container: str
+    codec: str
+    sample_rate_hz: int
+    channels: int
+    frames: int
+    duration_s: float
+    sample_format: str
+    decoder: str
+    tags: dict[str, str] = field(default_factory=dict)
+    container_duration_s: float | None = None
+    mtime_ns: int = 0
+    sha256_after: str | None = None
+    role: str = "disputed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form (``mtime_ns`` is kept for the custody check)."""
+        return asdict(self)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Return the SHA-256 hex digest of a file, streamed in 1 MiB blocks.
+
+    Parameters
+    ----------
+    path : path-like
+        File to hash. It is opened read-only.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(HASH_BLOCK_BYTES), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def clean_text(value: Any) -> str:
+    """Make an untrusted value into valid UTF-8 text, at most ``MAX_TAG_CHARS`` long.
+
+    Undecodable bytes and lone surrogates become backslash escapes, so nothing is lost silently.
+    """
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "backslashreplace")
+    else:
+        text = str(value)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > MAX_TAG_CHARS:
+        text = text[:MAX_TAG_CHARS] + f"... [{len(text) - MAX_TAG_CHARS} more characters]"
+    return text
+
+
+def _check_readable(path: Path) -> os.stat_result:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise EvidenceError("no such file") from None
+    except OSError as exc:
+        raise EvidenceError(f"cannot be examined: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise EvidenceError("is a directory, not an audio file")
+    if not stat.S_ISREG(st.st_mode):
+        raise EvidenceError("is not a regular file")
+    if st.st_size == 0:
+        raise EvidenceError("is empty (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise EvidenceError("cannot be read: permission denied")
+    return st
+
+
+def _probe_pyav(path: Path) -> dict[str, Any] | None:
+    """Container, codec and tags as FFmpeg sees them, or None when FFmpeg cannot open the file."""
+    import av
+
+    try:
+        with av.open(str(path), mode="r") as container:
+            tags = {clean_text(k): clean_text(v) for k, v in container.metadata.items()}
+            audio = container.streams.audio
+            probe: dict[str, Any] = {
+                "container": clean_text(container.format.name),
+                "tags": tags,
+                "has_audio": bool(audio),
+                "container_duration_s": (
+                    container.duration / 1_000_000 if container.duration else None
+                ),
+            }
+            if audio:
+                stream = audio[0]
+                ctx = stream.codec_context
+                probe["codec"] = clean_text(ctx.name)
+                probe["sample_format"] = clean_text(ctx.format.name) if ctx.format else "unknown"
+                for key, value in stream.metadata.items():
+                    tags[f"stream.{clean_text(key)}"] = clean_text(value)
+            return probe
+    except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError):
+        return None
+
+
+def _decode_pyav(path: Path) -> tuple[np.ndarray, int]:
+    """Decode the first audio stream at its native rate and channel count, as float32 frames."""
+    import av
+
+    chunks: list[np.ndarray] = []
+    try:
+        with av.open(str(path), mode="r") as container:
+            if not container.streams.audio:
+                raise EvidenceError("has no audio stream")
+            stream = container.streams.audio[0]
+            rate = int(stream.codec_context.sample_rate or 0)
+            for frame in container.decode(stream):
+                chunks.append(_frame_to_float(frame))
+    except av.FFmpegError as exc:
+        if not chunks:
+            raise EvidenceError(f"could not be decoded ({clean_text(exc)})") from None
+        # A decode error after some frames: keep what was decoded; the metadata analysis
+        # reports the mismatch between container duration and decoded length.
+    if not chunks or rate <= 0:
+        raise EvidenceError("contains no decodable audio samples")
+    widths = {chunk.shape[1] for chunk in chunks}
+    if len(widths) != 1:
+        raise EvidenceError("changes its channel count mid-stream, which is not supported")
+    return np.concatenate(chunks, axis=0), rate
+
+
+_INT_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
+
+
+def _frame_to_float(frame: Any) -> np.ndarray:
+    """Convert one PyAV audio frame to float32 of shape (samples, channels), full scale 1.0."""
+    name = frame.format.name
+    base = name.rstrip("p")
+    channels = len(frame.layout.channels)
+    data = frame.to_ndarray()
+    if frame.format.is_planar:
+        data = data.T
+    else:
+        data = data.reshape(-1, channels)
+    if base in ("flt", "dbl"):
+        return data.astype(np.float32)
+    if base == "u8":
+        return ((data.astype(np.float32) - 128.0) / 128.0).astype(np.float32)
+    if base in _INT_SCALE:
+        return (data.astype(np.float64) / _INT_SCALE[base]).astype(np.float32)
+    raise EvidenceError(f"uses an unsupported decoded sample format '{name}'")
+
+
+def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
+    """Open one evidence file read-only and return a :class:`Clip` with its :class:`EvidenceInfo`.
+
+    Parameters
+    ----------
+    path : path-like
+        The evidence file. It is never written to.
+    role : {"disputed", "reference"}
+        How the report lists it.
+
+    Raises
+    ------
+    EvidenceError
+        When the file is missing, unreadable, empty, not audio or cannot be decoded.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    st = _check_readable(path)
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        raise EvidenceError(f"cannot be read: {exc.strerror or exc}") from None
+
+    probe = _probe_pyav(path)
+    source: SoundFileSource | ArraySource
+    try:
+        source = SoundFileSource(path)
+        decoder = f"soundfile {sf.__version__} (libsndfile {sf.__libsndfile_version__})"
+        sf_info = sf.info(str(path))
+        container = probe["container"] if probe else sf_info.format.lower()
+        codec = probe.get("codec", sf_info.subtype) if probe else sf_info.subtype
+        sample_format = sf_info.subtype
+        tags = dict(probe["tags"]) if probe else {}
+        for key, value in _soundfile_tags(path).items():
+            tags.setdefault(key, value)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        if probe is None:
+            raise EvidenceError("is not a recognised audio or video file") from None
+        if not probe["has_audio"]:
+            raise EvidenceError(
+                f"has no audio stream (container '{probe['container']}')"
+            ) from None
+        samples, rate = _decode_pyav(path)
+        source = ArraySource(samples, rate)
+        import av
+
+        decoder = f"PyAV {av.__version__}"
+        container, codec = probe["container"], probe.get("codec", "unknown")
+        sample_format = probe.get("sample_format", "unknown")
+        tags = dict(probe["tags"])
+
+    if source.frames <= 0:
+        raise EvidenceError("contains no audio samples")
+    if source.frames * source.channels * 4 > MAX_DECODED_BYTES:
+        raise EvidenceError(
+            f"claims {source.frames} frames x {source.channels} channels, "
+            "more than this tool will decode into memory"
+        )
+    info = EvidenceInfo(
+        path=clean_text(os.fspath(path)),
+        sha256=digest,
+        size_bytes=st.st_size,
+        container=container,
+        codec=codec,
+        sample_rate_hz=source.sample_rate_hz,
+        channels=source.channels,
+        frames=source.frames,
+        duration_s=source.frames / source.sample_rate_hz,
+        sample_format=sample_format,
+        decoder=decoder,
+        tags=tags,
+        container_duration_s=probe["container_duration_s"] if probe else None,
+        mtime_ns=st.st_mtime_ns,
+        role=role,
+    )
+    return Clip(source, info=info)
+
+
+def _soundfile_tags(path: Path) -> dict[str, str]:
+    """Tags libsndfile reads (RIFF INFO, BWF, Vorbis comments), as untrusted text."""
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(str(path), mode="r") as handle:
+            meta = handle.copy_metadata()
+    except (sf.LibsndfileError, RuntimeError):
+        return {}
+    return {clean_text(k): clean_text(v) for k, v in meta.items()}
+
+
+def finish_evidence(clip: Clip) -> bool:
+    """Hash the evidence again after analysis and record it; return True when unchanged."""
+    info = clip.info
+    try:
+        info.sha256_after = sha256_file(info.path)
+    except OSError as exc:
+        info.sha256_after = f"unreadable after analysis: {exc.strerror or exc}"
+    return info.sha256_after == info.sha256

@@ -1,0 +1,201 @@
+"""The pipeline: run every selected analysis on one Clip, save figures, write the report.
+
+An analysis that raises becomes a Result with status ``error``; the rest of the report still
+comes out. The evidence is hashed again after the analyses and the report says whether it held.
+"""
+
+from __future__ import annotations
+
+import io
+import platform
+import time
+import traceback
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Callable
+
+import matplotlib
+
+from reports.model import AnalysisEntry, Finding, Report
+from reports.writer import write_report
+from workbench import __version__
+from workbench.analysis import Analysis, FigureOut, Result
+from workbench.atomic import atomic_write_bytes
+from workbench.clip import Clip
+from workbench.evidence import finish_evidence
+from workbench.timeline import timeline_figure
+
+FIGURE_DPI = 110
+DEPENDENCIES = (
+    "numpy", "scipy", "librosa", "soundfile", "av", "matplotlib", "jinja2", "click", "pyloudnorm",
+)
+LIMITATIONS = [
+    "This report measures and shows; it does not decide whether the recording is authentic, "
+    "edited or synthetic. Every finding is a place or property for a qualified examiner to "
+    "listen to and weigh with the rest of the case.",
+    "An absence of flagged findings does not show that a recording is unedited or genuine: "
+    "careful edits, re-recording through a loudspeaker, or lossy re-encoding can remove the "
+    "traces these analyses look for.",
+    "A flagged finding does not show editing: devices, codecs, networks and ordinary acoustic "
+    "events produce many of the same traces. Each analysis section says what its findings can "
+    "and cannot show.",
+    "Thresholds were set on generated test recordings with planted artifacts; their detection "
+    "and false-alarm rates on real material of this kind are not established by this report.",
+    "The analyses see the decoded audio only; the container, codec and tags are reported as the "
+    "file states them and can have been altered.",
+]
+
+Progress = Callable[[str], None]
+
+
+def tool_info() -> dict[str, Any]:
+    """Tool name and version, Python version and the versions of the libraries behind the numbers."""
+    deps = {}
+    for name in DEPENDENCIES:
+        try:
+            deps[name] = version(name)
+        except PackageNotFoundError:
+            deps[name] = None
+    import soundfile
+
+    deps["libsndfile"] = soundfile.__libsndfile_version__
+    return {
+        "name": "audio-evidence-workbench",
+        "version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "dependencies": deps,
+    }
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def run_analysis(analysis: Analysis, clip: Clip) -> tuple[Result, float]:
+    """Run one analysis, turning any exception into an ``error`` Result; return it and wall time (s)."""
+    started = time.perf_counter()
+    try:
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            result = analysis.run(clip)
+    except Exception as exc:  # an analysis failure must not cost the rest of the report
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        result = Result(status="error", message=f"{type(exc).__name__} at {where}: {exc}")
+    return result, time.perf_counter() - started
+
+
+def save_figure(figure, path: Path) -> None:
+    """Save a matplotlib Figure as PNG atomically and release it."""
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"text.parse_math": False}):
+        figure.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    atomic_write_bytes(path, buffer.getvalue())
+    figure.clear()
+
+
+def _save_figures(name: str, figures: list[FigureOut], outdir: Path) -> tuple[list[str], list[str]]:
+    paths, captions = [], []
+    for figure in figures:
+        relative = f"figures/{name}-{figure.name}.png"
+        save_figure(figure.figure, outdir / relative)
+        paths.append(relative)
+        captions.append(figure.caption)
+    return paths, captions
+
+
+def analyze_clip(
+    clip: Clip,
+    analyses: list[Analysis],
+    outdir: Path,
+    *,
+    command: str,
+    formats: tuple[str, ...] = ("json", "html"),
+    progress: Progress | None = None,
+) -> Report:
+    """Run ``analyses`` on ``clip`` and write the report into ``outdir``.
+
+    Parameters
+    ----------
+    clip : Clip
+        The opened evidence (``clip.info`` set).
+    analyses : list of Analysis
+        Configured analyses, in run order.
+    outdir : Path
+        Folder for report.json, report.html and figures/; created if missing.
+    command : str
+        The command line that reproduces this run, recorded in the report.
+    formats : tuple of str
+        Which of "json", "html" to write (report.json is always written: it is the source of truth).
+    progress : callable, optional
+        Called with each analysis name before it runs.
+    """
+    started = utc_now()
+    started_clock = time.perf_counter()
+    (outdir / "figures").mkdir(parents=True, exist_ok=True)
+    entries = []
+    for analysis in analyses:
+        if progress:
+            progress(analysis.name)
+        result, wall_s = run_analysis(analysis, clip)
+        try:
+            paths, captions = _save_figures(analysis.name, result.figures, outdir)
+        except Exception as exc:  # a figure that cannot be drawn is that analysis's error
+            result.status, result.message = "error", f"figure could not be saved: {exc}"
+            paths, captions = [], []
+        entries.append(
+            AnalysisEntry(
+                name=analysis.name,
+                version=analysis.version,
+                status=result.status,
+                message=result.message,
+                description=analysis.description,
+                measures=analysis.measures,
+                cannot_show=analysis.cannot_show,
+                parameters={**analysis.parameters(), **result.parameters},
+                measurements=result.measurements,
+                findings=result.findings,
+                figures=paths,
+                figure_captions=captions,
+                wall_time_s=round(wall_s, 4),
+            )
+        )
+    unchanged = finish_evidence(clip)
+    report = Report(
+        tool=tool_info(),
+        run={
+            "started_utc": started,
+            "finished_utc": None,
+            "wall_time_s": None,
+            "command": command,
+            "parameters": {entry.name: entry.parameters for entry in entries},
+        },
+        evidence=clip.info.to_dict(),
+        analyses=entries,
+        limitations=list(LIMITATIONS),
+    )
+    if not unchanged:
+        report.limitations.insert(
+            0,
+            "THE EVIDENCE FILE CHANGED DURING ANALYSIS: its SHA-256 after the run differs from "
+            "the one taken at intake. The results cannot be tied to either version.",
+        )
+    if progress:
+        progress("timeline")
+    flagged = _flagged_findings(report)
+    timeline_path = "figures/timeline.png"
+    with matplotlib.rc_context({"text.parse_math": False}):
+        save_figure(timeline_figure(clip, flagged), outdir / timeline_path)
+    report.figures["timeline"] = timeline_path
+    report.run["finished_utc"] = utc_now()
+    report.run["wall_time_s"] = round(time.perf_counter() - started_clock, 3)
+    write_report(report, outdir, formats=formats)
+    return report
+
+
+def _flagged_findings(report: Report) -> list[Finding]:
+    """The flagged findings in timeline order, as Finding objects."""
+    return [
+        Finding(**{k: v for k, v in entry.items() if k != "analysis"}) for entry in report.timeline
+    ]

@@ -1,0 +1,179 @@
+"""Figure helpers shared by analyses: object-API matplotlib only, arrays the size of the picture.
+
+Everything here draws into an ``ax`` the caller owns and returns the artist. Spectrograms and
+waveforms are reduced to the figure's pixel grid before drawing (max-pooling, so short events stay
+visible), which keeps rendering time and memory flat however long the clip is.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+from reports.model import Finding
+from workbench.clip import Spectrogram
+
+FIGURE_WIDTH_IN = 11.0
+SCREEN_DPI = 110
+PLOT_WIDTH_PX = 1100
+FLAG_COLOR = "#d62728"
+TIME_TICK_STEPS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
+                     1800, 3600)
+LOG_FREQ_TICKS_HZ = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+
+
+def new_figure(
+    *, height_in: float, nrows: int = 1, sharex: bool = True, height_ratios: Sequence[float] | None = None
+) -> tuple[Figure, list]:
+    """Return a Figure (no pyplot) and its list of axes, stacked vertically."""
+    fig = Figure(figsize=(FIGURE_WIDTH_IN, height_in), dpi=SCREEN_DPI, layout="constrained")
+    axes = fig.subplots(
+        nrows, 1, sharex=sharex, squeeze=False, gridspec_kw={"height_ratios": height_ratios}
+    )
+    return fig, list(axes[:, 0])
+
+
+def mmss(seconds: float, *, decimals: int = 1) -> str:
+    """Format seconds as ``m:ss.s`` (``h:mm:ss.s`` from one hour on)."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(float(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    width = 3 + decimals if decimals else 2
+    text = f"{secs:0{width}.{decimals}f}"
+    if text.startswith("60"):
+        minutes, text = minutes + 1, f"{0:0{width}.{decimals}f}"
+    if hours:
+        return f"{sign}{int(hours)}:{int(minutes):02d}:{text}"
+    return f"{sign}{int(minutes)}:{text}"
+
+
+def time_tick_step(duration_s: float, *, max_ticks: int = 12) -> float:
+    """The smallest clock-friendly tick step (s) that puts at most ``max_ticks`` ticks on the axis."""
+    for step in TIME_TICK_STEPS_S:
+        if duration_s / step <= max_ticks:
+            return step
+    return 3600.0 * np.ceil(duration_s / 3600.0 / max_ticks)
+
+
+def format_time_axis(ax, duration_s: float) -> None:
+    """Limit ``ax`` to the clip and label its x axis in m:ss at clock-friendly steps."""
+    step = time_tick_step(duration_s)
+    decimals = 0 if step >= 1 else (1 if step >= 0.1 else 2)
+    ax.set_xlim(0, duration_s)
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: mmss(x, decimals=decimals)))
+    ax.set_xlabel("time (m:ss)")
+
+
+def _pool_max(values: np.ndarray, n_out: int, axis: int) -> np.ndarray:
+    """Max-pool ``values`` along ``axis`` down to at most ``n_out`` cells."""
+    n_in = values.shape[axis]
+    if n_in <= n_out:
+        return values
+    edges = np.linspace(0, n_in, n_out + 1).astype(int)
+    return np.maximum.reduceat(values, edges[:-1], axis=axis)
+
+
+def envelope(y: np.ndarray, n_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel minimum and maximum of a 1-D signal (``n_px`` columns at most)."""
+    if y.size <= n_px:
+        return y, y
+    edges = np.linspace(0, y.size, n_px + 1).astype(int)[:-1]
+    return np.minimum.reduceat(y, edges), np.maximum.reduceat(y, edges)
+
+
+def draw_waveform(ax, y: np.ndarray, sample_rate_hz: int, *, color: str = "#1f4e79"):
+    """Draw the min/max envelope of ``y`` (full scale 1.0) against time; return the artist."""
+    low, high = envelope(y, PLOT_WIDTH_PX)
+    t = np.linspace(0, y.size / sample_rate_hz, low.size)
+    artist = ax.fill_between(t, low, high, color=color, linewidth=0.6, step="mid")
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("amplitude (FS)")
+    ax.grid(True, alpha=0.3)
+    return artist
+
+
+def spectrogram_db(spec: Spectrogram) -> np.ndarray:
+    """Magnitude in dB relative to a full-scale sine (Hann window: peak magnitude n_fft / 4)."""
+    return 20.0 * np.log10(np.maximum(spec.magnitude, 1e-10) / (spec.n_fft / 4))
+
+
+def draw_spectrogram(
+    ax, spec: Spectrogram, *, duration_s: float, log_freq: bool = False, fmin_hz: float = 20.0,
+    height_px: int = 320, dynamic_range_db: float = 100.0,
+):
+    """Draw a spectrogram reduced to the plot's pixel grid; return the image artist.
+
+    With ``log_freq`` the rows are log-spaced from ``fmin_hz`` to Nyquist and the y axis is
+    labelled in Hz at decade steps.
+    """
+    db = _pool_max(spectrogram_db(spec), PLOT_WIDTH_PX, axis=1)
+    nyquist = float(spec.freqs_hz[-1])
+    if log_freq:
+        rows = np.geomspace(fmin_hz, nyquist, height_px + 1)
+        index = np.clip(np.searchsorted(spec.freqs_hz, rows), 0, len(spec.freqs_hz) - 1)
+        image = np.stack(
+            [db[index[i] : max(index[i + 1], index[i] + 1)].max(axis=0) for i in range(height_px)]
+        )
+        extent = (0, duration_s, np.log10(fmin_hz), np.log10(nyquist))
+    else:
+        image = _pool_max(db, height_px, axis=0)
+        extent = (0, duration_s, 0, nyquist / 1000.0)
+    vmax = float(np.percentile(image, 99.9)) if image.size else 0.0
+    artist = ax.imshow(
+        image, origin="lower", aspect="auto", extent=extent, cmap="magma",
+        vmin=vmax - dynamic_range_db, vmax=vmax, interpolation="nearest",
+    )
+    if log_freq:
+        ticks = [f for f in LOG_FREQ_TICKS_HZ if fmin_hz <= f <= nyquist]
+        ax.set_yticks(np.log10(ticks))
+        ax.set_yticklabels([f"{f / 1000:g}k" if f >= 1000 else f"{f:g}" for f in ticks])
+        ax.set_ylabel("frequency (Hz, log)")
+    else:
+        ax.set_ylabel("frequency (kHz)")
+    return artist
+
+
+def legend_outside(ax):
+    """Put the legend to the right of ``ax``, where it hides no data."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, borderaxespad=0)
+
+
+def add_colorbar(fig: Figure, artist, ax, *, label: str = "dB re full-scale sine"):
+    """Attach a slim colour bar for ``artist`` beside ``ax``."""
+    bar = fig.colorbar(artist, ax=ax, pad=0.01, fraction=0.03)
+    bar.set_label(label)
+    return bar
+
+
+def shade_findings(ax, findings: Iterable[Finding], *, label: bool = True, min_width_s: float = 0.0):
+    """Mark flagged findings as translucent bands, each labelled with its number and kind.
+
+    Bands narrower than ``min_width_s`` are widened to it so they stay visible.
+    """
+    artists = []
+    findings = list(findings)
+    span = ax.get_xlim()[1] - ax.get_xlim()[0] if findings else 1.0
+    previous_label_s, tier = -np.inf, 0
+    for number, finding in enumerate(findings, start=1):
+        start, end = finding.start_s, max(finding.end_s, finding.start_s)
+        if end - start < min_width_s:
+            middle = (start + end) / 2
+            start, end = middle - min_width_s / 2, middle + min_width_s / 2
+        artists.append(ax.axvspan(start, end, color=FLAG_COLOR, alpha=0.25, linewidth=0))
+        ax.axvline(finding.start_s, color=FLAG_COLOR, linewidth=1.0, alpha=0.9)
+        if label:
+            # Labels of close places step down in tiers so their numbers do not overlap.
+            tier = (tier + 1) % 3 if start - previous_label_s < 0.025 * span else 0
+            previous_label_s = start
+            ax.annotate(
+                f"{number}", xy=(start, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(2, -2 - 14 * tier), textcoords="offset points", va="top", ha="left",
+                fontsize=9, color="white", fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.15", "fc": FLAG_COLOR, "ec": "none"},
+            )
+    return artists

@@ -1,0 +1,107 @@
+"""The analysis registry: the built-ins plus third-party analyses from the ``workbench.analyses``
+entry-point group, selected with ``--only``/``--skip`` and configured with ``--param``.
+
+A third-party package registers an analysis class in its own metadata::
+
+    [options.entry_points]
+    workbench.analyses =
+        my_check = my_package.module:MyCheck
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any, Iterable
+
+from analyses.channels import Channels
+from analyses.levels import Levels
+from analyses.metadata import Metadata
+from analyses.overview import Overview
+from workbench.analysis import Analysis
+from workbench.errors import ParameterError
+
+ENTRY_POINT_GROUP = "workbench.analyses"
+BUILTINS: tuple[type[Analysis], ...] = (Overview, Levels, Channels, Metadata)
+
+
+def available() -> dict[str, type[Analysis]]:
+    """All registered analyses by name, built-ins first, in run order."""
+    registry = {cls.name: cls for cls in BUILTINS}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = point.load()
+        except Exception as exc:  # a broken plug-in must not stop the tool
+            raise ParameterError(f"analysis plug-in '{point.name}' cannot be loaded: {exc}") from None
+        if not (isinstance(cls, type) and issubclass(cls, Analysis)):
+            raise ParameterError(f"plug-in '{point.name}' is not a workbench Analysis class")
+        if cls.name in registry and registry[cls.name] is not cls:
+            raise ParameterError(f"plug-in '{point.name}' reuses the analysis name '{cls.name}'")
+        registry[cls.name] = cls
+    return registry
+
+
+def parse_params(items: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Parse ``analysis.key=value`` strings into {analysis: {key: raw value}}."""
+    params: dict[str, dict[str, str]] = {}
+    for item in items:
+        name_key, sep, value = item.partition("=")
+        name, dot, key = name_key.partition(".")
+        if not (sep and dot and name and key):
+            raise ParameterError(f"--param '{item}' is not of the form analysis.key=value")
+        params.setdefault(name.strip(), {})[key.strip()] = value.strip()
+    return params
+
+
+def _convert(raw: str, default: Any, label: str) -> Any:
+    """Convert a --param string to the type of the parameter's default."""
+    try:
+        if isinstance(default, bool):
+            lowered = raw.lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return lowered in ("true", "1", "yes")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise ParameterError(
+            f"--param {label}={raw}: expected a {type(default).__name__}"
+        ) from None
+    return raw
+
+
+def build(
+    *, only: Iterable[str] = (), skip: Iterable[str] = (), params: dict[str, dict[str, str]] | None = None
+) -> list[Analysis]:
+    """Instantiate the selected analyses with their parameters.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown analysis or parameter name, a value of the wrong type, or a value the
+        analysis rejects.
+    """
+    registry = available()
+    only, skip, params = list(only), list(skip), dict(params or {})
+    for name in [*only, *skip, *params]:
+        if name not in registry:
+            raise ParameterError(
+                f"unknown analysis '{name}' (available: {', '.join(registry)})"
+            )
+    chosen = [name for name in registry if (not only or name in only) and name not in skip]
+    if not chosen:
+        raise ParameterError("no analysis left to run after --only/--skip")
+    analyses = []
+    for name in chosen:
+        cls = registry[name]
+        defaults = cls.parameter_defaults()
+        kwargs = {}
+        for key, raw in params.get(name, {}).items():
+            if key not in defaults:
+                raise ParameterError(
+                    f"analysis '{name}' has no parameter '{key}' (it has: {', '.join(defaults) or 'none'})"
+                )
+            kwargs[key] = _convert(raw, defaults[key], f"{name}.{key}")
+        analyses.append(cls(**kwargs))
+    return analyses
