@@ -1,0 +1,62 @@
+import json
+import re
+
+from click.testing import CliRunner
+
+from fixtures import scenes
+from workbench.cli import cli
+
+HOSTILE = '<script>alert("x")</script> & \'quoted\' "dq" Ω ünïcödé'
+
+
+def make_hostile(tmp_path):
+    fixture = scenes.clean(seed=21, duration_s=3.0, sample_rate_hz=16000)
+    name = 'evil <b>"name"<\\b> & ñ.wav'
+    return fixture.write(tmp_path / name, tags={"title": HOSTILE, "comment": "<img src=x onerror=alert(1)>"})
+
+
+def test_hostile_tags_and_names_are_escaped(tmp_path):
+    clip = make_hostile(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "analyze", str(clip), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;quoted&#39;" in html
+    assert "ünïcödé" in html
+    assert "evil &lt;b&gt;&#34;name&#34;&lt;\\b&gt; &amp; ñ.wav" in html
+    # The JSON keeps the untrusted text exactly, for the record.
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert HOSTILE in report["evidence"]["tags"].values()
+
+
+def test_html_is_self_contained_with_a_strict_csp(clean_wav, tmp_path):
+    out = tmp_path / "out"
+    CliRunner().invoke(cli, ["-q", "analyze", str(clean_wav), "-o", str(out)])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'', html)
+    assert "<script" not in html.lower()
+    assert not re.search(r"(src|href)=\"(?!data:)", html)
+    assert not re.search(r"https?://", html)
+    images = re.findall(r'<img src="data:image/png;base64,', html)
+    report = json.loads((out / "report.json").read_text())
+    n_figures = sum(len(a["figures"]) for a in report["analyses"]) + len(report["figures"])
+    assert len(images) == n_figures
+
+
+def test_report_sections_are_present(artifacts_wav, tmp_path):
+    out = tmp_path / "out"
+    CliRunner().invoke(cli, ["-q", "analyze", str(artifacts_wav), "-o", str(out)])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for heading in ("Evidence identity", "Places to listen to", "Limitations",
+                    "Reviewer's assessment", "Appendix: tool, parameters and reproduction",
+                    "What it measures.", "What it cannot show."):
+        assert heading in html, heading
+    # Flagged places are listed with m:ss.s times, e.g. the DC step planted at 17 s.
+    assert re.search(r"<td class=\"mono\">0:1[67]\.\d</td>", html)
+    assert "workbench analyze" in html
+    # The report takes no side: no verdict words, and it says so.
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
+    assert not re.search(r"\b(fake|deepfake|probability)\b", text, re.IGNORECASE)
+    assert "the reviewer decides" in html

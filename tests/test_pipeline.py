@@ -1,0 +1,105 @@
+import json
+
+import numpy as np
+from click.testing import CliRunner
+
+from reports.model import Finding
+from workbench import registry
+from workbench.analysis import Analysis, Result
+from workbench.cli import cli
+from workbench.evidence import open_evidence
+from workbench.pipeline import analyze_clip, run_analysis
+
+
+class Exploding(Analysis):
+    name = "exploding"
+    version = "1.0"
+    description = "Always fails."
+    measures = "nothing"
+    cannot_show = "anything"
+
+    def __init__(self):
+        pass
+
+    def run(self, clip):
+        raise ZeroDivisionError("planted failure")
+
+
+class Marking(Analysis):
+    name = "marking"
+    version = "1.0"
+    description = "Flags one known place."
+    measures = "nothing"
+    cannot_show = "anything"
+
+    def __init__(self, *, at_s: float = 1.0):
+        self.at_s = at_s
+
+    def run(self, clip):
+        return Result(findings=[
+            Finding("discontinuity", self.at_s, self.at_s + 0.1, 0.9, True, "planted"),
+            Finding("metadata_note", 0, clip.duration_s, 0.2, False, "a note"),
+        ])
+
+
+def test_a_failing_analysis_becomes_an_error_result():
+    result, wall_s = run_analysis(Exploding(), None)
+    assert result.status == "error"
+    assert "ZeroDivisionError" in result.message and "planted failure" in result.message
+    assert wall_s >= 0
+
+
+def test_report_still_comes_out_when_an_analysis_fails(clean_wav, tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "BUILTINS", (*registry.BUILTINS, Exploding))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["analyze", str(clean_wav), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "analyses failed: exploding" in result.output
+    report = json.loads((out / "report.json").read_text())
+    statuses = {a["name"]: a["status"] for a in report["analyses"]}
+    assert statuses == {"overview": "ok", "levels": "ok", "channels": "skipped", "metadata": "ok",
+                        "exploding": "error"}
+    assert "planted failure" in (out / "report.html").read_text()
+
+
+def test_timeline_holds_only_flagged_findings_in_time_order(clean_wav, tmp_path):
+    clip = open_evidence(clean_wav)
+    report = analyze_clip(clip, [Marking(at_s=5.0), Marking(at_s=2.0)], tmp_path, command="test")
+    assert [(e["analysis"], e["start_s"]) for e in report.timeline] == [("marking", 2.0), ("marking", 5.0)]
+    assert (tmp_path / "figures" / "timeline.png").exists()
+
+
+def test_evidence_changed_during_analysis_is_stated_loudly(clean_wav, tmp_path):
+    evidence = tmp_path / "copy.wav"
+    evidence.write_bytes(clean_wav.read_bytes())
+    clip = open_evidence(evidence)
+
+    class Tamper(Marking):
+        name = "tamper"
+
+        def run(self, clip):
+            with open(evidence, "ab") as handle:
+                handle.write(b"\0")
+            return Result()
+
+    report = analyze_clip(clip, [Tamper()], tmp_path / "out", command="test")
+    assert report.evidence_changed
+    assert report.limitations[0].startswith("THE EVIDENCE FILE CHANGED")
+    assert "The evidence file changed during analysis" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_analysis_output_is_deterministic(clean_wav, tmp_path):
+    def strip(report):
+        data = report.to_dict()
+        data["run"] = {k: v for k, v in data["run"].items() if not k.endswith(("_utc", "_s"))}
+        for entry in data["analyses"]:
+            entry.pop("wall_time_s")
+        return data
+
+    first = analyze_clip(open_evidence(clean_wav), registry.build(), tmp_path / "a", command="x")
+    second = analyze_clip(open_evidence(clean_wav), registry.build(), tmp_path / "b", command="x")
+    assert strip(first) == strip(second)
+    assert np.array_equal(
+        np.frombuffer((tmp_path / "a/figures/levels-levels.png").read_bytes(), np.uint8),
+        np.frombuffer((tmp_path / "b/figures/levels-levels.png").read_bytes(), np.uint8),
+    )
