@@ -7,7 +7,7 @@ import numpy as np
 from workbench.analysis import Analysis, FigureOut, Finding, Result, require
 from workbench.clip import Clip
 from workbench.plotting import (
-    draw_waveform, format_time_axis, legend_outside, mmss, new_figure, shade_findings,
+    draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
 )
 from workbench.runs import merge_runs, true_runs
 from workbench.units import to_db
@@ -272,6 +272,7 @@ class Levels(Analysis):
         ax.semilogy(centres, np.maximum(counts, 0.8), color="#1f4e79", linewidth=0.9, drawstyle="steps-mid")
         ax.set_xlim(-1.0, 1.0)
         ax.set_ylim(bottom=0.8)
+        plain_log_axis(ax.yaxis)
         ax.set_xlabel("sample value (FS)")
         ax.set_ylabel("count (log)")
         ax.set_title("Sample-value histogram: clipping shows as spikes at the extremes", loc="left")

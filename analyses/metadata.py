@@ -103,11 +103,14 @@ class Metadata(Analysis):
             notes.append((f"The extension '{extension or '(none)'}' is not a usual audio extension "
                           f"(real container: '{info.container}').", 0.3))
         software = []
+        noted_values = set()
         for key, value in sorted(info.tags.items()):
             if SOFTWARE_TAG_KEYS.search(key):
                 names = [name for name, pattern in SOFTWARE_PATTERNS.items() if pattern.search(value)]
                 software.append({"tag": key, "value": value, "recognised": names})
-                if names:
+                # Decoders expose one chunk under several names (ISFT as encoder and software).
+                if names and value not in noted_values:
+                    noted_values.add(value)
                     notes.append((
                         f"Tag '{key}' = '{value}' names {', '.join(names)}: the file was written "
                         "or re-written by that software.",

@@ -7,7 +7,8 @@ import numpy as np
 from workbench.analysis import Analysis, FigureOut, Result, require
 from workbench.clip import Clip
 from workbench.plotting import (
-    add_colorbar, draw_spectrogram, draw_waveform, format_time_axis, new_figure,
+    LOG_FREQ_TICKS_HZ, add_colorbar, draw_spectrogram, draw_waveform, format_time_axis, new_figure,
+    plain_log_axis,
 )
 from workbench.units import to_db
 
@@ -102,7 +103,9 @@ class Overview(Analysis):
         fig, (ax,) = new_figure(height_in=3.2)
         keep = spec.freqs_hz > 0
         ax.semilogx(spec.freqs_hz[keep], ltas_db[keep], color="#1f4e79", linewidth=1.0)
-        ax.set_xlim(max(10.0, spec.freqs_hz[1]), spec.freqs_hz[-1])
+        low = max(20.0, spec.freqs_hz[1])
+        ax.set_xlim(low, spec.freqs_hz[-1])
+        plain_log_axis(ax.xaxis, ticks=[f for f in LOG_FREQ_TICKS_HZ if low <= f <= spec.freqs_hz[-1]])
         ax.set_xlabel("frequency (Hz)")
         ax.set_ylabel("mean power (dB re FS sine)")
         ax.set_title("Long-term average spectrum (mono mix)", loc="left")

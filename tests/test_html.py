@@ -54,7 +54,7 @@ def test_report_sections_are_present(artifacts_wav, tmp_path):
                     "What it measures.", "What it cannot show."):
         assert heading in html, heading
     # Flagged places are listed with m:ss.s times, e.g. the DC step planted at 17 s.
-    assert re.search(r"<td class=\"mono\">0:1[67]\.\d</td>", html)
+    assert re.search(r"<td class=\"time\">0:1[67]\.\d</td>", html)
     assert "workbench analyze" in html
     # The report takes no side: no verdict words, and it says so.
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)

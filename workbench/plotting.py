@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MultipleLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
 from reports.model import Finding
 from workbench.clip import Spectrogram
@@ -136,6 +136,25 @@ def draw_spectrogram(
     else:
         ax.set_ylabel("frequency (kHz)")
     return artist
+
+
+def si_label(value: float) -> str:
+    """A tick label without math text: 20, 500, 1k, 2.5k, 10k, 1M."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
+
+
+def plain_log_axis(axis, *, ticks: Sequence[float] | None = None) -> None:
+    """Label a log-scaled axis with plain numbers (math text is off for safety, so the default
+    ``10^k`` labels would show as raw TeX). ``ticks`` fixes the tick positions."""
+    if ticks is not None:
+        axis.set_ticks(list(ticks))
+    else:
+        axis.set_major_locator(LogLocator(base=10))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: si_label(v)))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def legend_outside(ax):

@@ -1,0 +1,49 @@
+import matplotlib
+import numpy as np
+import pytest
+
+from analyses.channels import Channels
+from analyses.levels import Levels
+from analyses.overview import Overview
+from conftest import clip_of
+from fixtures import scenes
+from workbench.plotting import mmss, si_label, time_tick_step
+
+
+@pytest.mark.parametrize(
+    "seconds, decimals, text",
+    [(0, 1, "0:00.0"), (5.84, 1, "0:05.8"), (59.96, 1, "1:00.0"), (75, 0, "1:15"),
+     (3725.25, 1, "1:02:05.2"), (-1.5, 1, "-0:01.5")],
+)
+def test_mmss(seconds, decimals, text):
+    assert mmss(seconds, decimals=decimals) == text
+
+
+@pytest.mark.parametrize("duration, step", [(3, 0.5), (12, 1), (30, 5), (600, 60), (3600, 300), (10800, 900)])
+def test_time_ticks_fall_on_clock_friendly_steps(duration, step):
+    assert time_tick_step(duration) == step
+
+
+def test_si_labels():
+    assert [si_label(v) for v in (20, 500, 1000, 2500, 20000)] == ["20", "500", "1k", "2.5k", "20k"]
+
+
+def test_no_figure_shows_raw_math_text():
+    """Math text is off (hostile strings), so every tick label must be plain text."""
+    fixture = scenes.level_artifacts(seed=3, duration_s=24.0, sample_rate_hz=16000, channels=2)
+    clip = clip_of(fixture)
+    with matplotlib.rc_context({"text.parse_math": False}):
+        figures = [f for a in (Overview(), Levels(), Channels()) for f in a.run(clip).figures]
+        for out in figures:
+            out.figure.canvas.draw()
+            labels = [t.get_text() for ax in out.figure.axes
+                      for t in (*ax.get_xticklabels(), *ax.get_yticklabels())]
+            assert labels and not any("$" in text or "mathdefault" in text for text in labels), out.name
+
+
+def test_figures_are_drawn_from_pixel_sized_arrays():
+    clip = clip_of(scenes.clean(seed=2, duration_s=60.0, sample_rate_hz=8000))
+    (out, *_rest) = Overview().run(clip).figures
+    image = out.figure.axes[1].get_images()[0].get_array()
+    assert image.shape[1] <= 1100 and image.shape[0] <= 320
+    assert np.isfinite(image).all()
