@@ -1,0 +1,53 @@
+import pytest
+
+from analyses.metadata import Metadata
+from fixtures import scenes
+from media import write_with_pyav
+from workbench.evidence import open_evidence
+
+
+@pytest.fixture(scope="module")
+def short_fixture():
+    return scenes.clean(seed=31, duration_s=2.0, sample_rate_hz=16000)
+
+
+def notes(path):
+    result = Metadata().run(open_evidence(path))
+    assert all(f.kind == "metadata_note" and not f.flagged for f in result.findings)
+    return result, [f.summary for f in result.findings]
+
+
+def test_clean_wav_without_tags_gives_no_note(short_fixture, tmp_path):
+    result, summaries = notes(short_fixture.write(tmp_path / "plain.wav"))
+    assert summaries == []
+    assert result.measurements["container"] == "wav" and result.measurements["lossy_codec"] is False
+
+
+def test_ffmpeg_muxer_string_is_noted_once(short_fixture, tmp_path):
+    path = short_fixture.write(tmp_path / "remuxed.wav", tags={"software": "Lavf58.76.100"})
+    _, summaries = notes(path)
+    assert len([s for s in summaries if "FFmpeg" in s]) == 1
+
+
+def test_extension_that_lies_about_the_container(short_fixture, tmp_path):
+    path = short_fixture.write(tmp_path / "really-a-wav.wav")
+    renamed = path.with_name("message.mp3")
+    path.rename(renamed)
+    _, summaries = notes(renamed)
+    assert any("'.mp3' does not match the real container 'wav'" in s for s in summaries)
+
+
+def test_dates_odd_rates_and_float_samples_are_noted(tmp_path):
+    fixture = scenes.clean(seed=32, duration_s=1.0, sample_rate_hz=12345)
+    path = fixture.write(tmp_path / "odd.wav", subtype="FLOAT", tags={"date": "2019-01-01"})
+    _, summaries = notes(path)
+    assert any("12345 Hz is not a standard rate" in s for s in summaries)
+    assert any("Floating-point WAV" in s for s in summaries)
+    assert any("'2019-01-01'" in s for s in summaries)
+
+
+def test_m4a_from_ffmpeg_is_lossy_and_noted(short_fixture, tmp_path):
+    path = write_with_pyav(tmp_path / "voice.m4a", short_fixture.samples[:, 0], 16000, codec="aac")
+    result, summaries = notes(path)
+    assert result.measurements["lossy_codec"] is True
+    assert any("FFmpeg" in s for s in summaries)
