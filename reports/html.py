@@ -48,8 +48,19 @@ def fmt(value: Any) -> str:
     if isinstance(value, list) and all(not isinstance(v, (list, dict)) for v in value):
         return ", ".join(fmt(v) for v in value)
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(_rounded(value), ensure_ascii=False)
     return str(value)
+
+
+def _rounded(value: Any) -> Any:
+    """Round floats nested in lists and dicts to 4 significant digits for display."""
+    if isinstance(value, float):
+        return float(f"{value:.4g}") if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
 
 
 def data_uri(path: Path) -> str | None:

@@ -31,3 +31,11 @@ def test_report_round_trips_through_json():
     again = Report.from_dict(data)
     assert again.to_dict() == data
     assert not again.evidence_changed and again.errored == []
+
+
+def test_measurement_display_rounds_nested_values():
+    from reports.html import fmt
+
+    assert fmt([[1.0, 0.876915483], [0.876915483, 1.0]]) == "[[1.0, 0.8769], [0.8769, 1.0]]"
+    assert fmt(-0.000265123) == "-0.0002651"
+    assert fmt(True) == "yes" and fmt(None) == "—" and fmt([1.5, 2]) == "1.5, 2"
