@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from workbench.analysis import Analysis, Finding, Result, require
+import numpy as np
+
+from workbench.analysis import Analysis, FigureOut, Finding, Result, require
 from workbench.clip import Clip
+from workbench.plotting import new_figure
 
 EXPECTED_CONTAINERS = {
     ".wav": ("wav",),
@@ -53,6 +56,10 @@ TIME_TAG_KEYS = re.compile(
 )
 STANDARD_RATES_HZ = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000,
                      176400, 192000)
+DECLARED_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
+FLOAT_FORMATS = ("FLOAT", "DOUBLE")
+MAX_BIT_SAMPLES = 5_000_000
+"""The bit-usage count looks at no more than this many samples (spread over the clip)."""
 LOSSY_CODECS = ("mp3", "aac", "opus", "vorbis", "amr_nb", "amr_wb", "gsm", "gsm_ms", "wmav2",
                 "ac3", "eac3", "mp2", "speex", "adpcm")
 
@@ -70,7 +77,9 @@ class Metadata(Analysis):
     version = "1.0"
     description = "Container vs extension, encoder and software strings, creation times, odd formats."
     measures = (
-        "Whether the file's extension matches its real container; encoder and software strings "
+        "Whether the file's extension matches its real container; how many bits of the declared "
+        "sample format the samples really use (a 24-bit or float file holding 16-bit values was "
+        "converted from a 16-bit source); encoder and software strings "
         "in the tags (a muxer such as FFmpeg's Lavf shows the file was written or re-written by "
         "software, not necessarily by the recording device); creation and date tags; unusual "
         "sample rates or sample formats; a container duration that disagrees with the decoded audio."
@@ -139,6 +148,18 @@ class Metadata(Analysis):
                 "padded, or its header was rewritten.",
                 0.6,
             ))
+        bits = bit_usage(clip.samples, info.sample_format)
+        figures = []
+        if bits is not None:
+            declared, used, effective = bits
+            figures.append(self._bit_figure(declared, used, effective, info.sample_format))
+            if effective < declared:
+                notes.append((
+                    f"The file declares {declared}-bit samples ({info.sample_format}) but only "
+                    f"{effective} bits are ever used: it was converted from a {effective}-bit "
+                    "source or processed at that resolution.",
+                    0.5,
+                ))
         findings = [
             Finding(kind="metadata_note", start_s=0.0, end_s=clip.duration_s, strength=strength,
                     flagged=False, summary=summary)
@@ -153,5 +174,62 @@ class Metadata(Analysis):
             "software_tags": software,
             "time_tags": times,
             "container_duration_s": info.container_duration_s,
+            "declared_bits": bits[0] if bits else None,
+            "effective_bits": bits[2] if bits else None,
         }
-        return Result(measurements=measurements, findings=findings)
+        return Result(measurements=measurements, findings=findings, figures=figures)
+
+    def _bit_figure(self, declared: int, used: np.ndarray, effective: int, sample_format: str) -> FigureOut:
+        fig, (ax,) = new_figure(height_in=2.8, sharex=False)
+        positions = np.arange(declared)
+        colors = ["#1f4e79" if u > 0 else "#d62728" for u in used]
+        ax.bar(positions, used * 100, color=colors, width=0.8)
+        ax.set_xticks(positions)
+        ax.set_xticklabels([str(declared - p) for p in positions], fontsize=8)
+        ax.set_xlabel(f"bit, from most to least significant (of {declared} declared, {sample_format})")
+        ax.set_ylabel("samples with bit set (%)")
+        ax.set_ylim(0, 60)
+        ax.set_title(
+            f"Bit usage: {effective} of {declared} bits carry signal (red: never set)", loc="left"
+        )
+        ax.grid(True, axis="y", alpha=0.3)
+        return FigureOut(
+            "bit-usage", fig,
+            "Share of samples in which each bit of the magnitude is set. Ordinary recordings use "
+            "every bit about half the time down to the least significant; low bits that are never "
+            "set show the samples came from a lower-resolution source.",
+        )
+
+
+def bit_usage(samples: np.ndarray, sample_format: str) -> tuple[int, np.ndarray, int] | None:
+    """How many bits of the declared integer format the samples use.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(frames, channels)]
+        Decoded samples, full scale 1.0.
+    sample_format : str
+        libsndfile subtype (PCM_16, PCM_24, FLOAT, ...). Float files are checked against a 24-bit
+        grid. Lossy or unknown formats give None.
+
+    Returns
+    -------
+    (declared_bits, used, effective_bits) or None
+        ``used[i]`` is the fraction of samples whose magnitude has bit ``declared_bits - 1 - i``
+        set (most significant first); ``effective_bits`` counts down to the lowest bit ever set.
+    """
+    fmt = sample_format.upper()
+    declared = DECLARED_BITS.get(fmt) or (24 if fmt in FLOAT_FORMATS else None)
+    if declared is None:
+        return None
+    flat = samples.reshape(-1)
+    if flat.size > MAX_BIT_SAMPLES:
+        flat = flat[:: int(np.ceil(flat.size / MAX_BIT_SAMPLES))]
+    scaled = flat.astype(np.float64) * 2.0 ** (declared - 1)
+    if fmt in FLOAT_FORMATS and not np.allclose(scaled, np.round(scaled), atol=1e-3):
+        return None  # real float data, not integers on a grid: there is no bit depth to read
+    magnitude = np.abs(np.round(scaled)).astype(np.int64)
+    used = np.array([np.mean((magnitude >> bit) & 1) for bit in range(declared - 1, -1, -1)])
+    set_bits = np.flatnonzero(used > 0)
+    lowest = declared - 1 - set_bits[-1] if set_bits.size else declared
+    return declared, used, declared - lowest

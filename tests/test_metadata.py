@@ -51,3 +51,25 @@ def test_m4a_from_ffmpeg_is_lossy_and_noted(short_fixture, tmp_path):
     result, summaries = notes(path)
     assert result.measurements["lossy_codec"] is True
     assert any("FFmpeg" in s for s in summaries)
+
+
+def test_bit_usage_of_a_true_16_bit_file(short_fixture, tmp_path):
+    result, summaries = notes(short_fixture.write(tmp_path / "full.wav"))
+    assert (result.measurements["declared_bits"], result.measurements["effective_bits"]) == (16, 16)
+    assert [f.name for f in result.figures] == ["bit-usage"]
+
+
+def test_24_bit_file_holding_16_bit_values_is_noted(short_fixture, tmp_path):
+    import numpy as np
+
+    quantised = np.round(short_fixture.samples * 32768) / 32768
+    padded = scenes.Fixture(quantised.astype("float32"), 16000)
+    result, summaries = notes(padded.write(tmp_path / "padded.wav", subtype="PCM_24"))
+    assert (result.measurements["declared_bits"], result.measurements["effective_bits"]) == (24, 16)
+    assert any("declares 24-bit samples (PCM_24) but only 16 bits" in s for s in summaries)
+
+
+def test_lossy_file_has_no_bit_depth(short_fixture, tmp_path):
+    path = write_with_pyav(tmp_path / "v.m4a", short_fixture.samples[:, 0], 16000, codec="aac")
+    result, _ = notes(path)
+    assert result.measurements["effective_bits"] is None and result.figures == []
