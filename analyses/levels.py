@@ -10,6 +10,7 @@ from workbench.plotting import (
     draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
 )
 from workbench.runs import merge_runs, true_runs
+from workbench.steps import find_steps
 from workbench.units import to_db
 
 
@@ -209,30 +210,23 @@ class Levels(Analysis):
         return float(max(10 ** (self.dc_step_threshold_dbfs / 20), self.dc_noise_factor * spread))
 
     def _dc_steps(self, dc: np.ndarray, window_s: float, channel: int, channels: int) -> list[Finding]:
-        k = self.dc_context_windows
         threshold = self._dc_threshold(dc[:, np.newaxis])
-        boundaries = np.arange(k, dc.size - k + 1)
-        steps = np.array([np.median(dc[b : b + k]) - np.median(dc[b - k : b]) for b in boundaries])
-        above = np.abs(steps) >= threshold
         findings = []
-        starts, stops = true_runs(above)
-        for start, stop in zip(starts, stops):
-            best = start + int(np.argmax(np.abs(steps[start:stop])))
-            step = float(steps[best])
-            at_s = boundaries[best] * window_s
+        for step in find_steps(dc, context=self.dc_context_windows, threshold=threshold):
+            at_s = step.index * window_s
             where = f" in channel {channel + 1}" if channels > 1 else ""
             findings.append(
                 Finding(
                     kind="dc_offset_change",
                     start_s=at_s,
                     end_s=at_s,
-                    strength=(to_db(step) + 60.0) / 40.0,
+                    strength=(to_db(step.size) + 60.0) / 40.0,
                     flagged=True,
                     summary=(
-                        f"DC offset steps by {step:+.4f} FS ({to_db(step):.1f} dBFS){where} "
+                        f"DC offset steps by {step.size:+.4f} FS ({to_db(step.size):.1f} dBFS){where} "
                         f"near {mmss(at_s)}."
                     ),
-                    details={"step": step, "step_dbfs": to_db(step), "channel": channel + 1},
+                    details={"step": step.size, "step_dbfs": to_db(step.size), "channel": channel + 1},
                 )
             )
         return findings

@@ -57,8 +57,8 @@ def test_report_still_comes_out_when_an_analysis_fails(clean_wav, tmp_path, monk
     assert "analyses failed: exploding" in result.output
     report = json.loads((out / "report.json").read_text())
     statuses = {a["name"]: a["status"] for a in report["analyses"]}
-    assert statuses == {"overview": "ok", "levels": "ok", "channels": "skipped", "metadata": "ok",
-                        "exploding": "error"}
+    assert statuses["exploding"] == "error" and statuses["channels"] == "skipped"
+    assert all(status == "ok" for name, status in statuses.items() if name not in ("exploding", "channels"))
     assert "planted failure" in (out / "report.html").read_text()
 
 

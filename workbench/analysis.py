@@ -19,7 +19,7 @@ from reports.model import Finding
 from workbench.clip import Clip
 from workbench.errors import ParameterError
 
-__all__ = ["Analysis", "Finding", "FigureOut", "Result", "require"]
+__all__ = ["Analysis", "Finding", "FigureOut", "Result", "Track", "require"]
 
 
 @dataclass
@@ -29,6 +29,25 @@ class FigureOut:
     name: str
     figure: MplFigure
     caption: str
+
+
+@dataclass
+class Track:
+    """A measurement over time that the timeline figure draws under the spectrogram.
+
+    Attributes
+    ----------
+    label : str
+        Axis label with unit, e.g. "cutoff (Hz)".
+    times_s : np.ndarray [shape=(n,)]
+        Centre time of each value in seconds.
+    values : np.ndarray [shape=(n,)]
+        The values; NaN where not measured.
+    """
+
+    label: str
+    times_s: Any
+    values: Any
 
 
 @dataclass
@@ -47,6 +66,8 @@ class Result:
     parameters : dict
         Derived settings worth recording beside the analysis's own parameters
         (e.g. the STFT size actually used at this sample rate).
+    tracks : list of Track
+        Measurements over time for the report's timeline figure (not written to JSON).
     """
 
     status: str = "ok"
@@ -55,6 +76,7 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     figures: list[FigureOut] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    tracks: list[Track] = field(default_factory=list)
 
     @classmethod
     def skipped(cls, reason: str) -> "Result":

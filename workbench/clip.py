@@ -98,6 +98,8 @@ class Spectrogram:
         Window and FFT length in samples.
     hop_length : int
         Hop between frames in samples.
+    sample_rate_hz : int
+        Sample rate of the signal it was computed from.
     """
 
     magnitude: np.ndarray
@@ -105,6 +107,7 @@ class Spectrogram:
     times_s: np.ndarray
     n_fft: int
     hop_length: int
+    sample_rate_hz: int
 
     def parameters(self) -> dict[str, object]:
         """Describe how the spectrogram was computed, for a Result's parameters."""
@@ -224,7 +227,7 @@ class Clip:
         times = librosa.frames_to_time(
             np.arange(magnitude.shape[1]), sr=self.sample_rate_hz, hop_length=hop
         )
-        return Spectrogram(magnitude, freqs, times, n_fft, hop)
+        return Spectrogram(magnitude, freqs, times, n_fft, hop, self.sample_rate_hz)
 
 
 def _finite(samples: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any, Iterable
 
+from analyses.bandwidth import Bandwidth
 from analyses.channels import Channels
 from analyses.levels import Levels
 from analyses.metadata import Metadata
@@ -21,7 +22,7 @@ from workbench.analysis import Analysis
 from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
-BUILTINS: tuple[type[Analysis], ...] = (Overview, Levels, Channels, Metadata)
+BUILTINS: tuple[type[Analysis], ...] = (Overview, Levels, Channels, Metadata, Bandwidth)
 
 
 def available() -> dict[str, type[Analysis]]:

@@ -1,0 +1,298 @@
+"""``bandwidth``: where the recorded band ends, whether that changes, and what it says of the
+file's history (lossy coding, upsampling)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.clip import Clip, Spectrogram
+from workbench.plotting import (
+    add_colorbar, draw_spectrogram, format_time_axis, mmss, new_figure, shade_findings,
+    spectrogram_db,
+)
+from workbench.steps import best_split, find_steps
+
+STANDARD_RATES_HZ = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+class Bandwidth(Analysis):
+    """Effective upper band limit per window and overall; steps in it; lossy and upsampling signs.
+
+    The band limit is a *cliff*: the frequency where the average spectrum of the frames with
+    signal drops by at least ``cliff_db`` within a few hundred hertz and stays down to Nyquist.
+    When there is no such cliff the band limit is Nyquist (the recording fills the band).
+
+    Parameters
+    ----------
+    window_s : float > 0
+        Length of the windows of the band-limit track, in seconds.
+    cliff_db : float > 0
+        Smallest drop (dB) across the cliff between the bands ``cliff_span_hz`` below and above it.
+    cliff_span_hz : float > 0
+        Width of the bands compared on each side of a candidate cliff, in Hz.
+    active_percentile : float in [0, 100)
+        Frames louder than this percentile of all frame levels count as "with signal".
+    min_active_frames : int >= 1
+        A window needs this many frames with signal to be judged.
+    context_windows : int >= 1
+        Windows each side of a boundary whose median band limits are compared.
+    min_change_hz : float > 0
+        Smallest change of band limit flagged, in Hz.
+    min_change_fraction : float in [0, 1)
+        ... and smallest change as a fraction of the higher of the two limits (a lossy codec's
+        own low-pass moves by a few per cent from frame to frame).
+    hole_db : float > 0
+        A spectrogram cell this far below its frame's median in the upper band counts as a hole.
+    lossy_hole_fraction : float in (0, 1)
+        Fraction of holes in the upper band above which the spectrum carries a lossy codec's
+        signature.
+    """
+
+    name = "bandwidth"
+    version = "1.0"
+    description = "Effective band limit over time, its steps, lossy-codec and upsampling signatures."
+    measures = (
+        "The frequency where the spectrum of the frames with signal ends in a steep drop (the "
+        "effective upper band limit), per window and for the whole clip; steps in that limit; "
+        "whether the spectrum shows a lossy codec's signature (a steep low-pass cliff or spectral "
+        "holes) whatever the container says; and whether content stops at half of a lower "
+        "standard sample rate (the file was upsampled)."
+    )
+    cannot_show = (
+        "A change of band limit can come from inserted material of another source or codec, but "
+        "also from a codec switching bitrate, a network changing the call's bandwidth, or a "
+        "passage with no high-frequency content (a pause, a low voice). Lossy coding and "
+        "upsampling are common in innocent copies (messengers, platforms) and say nothing by "
+        "themselves about the content. An encoder low-pass near 16 kHz and content upsampled "
+        "from 32 kHz look alike."
+    )
+
+    def __init__(
+        self, *, window_s: float = 0.5, cliff_db: float = 30.0, cliff_span_hz: float = 500.0,
+        active_percentile: float = 50.0, min_active_frames: int = 4, context_windows: int = 4,
+        min_change_hz: float = 1000.0, min_change_fraction: float = 0.2, hole_db: float = 40.0, lossy_hole_fraction: float = 0.1,
+    ):
+        require(window_s > 0, "bandwidth.window_s must be > 0")
+        require(cliff_db > 0, "bandwidth.cliff_db must be > 0")
+        require(cliff_span_hz > 0, "bandwidth.cliff_span_hz must be > 0")
+        require(0 <= active_percentile < 100, "bandwidth.active_percentile must be in [0, 100)")
+        require(min_active_frames >= 1, "bandwidth.min_active_frames must be >= 1")
+        require(context_windows >= 1, "bandwidth.context_windows must be >= 1")
+        require(min_change_hz > 0, "bandwidth.min_change_hz must be > 0")
+        require(0 <= min_change_fraction < 1, "bandwidth.min_change_fraction must be in [0, 1)")
+        require(hole_db > 0, "bandwidth.hole_db must be > 0")
+        require(0 < lossy_hole_fraction < 1, "bandwidth.lossy_hole_fraction must be in (0, 1)")
+        self.window_s = float(window_s)
+        self.cliff_db = float(cliff_db)
+        self.cliff_span_hz = float(cliff_span_hz)
+        self.active_percentile = float(active_percentile)
+        self.min_active_frames = int(min_active_frames)
+        self.context_windows = int(context_windows)
+        self.min_change_hz = float(min_change_hz)
+        self.min_change_fraction = float(min_change_fraction)
+        self.hole_db = float(hole_db)
+        self.lossy_hole_fraction = float(lossy_hole_fraction)
+
+    def run(self, clip: Clip) -> Result:
+        spec = clip.spectrogram
+        db = spectrogram_db(spec)
+        nyquist = clip.sample_rate_hz / 2
+        active = self._active_frames(spec)
+        if active.sum() < self.min_active_frames:
+            return Result.skipped("too few frames with signal to judge a band limit")
+        overall = self._limit(_mean_db(db[:, active]), spec.freqs_hz, nyquist)
+        cutoff = overall if overall is not None else nyquist
+        holes = self._hole_fraction(db[:, active], spec.freqs_hz, cutoff)
+        original_rate = apparent_original_rate(overall, clip.sample_rate_hz)
+        lossy = bool(holes >= self.lossy_hole_fraction or (overall is not None and original_rate is None))
+        times, track = self._track(db, spec, active, nyquist, overall)
+        findings = self._changes(db, spec, active, times, track)
+        measurements = {
+            "effective_bandwidth_hz": cutoff,
+            "band_limited": overall is not None,
+            "nyquist_hz": nyquist,
+            "lossy_history": lossy,
+            "lossy_cutoff_hz": overall if lossy else None,
+            "spectral_hole_fraction": holes,
+            "apparent_original_rate_hz": original_rate,
+            "band_limit_min_hz": float(np.nanmin(track)) if np.isfinite(track).any() else None,
+            "band_limit_max_hz": float(np.nanmax(track)) if np.isfinite(track).any() else None,
+        }
+        if lossy:
+            findings.append(Finding(
+                kind="lossy_history", start_s=0.0, end_s=clip.duration_s, strength=0.6, flagged=False,
+                summary=(f"The spectrum carries a lossy codec's signature (band limit {cutoff:.0f} Hz, "
+                         f"{holes:.0%} spectral holes in the upper band) whatever the container says."),
+            ))
+        if original_rate:
+            findings.append(Finding(
+                kind="upsampled", start_s=0.0, end_s=clip.duration_s, strength=0.6, flagged=False,
+                summary=(f"Content stops at {cutoff:.0f} Hz, half of {original_rate} Hz: the audio "
+                         f"was sampled at {original_rate} Hz or less before it was stored at "
+                         f"{clip.sample_rate_hz} Hz."),
+            ))
+        figure = self._figure(clip, times, track, cutoff, findings)
+        return Result(
+            measurements=measurements, findings=findings, figures=[figure],
+            parameters=spec.parameters(),
+            tracks=[Track("band limit (kHz)", times, track / 1000.0)],
+        )
+
+    def _active_frames(self, spec: Spectrogram) -> np.ndarray:
+        level = 10 * np.log10(np.sum(spec.magnitude.astype(np.float64) ** 2, axis=0) + 1e-30)
+        return (level > np.percentile(level, self.active_percentile)) & (level > -250)
+
+    def _track(self, db, spec: Spectrogram, active, nyquist, overall) -> tuple[np.ndarray, np.ndarray]:
+        per_window = self._frames_per_window(spec)
+        n = db.shape[1] // per_window
+        times = (np.arange(n) + 0.5) * per_window * spec.hop_length / spec.sample_rate_hz
+        audible = np.sum(spec.magnitude, axis=0) > 0
+        floor = np.percentile(db[:, audible], 50, axis=1) if audible.any() else None
+        track = np.full(n, np.nan)
+        for w in range(n):
+            cols = slice(w * per_window, (w + 1) * per_window)
+            chosen = active[cols]
+            if chosen.sum() < self.min_active_frames:
+                continue
+            spectrum = _mean_db(db[:, cols][:, chosen])
+            limit = self._limit(spectrum, spec.freqs_hz, nyquist, floor_db=floor)
+            if limit is None and overall is not None:
+                # In a band-limited clip the background is empty above the limit too, so a
+                # window's cliff near the clip's limit is judged without it; any other cliff
+                # (a gap between formants) leaves the window unjudged.
+                near = self._limit(spectrum, spec.freqs_hz, nyquist)
+                close = near is not None and abs(near - overall) <= 0.25 * overall
+                track[w] = near if close else np.nan
+            else:
+                track[w] = limit if limit is not None else nyquist
+        return times, track
+
+    def _frames_per_window(self, spec: Spectrogram) -> int:
+        return max(1, int(round(self.window_s * spec.sample_rate_hz / spec.hop_length)))
+
+    def _limit(self, spectrum_db: np.ndarray, freqs_hz: np.ndarray, nyquist: float,
+               floor_db: np.ndarray | None = None) -> float | None:
+        """The band limit, or None when the band is full (a cliff in the top 5 % is the
+        converter's own anti-aliasing filter)."""
+        limit = band_limit(spectrum_db, freqs_hz, cliff_db=self.cliff_db, span_hz=self.cliff_span_hz,
+                           floor_db=floor_db)
+        return limit if limit is not None and limit < 0.95 * nyquist else None
+
+    def _changes(self, db, spec: Spectrogram, active, times, track) -> list[Finding]:
+        """Steps of the band-limit track, each placed at frame resolution by :meth:`_place`."""
+        per_window = self._frames_per_window(spec)
+        findings = []
+        for step in find_steps(track, context=self.context_windows, threshold=self.min_change_hz):
+            if abs(step.size) < self.min_change_fraction * max(step.before, step.after):
+                continue
+            at_s = self._place(db, spec, active, step, per_window)
+            findings.append(Finding(
+                kind="bandwidth_change", start_s=at_s, end_s=at_s,
+                strength=min(1.0, abs(step.size) / 8000.0), flagged=True,
+                summary=(f"The band limit changes from {step.before:.0f} Hz to {step.after:.0f} Hz "
+                         f"near {mmss(at_s)}."),
+                details={"before_hz": step.before, "after_hz": step.after},
+            ))
+        return findings
+
+    def _place(self, db, spec: Spectrogram, active, step, per_window: int) -> float:
+        """Time (s) of a band-limit step at frame resolution: the best two-piece split of the
+        frames' level just above the lower limit relative to just below it."""
+        frame_s = spec.hop_length / spec.sample_rate_hz
+        first = max(0, (step.index - self.context_windows) * per_window)
+        last = min(db.shape[1], (step.index + self.context_windows) * per_window)
+        cols = np.arange(first, last)[active[first:last]]
+        lower = min(step.before, step.after)
+        below = (spec.freqs_hz >= lower - self.cliff_span_hz) & (spec.freqs_hz < lower - 100)
+        above = (spec.freqs_hz > lower + 100) & (spec.freqs_hz <= lower + 4 * self.cliff_span_hz)
+        if cols.size < 2 or not below.any() or not above.any():
+            return step.index * per_window * frame_s
+        contrast = db[above][:, cols].mean(axis=0) - db[below][:, cols].mean(axis=0)
+        split = best_split(contrast)
+        return float((cols[split - 1] + cols[split]) / 2 * frame_s)
+
+    def _hole_fraction(self, db: np.ndarray, freqs: np.ndarray, cutoff_hz: float) -> float:
+        """Share of cells in the upper band (from a third of the band limit up to it) that lie
+        more than ``hole_db`` below their frame's median there."""
+        band = (freqs >= cutoff_hz / 3) & (freqs < cutoff_hz * 0.97)
+        if band.sum() < 8:
+            return 0.0
+        cells = db[band]
+        return float(np.mean(cells < np.median(cells, axis=0) - self.hole_db))
+
+    def _figure(self, clip: Clip, times, track, cutoff, findings) -> FigureOut:
+        fig, (ax_spec, ax_track) = new_figure(height_in=5.0, nrows=2, height_ratios=[2, 1])
+        image = draw_spectrogram(ax_spec, clip.spectrogram, duration_s=clip.duration_s)
+        ax_spec.axhline(cutoff / 1000, color="#2ca02c", linewidth=1.0, linestyle="--")
+        ax_spec.set_title(f"Spectrogram; dashed: overall band limit {cutoff / 1000:.2f} kHz", loc="left")
+        add_colorbar(fig, image, [ax_spec, ax_track])
+        ax_track.plot(times, track / 1000, color="#1f4e79", marker=".", markersize=3, linewidth=1.0)
+        ax_track.set_ylim(0, clip.sample_rate_hz / 2000 * 1.05)
+        ax_track.set_ylabel("band limit (kHz)")
+        ax_track.set_title(f"Band limit per {self.window_s:g} s window (gaps: no signal); red: flagged changes", loc="left")
+        ax_track.grid(True, alpha=0.3)
+        shade_findings(ax_track, [f for f in findings if f.flagged], min_width_s=clip.duration_s / 300)
+        format_time_axis(ax_track, clip.duration_s)
+        ax_spec.set_xlabel("")
+        return FigureOut("bandwidth", fig, "Spectrogram with the overall band limit, and the band limit over time.")
+
+
+def _mean_db(db: np.ndarray) -> np.ndarray:
+    """Mean power spectrum (dB) of the columns of a dB spectrogram."""
+    return 10 * np.log10(np.mean(10 ** (db / 10), axis=1) + 1e-30)
+
+
+def band_limit(
+    spectrum_db: np.ndarray, freqs_hz: np.ndarray, *, cliff_db: float, span_hz: float,
+    floor_db: np.ndarray | None = None, floor_margin_db: float = 10.0,
+) -> float | None:
+    """The frequency of the steepest cliff above which the spectrum stays low, or None.
+
+    A candidate bin ``i`` qualifies when the mean level over ``span_hz`` below it exceeds the mean
+    over ``span_hz`` above it by ``cliff_db`` and nothing above it rises to within ``cliff_db / 2``
+    of the level below. With ``floor_db`` (the clip's own background spectrum), the band above must
+    also lie ``floor_margin_db`` below that background: empty, not merely quiet, which tells a
+    band limit from the gap above a vowel's formants.
+    """
+    df = freqs_hz[1] - freqs_hz[0]
+    gap = max(1, int(round(100.0 / df)))
+    width = max(2, int(round(span_hz / df)))
+    n = spectrum_db.size
+    csum = np.concatenate(([0.0], np.cumsum(spectrum_db)))
+    idx = np.arange(n)
+    lo_a, lo_b = idx - gap - width, idx - gap
+    hi_a, hi_b = idx + gap, np.minimum(idx + gap + width, n)
+    valid = (lo_a >= 0) & (hi_b - hi_a >= 2)
+    below = np.full(n, -np.inf)
+    above = np.full(n, np.inf)
+    below[valid] = (csum[lo_b[valid]] - csum[lo_a[valid]]) / width
+    above[valid] = (csum[hi_b[valid]] - csum[hi_a[valid]]) / (hi_b[valid] - hi_a[valid])
+    peak_above = np.full(n, np.inf)
+    tail_max = np.maximum.accumulate(spectrum_db[::-1])[::-1]  # max of spectrum from i upwards
+    peak_above[valid] = tail_max[hi_a[valid]]
+    drop = below - above
+    ok = valid & (drop >= cliff_db) & (peak_above <= below - cliff_db / 2)
+    if floor_db is not None:
+        fsum = np.concatenate(([0.0], np.cumsum(floor_db)))
+        floor_above = np.full(n, -np.inf)
+        floor_above[valid] = (fsum[hi_b[valid]] - fsum[hi_a[valid]]) / (hi_b[valid] - hi_a[valid])
+        ok &= above <= floor_above - floor_margin_db
+    if not ok.any():
+        return None
+    # The band ends where its cliff starts: the lowest qualifying bin of the steepest cliff's run.
+    best = int(np.argmax(np.where(ok, drop, -np.inf)))
+    start = best
+    while start > 0 and ok[start - 1]:
+        start -= 1
+    return float(freqs_hz[start])
+
+
+def apparent_original_rate(cutoff_hz: float | None, sample_rate_hz: int) -> int | None:
+    """The lower standard rate whose half the content stops at (resampler cut: 88-101 %), or None."""
+    if cutoff_hz is None:
+        return None
+    for rate in STANDARD_RATES_HZ:
+        if rate < sample_rate_hz and 0.88 * rate / 2 <= cutoff_hz <= rate / 2 * 1.01:
+            return rate
+    return None
