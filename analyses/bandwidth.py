@@ -13,6 +13,8 @@ from workbench.plotting import (
 )
 from workbench.steps import best_split, find_steps
 
+EMPTY_DB = -140.0
+"""Spectrum level (dB re full-scale sine, per bin) below which a band counts as empty."""
 STANDARD_RATES_HZ = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
@@ -101,7 +103,9 @@ class Bandwidth(Analysis):
         active = self._active_frames(spec)
         if active.sum() < self.min_active_frames:
             return Result.skipped("too few frames with signal to judge a band limit")
-        overall = self._limit(_mean_db(db[:, active]), spec.freqs_hz, nyquist)
+        audible = np.sum(spec.magnitude, axis=0) > 0
+        background = np.percentile(db[:, audible], 10, axis=1)
+        overall = self._limit(_mean_db(db[:, active]), spec.freqs_hz, nyquist, background_db=background)
         cutoff = overall if overall is not None else nyquist
         holes = self._hole_fraction(db[:, active], spec.freqs_hz, cutoff)
         original_rate = apparent_original_rate(overall, clip.sample_rate_hz)
@@ -172,11 +176,11 @@ class Bandwidth(Analysis):
         return max(1, int(round(self.window_s * spec.sample_rate_hz / spec.hop_length)))
 
     def _limit(self, spectrum_db: np.ndarray, freqs_hz: np.ndarray, nyquist: float,
-               floor_db: np.ndarray | None = None) -> float | None:
+               floor_db: np.ndarray | None = None, background_db: np.ndarray | None = None) -> float | None:
         """The band limit, or None when the band is full (a cliff in the top 5 % is the
         converter's own anti-aliasing filter)."""
         limit = band_limit(spectrum_db, freqs_hz, cliff_db=self.cliff_db, span_hz=self.cliff_span_hz,
-                           floor_db=floor_db)
+                           floor_db=floor_db, background_db=background_db)
         return limit if limit is not None and limit < 0.95 * nyquist else None
 
     def _changes(self, db, spec: Spectrogram, active, times, track) -> list[Finding]:
@@ -246,6 +250,7 @@ def _mean_db(db: np.ndarray) -> np.ndarray:
 def band_limit(
     spectrum_db: np.ndarray, freqs_hz: np.ndarray, *, cliff_db: float, span_hz: float,
     floor_db: np.ndarray | None = None, floor_margin_db: float = 10.0,
+    background_db: np.ndarray | None = None,
 ) -> float | None:
     """The frequency of the steepest cliff above which the spectrum stays low, or None.
 
@@ -253,7 +258,10 @@ def band_limit(
     over ``span_hz`` above it by ``cliff_db`` and nothing above it rises to within ``cliff_db / 2``
     of the level below. With ``floor_db`` (the clip's own background spectrum), the band above must
     also lie ``floor_margin_db`` below that background: empty, not merely quiet, which tells a
-    band limit from the gap above a vowel's formants.
+    band limit from the gap above a vowel's formants. With ``background_db`` (the spectrum of the
+    clip's quietest frames), the background must drop across the cliff too, unless it is empty
+    there (below ``EMPTY_DB``): a recording's band limit cuts its room tone as well as its voice,
+    where the end of the voice's own spectrum does not.
     """
     df = freqs_hz[1] - freqs_hz[0]
     gap = max(1, int(round(100.0 / df)))
@@ -273,6 +281,13 @@ def band_limit(
     peak_above[valid] = tail_max[hi_a[valid]]
     drop = below - above
     ok = valid & (drop >= cliff_db) & (peak_above <= below - cliff_db / 2)
+    if background_db is not None:
+        bsum = np.concatenate(([0.0], np.cumsum(background_db)))
+        bg_below = np.full(n, -np.inf)
+        bg_above = np.full(n, np.inf)
+        bg_below[valid] = (bsum[lo_b[valid]] - bsum[lo_a[valid]]) / width
+        bg_above[valid] = (bsum[hi_b[valid]] - bsum[hi_a[valid]]) / (hi_b[valid] - hi_a[valid])
+        ok &= (bg_below - bg_above >= cliff_db / 2) | (bg_below < EMPTY_DB)
     if floor_db is not None:
         fsum = np.concatenate(([0.0], np.cumsum(floor_db)))
         floor_above = np.full(n, -np.inf)

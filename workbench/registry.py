@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from analyses.bandwidth import Bandwidth
 from analyses.channels import Channels
+from analyses.discontinuity import Discontinuity
 from analyses.levels import Levels
 from analyses.metadata import Metadata
 from analyses.overview import Overview
@@ -22,7 +23,9 @@ from workbench.analysis import Analysis
 from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
-BUILTINS: tuple[type[Analysis], ...] = (Overview, Levels, Channels, Metadata, Bandwidth)
+BUILTINS: tuple[type[Analysis], ...] = (
+    Overview, Levels, Channels, Metadata, Bandwidth, Discontinuity,
+)
 
 
 def available() -> dict[str, type[Analysis]]:

@@ -1,0 +1,179 @@
+"""``discontinuity``: sample-level breaks in the waveform (butt-splice candidates)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.clip import Clip
+from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
+from workbench.runs import merge_runs, true_runs
+
+
+class Discontinuity(Analysis):
+    """Spikes of the waveform's second difference that stand alone in their neighbourhood.
+
+    A butt splice joins two waveforms that do not continue each other: the value or the slope
+    jumps between two samples, which puts one large spike in the second difference
+    ``x[n] - 2 x[n-1] + x[n-2]``. Ordinary sound puts spikes there too (glottal pulses, noise),
+    but they repeat: a splice's spike is much larger than every other spike around it. A sample
+    is a candidate when its spike is ``min_score`` times the local RMS of the second difference
+    (the spike itself left out) *and* ``min_uniqueness`` times the largest other spike within
+    ``context_s``.
+
+    Parameters
+    ----------
+    context_s : float > 0
+        Neighbourhood on each side used for the local RMS and the uniqueness test, in seconds.
+    guard_s : float > 0
+        Half-width around a sample that is left out of its own neighbourhood, in seconds.
+    min_score : float > 0
+        Smallest spike, as a multiple of the local RMS of the second difference.
+    min_uniqueness : float > 1
+        Smallest ratio of the spike to the largest other spike in its neighbourhood.
+    min_level_dbfs : float
+        Spikes smaller than this (in dBFS) are ignored, so the least significant bit's noise in
+        near-silence is not mistaken for a break.
+    merge_s : float >= 0
+        Candidates closer than this are one finding, in seconds.
+    """
+
+    name = "discontinuity"
+    version = "1.0"
+    description = "Sample-level waveform breaks that stand out from their surroundings (butt-splice candidates)."
+    measures = (
+        "Samples where the waveform's second difference (its 'acceleration') spikes far above its "
+        "local level and far above every other spike nearby: a jump in value or slope between two "
+        "samples, as a butt splice leaves."
+    )
+    cannot_show = (
+        "A splice made at a zero crossing with matching slope, crossfaded, or made before lossy "
+        "coding leaves no sample-level break and is not found here. Clicks from a microphone, a "
+        "cable, a digital dropout or a codec error look the same as a splice. A candidate is a "
+        "place to listen to and to inspect at sample level, not an edit."
+    )
+
+    def __init__(
+        self, *, context_s: float = 0.01, guard_s: float = 0.0005, min_score: float = 6.0,
+        min_uniqueness: float = 2.5, min_level_dbfs: float = -60.0, merge_s: float = 0.05,
+    ):
+        require(context_s > 0, "discontinuity.context_s must be > 0")
+        require(0 < guard_s < context_s, "discontinuity.guard_s must be in (0, context_s)")
+        require(min_score > 0, "discontinuity.min_score must be > 0")
+        require(min_uniqueness > 1, "discontinuity.min_uniqueness must be > 1")
+        require(merge_s >= 0, "discontinuity.merge_s must be >= 0")
+        self.context_s = float(context_s)
+        self.guard_s = float(guard_s)
+        self.min_score = float(min_score)
+        self.min_uniqueness = float(min_uniqueness)
+        self.min_level_dbfs = float(min_level_dbfs)
+        self.merge_s = float(merge_s)
+
+    def run(self, clip: Clip) -> Result:
+        sr = clip.sample_rate_hz
+        x = clip.mono.astype(np.float64)
+        if x.size < 8:
+            return Result.skipped("too few samples")
+        score, uniqueness, spike = spike_scores(
+            x, context=max(4, int(self.context_s * sr)), guard=max(1, int(round(self.guard_s * sr)))
+        )
+        candidate = (
+            (score >= self.min_score)
+            & (uniqueness >= self.min_uniqueness)
+            & (spike >= 10 ** (self.min_level_dbfs / 20))
+        )
+        findings = []
+        starts, stops = true_runs(candidate)
+        for start, stop, _members in merge_runs(starts, stops, max_gap=int(self.merge_s * sr)):
+            peak = start + int(np.argmax(score[start:stop]))
+            at_s = peak / sr
+            findings.append(Finding(
+                kind="discontinuity", start_s=at_s, end_s=at_s,
+                strength=min(1.0, float(score[peak]) / 60.0), flagged=True,
+                summary=(f"A sample-level break at {mmss(at_s, decimals=3)}: the waveform's second "
+                         f"difference is {score[peak]:.0f}x its local level and "
+                         f"{uniqueness[peak]:.1f}x any other spike within {self.context_s * 1000:.0f} ms."),
+                details={"sample": int(peak), "score": float(score[peak]),
+                         "uniqueness": float(uniqueness[peak]), "jump": float(spike[peak])},
+            ))
+        times, track = _block_max(np.minimum(score, 100.0) * (uniqueness >= self.min_uniqueness), sr, 0.05)
+        measurements = {
+            "candidates": len(findings),
+            "max_score": float(np.max(score)),
+            "candidates_per_minute": len(findings) / (clip.duration_s / 60),
+        }
+        figures = [self._figure(clip, times, track, findings)]
+        if findings:
+            figures.append(self._zooms(clip, findings))
+        return Result(measurements=measurements, findings=findings, figures=figures,
+                      tracks=[Track("break score", times, track)])
+
+    def _figure(self, clip: Clip, times, track, findings) -> FigureOut:
+        fig, (ax,) = new_figure(height_in=2.8)
+        ax.plot(times, track, color="#1f4e79", linewidth=0.8)
+        ax.axhline(self.min_score, color="#d62728", linestyle="--", linewidth=0.8)
+        shade_findings(ax, findings, min_width_s=clip.duration_s / 300)
+        ax.set_ylim(0, max(self.min_score * 2, float(np.max(track)) * 1.1 if track.size else 1))
+        ax.set_ylabel("score (x local RMS)")
+        ax.set_title("Break score per 50 ms (only spikes that stand alone); dashed: flag threshold", loc="left")
+        ax.grid(True, alpha=0.3)
+        format_time_axis(ax, clip.duration_s)
+        return FigureOut("score", fig, "Largest stand-alone spike of the second difference per 50 ms.")
+
+    def _zooms(self, clip: Clip, findings, max_panels: int = 6) -> FigureOut:
+        strongest = sorted(findings, key=lambda f: -f.strength)[:max_panels]
+        strongest.sort(key=lambda f: f.start_s)
+        cols = min(3, len(strongest))
+        rows = int(np.ceil(len(strongest) / cols))
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(11, 2.4 * rows), dpi=110, layout="constrained")
+        axes = fig.subplots(rows, cols, squeeze=False).ravel()
+        sr = clip.sample_rate_hz
+        half = int(0.005 * sr)
+        for ax, finding in zip(axes, strongest):
+            centre = finding.details["sample"]
+            lo, hi = max(0, centre - half), min(clip.frames, centre + half)
+            t_ms = (np.arange(lo, hi) - centre) / sr * 1000
+            ax.plot(t_ms, clip.mono[lo:hi], color="#1f4e79", linewidth=0.9, marker=".", markersize=2)
+            ax.axvline(0, color="#d62728", linewidth=0.8)
+            ax.set_title(f"{mmss(finding.start_s, decimals=3)}", loc="left", fontsize=9)
+            ax.set_xlabel("ms from the break")
+            ax.grid(True, alpha=0.3)
+        for ax in axes[len(strongest):]:
+            ax.set_visible(False)
+        return FigureOut("zoom", fig, "The waveform 5 ms either side of the strongest candidates, sample by sample.")
+
+
+def spike_scores(x: np.ndarray, *, context: int, guard: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-sample break score, uniqueness and spike size of a signal.
+
+    Returns
+    -------
+    score : |d| over the RMS of d within ``context`` samples, the ``guard`` samples around
+        the sample left out.
+    uniqueness : |d| over the largest |d| within ``context`` samples outside the guard.
+    spike : |d|, the second difference's magnitude (full-scale units).
+    """
+    d = np.zeros_like(x)
+    d[2:] = np.abs(x[2:] - 2 * x[1:-1] + x[:-2])
+    window, inner = 2 * context + 1, 2 * guard + 1
+    total = uniform_filter1d(d * d, size=window, mode="nearest") * window
+    centre = uniform_filter1d(d * d, size=inner, mode="nearest") * inner
+    rms = np.sqrt(np.maximum(total - centre, 0) / (window - inner)) + 1e-12
+    side = context - guard
+    # Largest |d| in [n - context, n - guard - 1] and in [n + guard + 1, n + context].
+    running = maximum_filter1d(d, size=side, origin=-(side // 2), mode="nearest")  # max of d[n : n + side]
+    padded = np.concatenate([np.zeros(context + 1), running, np.zeros(context + 1)])
+    n = np.arange(x.size) + context + 1
+    neighbours = np.maximum(padded[n - context], padded[n + guard + 1]) + 1e-12
+    return d / rms, d / neighbours, d
+
+
+def _block_max(values: np.ndarray, sr: int, block_s: float) -> tuple[np.ndarray, np.ndarray]:
+    block = max(1, int(block_s * sr))
+    n = values.size // block
+    if n == 0:
+        return np.array([values.size / sr / 2]), np.array([values.max(initial=0.0)])
+    return (np.arange(n) + 0.5) * block / sr, values[: n * block].reshape(n, block).max(axis=1)
