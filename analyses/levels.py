@@ -10,7 +10,7 @@ from workbench.plotting import (
     draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
 )
 from workbench.runs import merge_runs, true_runs
-from workbench.steps import find_steps
+from workbench.steps import find_steps, strongest_apart
 from workbench.units import to_db
 
 
@@ -201,9 +201,9 @@ class Levels(Analysis):
         findings: list[Finding] = []
         for channel in range(clip.channels):
             findings.extend(self._dc_steps(track[:, channel], window / sr, channel, clip.channels))
-        merged = _dedupe_points(sorted(findings, key=lambda f: -f.strength), 2 * self.dc_window_s)
+        merged = strongest_apart(findings, min_gap_s=2 * self.dc_window_s)
         stats["dc_step_threshold_used"] = self._dc_threshold(track)
-        return times, track, sorted(merged, key=lambda f: f.start_s), stats
+        return times, track, merged, stats
 
     def _dc_threshold(self, track: np.ndarray) -> float:
         spread = np.median(np.abs(np.diff(track, axis=0) - np.median(np.diff(track, axis=0))))
@@ -275,12 +275,3 @@ class Levels(Analysis):
             "histogram", fig,
             "Histogram of all sample values. Piles at the two ends point to clipping or limiting.",
         )
-
-
-def _dedupe_points(findings: list[Finding], min_gap_s: float) -> list[Finding]:
-    """Keep the strongest of point findings closer than ``min_gap_s`` (e.g. one step seen in two channels)."""
-    kept: list[Finding] = []
-    for finding in findings:
-        if all(abs(finding.start_s - other.start_s) >= min_gap_s for other in kept):
-            kept.append(finding)
-    return kept

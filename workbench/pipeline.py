@@ -29,6 +29,7 @@ from workbench.timeline import timeline_figure
 FIGURE_DPI = 110
 DEPENDENCIES = (
     "numpy", "scipy", "librosa", "soundfile", "av", "matplotlib", "jinja2", "click", "pyloudnorm",
+    "ruptures",
 )
 LIMITATIONS = [
     "This report measures and shows; it does not decide whether the recording is authentic, "

@@ -18,13 +18,14 @@ from analyses.channels import Channels
 from analyses.discontinuity import Discontinuity
 from analyses.levels import Levels
 from analyses.metadata import Metadata
+from analyses.noise_floor import NoiseFloor
 from analyses.overview import Overview
 from workbench.analysis import Analysis
 from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
-    Overview, Levels, Channels, Metadata, Bandwidth, Discontinuity,
+    Overview, Levels, Channels, Metadata, Bandwidth, NoiseFloor, Discontinuity,
 )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reports.model import Finding
 from workbench.runs import true_runs
 
 
@@ -79,3 +80,13 @@ def best_split(values: np.ndarray) -> int:
     left = csq[k - 1] - csum[k - 1] ** 2 / k
     right = (csq[-1] - csq[k - 1]) - (csum[-1] - csum[k - 1]) ** 2 / (n - k)
     return int(k[np.argmin(left + right)])
+
+
+def strongest_apart(findings: list[Finding], *, min_gap_s: float) -> list[Finding]:
+    """Keep the strongest of findings that start closer than ``min_gap_s`` to each other (one
+    event seen twice: in two channels, or by two overlapping windows), in time order."""
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: -f.strength):
+        if all(abs(finding.start_s - other.start_s) >= min_gap_s for other in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.start_s)

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from analyses.noise_floor import NoiseFloor
+from conftest import clip_of, flagged, lands_near
+from fixtures import plant, scenes
+from workbench.clip import Clip
+
+
+@pytest.mark.parametrize("rate, level_dbfs", [(16000, -50.0), (44100, -45.0)])
+def test_inserted_noisier_stretch_is_found_at_both_edges(rate, level_dbfs):
+    fixture = scenes.clean(seed=61, duration_s=30.0, sample_rate_hz=rate)
+    samples, truths = plant.noise_floor_change(fixture.samples, rate, start_s=11.3, length_s=8.0,
+                                               level_dbfs=level_dbfs)
+    result = NoiseFloor().run(clip_of(scenes.Fixture(samples, rate)))
+    hits = flagged(result, "noise_floor_change")
+    assert len(hits) == 2, hits
+    for truth in truths:
+        assert lands_near(hits, truth, tolerance_s=1.0), (truth, hits)
+    up, down = sorted(hits, key=lambda f: f.start_s)
+    assert up.details["step_db"] > 5 and down.details["step_db"] < -5
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 44100, 48000])
+@pytest.mark.parametrize("seed", [62, 63])
+def test_clean_background_raises_no_flag(rate, seed):
+    result = NoiseFloor().run(clip_of(scenes.clean(seed=seed, duration_s=30.0, sample_rate_hz=rate)))
+    assert flagged(result, "noise_floor_change") == []
+    assert -60 < result.measurements["noise_floor_dbfs_median"] < -50
+
+
+def test_silence_is_skipped():
+    assert NoiseFloor().run(Clip.from_array(np.zeros(48000), 16000)).status == "skipped"
