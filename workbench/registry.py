@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from analyses.bandwidth import Bandwidth
 from analyses.channels import Channels
 from analyses.discontinuity import Discontinuity
+from analyses.enf import Enf
 from analyses.levels import Levels
 from analyses.metadata import Metadata
 from analyses.noise_floor import NoiseFloor
@@ -25,7 +26,7 @@ from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
-    Overview, Levels, Channels, Metadata, Bandwidth, NoiseFloor, Discontinuity,
+    Overview, Levels, Channels, Metadata, Bandwidth, NoiseFloor, Enf, Discontinuity,
 )
 
 

@@ -1,0 +1,324 @@
+"""``enf``: mains hum (electric network frequency): presence, trace, phase and its breaks."""
+
+from __future__ import annotations
+
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.clip import Clip
+from workbench.errors import ParameterError
+from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
+from workbench.steps import strongest_apart
+
+ANALYSIS_RATE_HZ = 1000
+NOMINALS_HZ = (50.0, 60.0)
+
+
+class Enf(Analysis):
+    """Mains hum and its frequency over time (electric network frequency, ENF).
+
+    Presence: for 50 and 60 Hz and their harmonics, the Welch power in +-``peak_halfwidth_hz``
+    around the harmonic against the median power 1.5-6 Hz either side (``enf_snr_db``). Trace:
+    the hum is band-passed (+-1 Hz) around each harmonic with enough SNR; in frames of
+    ``frame_s`` the spectral peak is found with a zero-padded FFT and quadratic interpolation,
+    and the harmonics' frequencies (divided by their order) are averaged with SNR weights. Phase:
+    the band-passed strongest harmonic's analytic phase minus the nominal rotation; a cut or an
+    insertion leaves a step in it. Lines fitted to the phase before and after each instant
+    (``guard_s`` left out around it) are compared; a jump above ``min_phase_jump_rad`` is an
+    ``enf_discontinuity``.
+
+    Parameters
+    ----------
+    min_snr_db : float
+        Hum weaker than this above its neighbourhood counts as absent.
+    peak_halfwidth_hz : float > 0
+        Half-width of the band taken as the hum peak in the presence test, in Hz.
+    harmonics : int >= 1
+        Harmonics examined (1 is the fundamental).
+    frame_s : float > 0
+        Frame length of the frequency trace, in seconds.
+    hop_s : float > 0
+        Step of the frequency trace and of the phase test, in seconds.
+    fit_s : float > 0
+        Length of phase fitted on each side of an instant, in seconds.
+    guard_s : float >= 0
+        Phase left out on each side of an instant (the band-pass filter's settling), in seconds.
+    min_phase_jump_rad : float in (0, pi)
+        Smallest phase jump flagged, in radians at the fundamental.
+    reference : str
+        Path of a grid-frequency log (CSV: time in seconds, frequency in Hz) to match the trace
+        against; empty for none. Read when the analysis is configured.
+    """
+
+    name = "enf"
+    version = "1.0"
+    description = "Mains hum (50/60 Hz) presence, frequency trace, phase breaks, grid-log matching."
+    measures = (
+        "Whether mains hum at 50 or 60 Hz (or harmonics) is present and how far it stands above "
+        "its surroundings; its frequency over time (the electric network frequency, ENF) and its "
+        "phase; places where the phase jumps (a cut or an insertion); with a grid-frequency log, "
+        "the time offset at which the trace matches the log best."
+    )
+    cannot_show = (
+        "Many recordings carry no hum (battery devices far from mains, noise suppression, lossy "
+        "coding at low rates): then nothing can be said either way. A phase jump can also come "
+        "from the recorder restarting, a dropout, or hum picked up from two sources. Matching "
+        "a grid log needs minutes of clean hum; short clips match many offsets equally well."
+    )
+
+    def __init__(
+        self, *, min_snr_db: float = 10.0, peak_halfwidth_hz: float = 0.3, harmonics: int = 4,
+        frame_s: float = 2.0, hop_s: float = 0.1, fit_s: float = 1.5, guard_s: float = 0.6,
+        min_phase_jump_rad: float = 0.8, reference: str = "",
+    ):
+        require(peak_halfwidth_hz > 0, "enf.peak_halfwidth_hz must be > 0")
+        require(harmonics >= 1, "enf.harmonics must be >= 1")
+        require(frame_s > 0 and hop_s > 0 and fit_s > 0, "enf.frame_s, hop_s and fit_s must be > 0")
+        require(guard_s >= 0, "enf.guard_s must be >= 0")
+        require(0 < min_phase_jump_rad < np.pi, "enf.min_phase_jump_rad must be in (0, pi)")
+        self.min_snr_db = float(min_snr_db)
+        self.peak_halfwidth_hz = float(peak_halfwidth_hz)
+        self.harmonics = int(harmonics)
+        self.frame_s = float(frame_s)
+        self.hop_s = float(hop_s)
+        self.fit_s = float(fit_s)
+        self.guard_s = float(guard_s)
+        self.min_phase_jump_rad = float(min_phase_jump_rad)
+        self.reference = str(reference)
+        self._grid = load_grid_log(Path(reference)) if reference else None
+
+    def run(self, clip: Clip) -> Result:
+        x = _to_analysis_rate(clip.mono.astype(np.float64), clip.sample_rate_hz)
+        if x.size < 4 * ANALYSIS_RATE_HZ:
+            return Result.skipped("shorter than 4 s: too short to measure mains hum")
+        snrs = {nominal: self._harmonic_snrs(x, nominal) for nominal in NOMINALS_HZ}
+        best_nominal = max(NOMINALS_HZ, key=lambda n: max(snrs[n].values(), default=-np.inf))
+        best_snr = max(snrs[best_nominal].values(), default=-np.inf)
+        present = best_snr >= self.min_snr_db
+        measurements = {
+            "enf_nominal_hz": best_nominal if present else None,
+            "enf_snr_db": float(best_snr),
+            "harmonic_snr_db": {f"{n:g}": {str(k): float(v) for k, v in s.items()} for n, s in snrs.items()},
+            "analysis_rate_hz": ANALYSIS_RATE_HZ,
+        }
+        if not present:
+            measurements["summary"] = (f"no mains hum found: best {best_snr:.1f} dB above its "
+                                       f"surroundings (threshold {self.min_snr_db:g} dB)")
+            return Result(measurements=measurements, figures=[self._presence_figure(x, None)])
+        used = {k: v for k, v in snrs[best_nominal].items() if v >= self.min_snr_db}
+        times, trace = self._trace(x, best_nominal, used)
+        strongest = max(used, key=used.get)
+        phase_times, phase = self._phase(x, best_nominal, strongest)
+        findings = self._phase_jumps(phase_times, phase, strongest)
+        valid = np.isfinite(trace)
+        measurements.update({
+            "harmonics_used": sorted(used),
+            "enf_mean_hz": float(np.mean(trace[valid])) if valid.any() else None,
+            "enf_std_hz": float(np.std(trace[valid])) if valid.any() else None,
+            "trace_resolution": (f"{self.frame_s:g} s frames every {self.hop_s:g} s; zero-padded FFT "
+                                 f"bin {ANALYSIS_RATE_HZ / _nfft(self.frame_s):.4f} Hz with quadratic "
+                                 "interpolation"),
+            "phase_jumps": len(findings),
+        })
+        figures = [self._presence_figure(x, best_nominal), self._trace_figure(
+            clip, times, trace, phase_times, phase, best_nominal, strongest, findings)]
+        if self._grid is not None:
+            match = match_grid(times, trace, *self._grid)
+            measurements.update(match.measurements())
+            figures.append(self._grid_figure(times, trace, match))
+        return Result(measurements=measurements, findings=findings, figures=figures,
+                      tracks=[Track(f"ENF (Hz, {best_nominal:g} nominal)", times, trace)])
+
+    # -- presence --------------------------------------------------------------------------
+    def _harmonic_snrs(self, x: np.ndarray, nominal: float) -> dict[int, float]:
+        freqs, psd = signal.welch(x, fs=ANALYSIS_RATE_HZ, nperseg=min(x.size, 8 * ANALYSIS_RATE_HZ))
+        snrs = {}
+        for k in range(1, self.harmonics + 1):
+            centre = k * nominal
+            if centre + 6 > ANALYSIS_RATE_HZ / 2:
+                break
+            peak = psd[np.abs(freqs - centre) <= self.peak_halfwidth_hz].max(initial=0.0)
+            around = psd[(np.abs(freqs - centre) >= 1.5) & (np.abs(freqs - centre) <= 6)]
+            snrs[k] = float(10 * np.log10((peak + 1e-30) / (np.median(around) + 1e-30)))
+        return snrs
+
+    # -- trace -----------------------------------------------------------------------------
+    def _trace(self, x, nominal, used: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+        frame = int(self.frame_s * ANALYSIS_RATE_HZ)
+        hop = max(1, int(self.hop_s * ANALYSIS_RATE_HZ * 5))  # the trace steps 5x the phase hop
+        n_fft = _nfft(self.frame_s)
+        starts = np.arange(0, x.size - frame + 1, hop)
+        times = (starts + frame / 2) / ANALYSIS_RATE_HZ
+        freqs = np.fft.rfftfreq(n_fft, 1 / ANALYSIS_RATE_HZ)
+        window = np.hanning(frame)
+        estimates, weights = [], []
+        for k, snr in used.items():
+            band = _bandpass(x, k * nominal)
+            frames = np.stack([band[s : s + frame] * window for s in starts])
+            spectrum = np.abs(np.fft.rfft(frames, n=n_fft, axis=1))
+            inside = np.flatnonzero(np.abs(freqs - k * nominal) <= 1.0)
+            peak = inside[np.argmax(spectrum[:, inside], axis=1)]
+            a, b, c = (np.log(spectrum[np.arange(len(peak)), peak + d] + 1e-30) for d in (-1, 0, 1))
+            offset = 0.5 * (a - c) / np.where(a - 2 * b + c == 0, -1e-12, a - 2 * b + c)
+            estimates.append((freqs[peak] + offset * (freqs[1] - freqs[0])) / k)
+            weights.append(10 ** (snr / 10))
+        trace = np.average(np.array(estimates), axis=0, weights=np.array(weights))
+        return times, trace
+
+    # -- phase -----------------------------------------------------------------------------
+    def _phase(self, x, nominal, harmonic) -> tuple[np.ndarray, np.ndarray]:
+        """Phase of the harmonic relative to the nominal rotation, per hop, in radians at the
+        fundamental (the harmonic's phase divided by its order)."""
+        band = _bandpass(x, harmonic * nominal)
+        t = np.arange(x.size) / ANALYSIS_RATE_HZ
+        rotation = np.exp(-2j * np.pi * harmonic * nominal * t)
+        baseband = signal.hilbert(band) * rotation
+        hop = max(1, int(self.hop_s * ANALYSIS_RATE_HZ))
+        n = x.size // hop
+        blocks = baseband[: n * hop].reshape(n, hop).mean(axis=1)
+        phase = np.unwrap(np.angle(blocks)) / harmonic
+        return (np.arange(n) + 0.5) * hop / ANALYSIS_RATE_HZ, phase
+
+    def _phase_jumps(self, times, phase, harmonic) -> list[Finding]:
+        fit = max(3, int(self.fit_s / self.hop_s))
+        guard = int(self.guard_s / self.hop_s)
+        jumps = np.zeros(times.size)
+        for i in range(fit + guard, times.size - fit - guard):
+            left = slice(i - guard - fit, i - guard)
+            right = slice(i + guard, i + guard + fit)
+            at = times[i]
+            before = np.polyval(np.polyfit(times[left], phase[left], 1), at)
+            after = np.polyval(np.polyfit(times[right], phase[right], 1), at)
+            # A jump of the harmonic's phase is known modulo 2 pi / order at the fundamental.
+            period = 2 * np.pi / harmonic
+            jumps[i] = (after - before + period / 2) % period - period / 2
+        candidates = np.flatnonzero(np.abs(jumps) >= self.min_phase_jump_rad)
+        findings = []
+        for i in candidates:
+            # Keep local maxima of |jump| only.
+            lo, hi = max(0, i - guard - 1), min(times.size, i + guard + 2)
+            if np.abs(jumps[i]) < np.abs(jumps[lo:hi]).max():
+                continue
+            findings.append(Finding(
+                kind="enf_discontinuity", start_s=float(times[i]), end_s=float(times[i]),
+                strength=min(1.0, abs(jumps[i]) / np.pi), flagged=True,
+                summary=(f"The mains hum's phase jumps by {np.degrees(jumps[i]):+.0f} degrees near "
+                         f"{mmss(times[i])} (a cut, an insertion or a restart leaves such a jump)."),
+                details={"phase_jump_rad": float(jumps[i]), "harmonic": harmonic},
+            ))
+        return strongest_apart(findings, min_gap_s=2 * (self.fit_s + self.guard_s))
+
+    # -- figures ---------------------------------------------------------------------------
+    def _presence_figure(self, x, nominal) -> FigureOut:
+        freqs, psd = signal.welch(x, fs=ANALYSIS_RATE_HZ, nperseg=min(x.size, 8 * ANALYSIS_RATE_HZ))
+        fig, (ax,) = new_figure(height_in=2.8, sharex=False)
+        keep = (freqs >= 20) & (freqs <= 260)
+        ax.plot(freqs[keep], 10 * np.log10(psd[keep] + 1e-30), color="#1f4e79", linewidth=0.8)
+        for n, style in ((50.0, ":"), (60.0, "--")):
+            for k in range(1, 6):
+                if k * n <= 260:
+                    ax.axvline(k * n, color="#d62728" if n == nominal else "#999999", linestyle=style,
+                               linewidth=0.8)
+        ax.set_xlim(20, 260)
+        ax.set_xlabel("frequency (Hz); dotted: 50 Hz harmonics, dashed: 60 Hz harmonics (red: found)")
+        ax.set_ylabel("power (dB)")
+        ax.set_title("Low-frequency spectrum (Welch, 8 s segments)", loc="left")
+        ax.grid(True, alpha=0.3)
+        return FigureOut("presence", fig, "Spectrum from 20 to 260 Hz, where mains hum and its harmonics appear.")
+
+    def _trace_figure(self, clip, times, trace, phase_times, phase, nominal, harmonic, findings) -> FigureOut:
+        fig, (ax_f, ax_p) = new_figure(height_in=4.6, nrows=2)
+        ax_f.plot(times, trace, color="#1f4e79", linewidth=1.0)
+        ax_f.axhline(nominal, color="black", linewidth=0.6)
+        ax_f.set_ylabel("frequency (Hz)")
+        ax_f.set_title(f"ENF trace ({nominal:g} Hz nominal; harmonics weighted by SNR)", loc="left")
+        ax_f.grid(True, alpha=0.3)
+        detrended = phase - np.polyval(np.polyfit(phase_times, phase, 1), phase_times)
+        ax_p.plot(phase_times, np.degrees(detrended), color="#1f4e79", linewidth=0.8)
+        shade_findings(ax_p, findings, min_width_s=clip.duration_s / 300)
+        ax_p.set_ylabel("phase (degrees)")
+        ax_p.set_title(f"Hum phase, harmonic {harmonic}, linear trend removed; red: flagged jumps", loc="left")
+        ax_p.grid(True, alpha=0.3)
+        format_time_axis(ax_p, clip.duration_s)
+        ax_f.set_xlabel("")
+        return FigureOut("trace", fig, "Mains frequency over time and the hum's phase.")
+
+    def _grid_figure(self, times, trace, match: "GridMatch") -> FigureOut:
+        fig, (ax,) = new_figure(height_in=2.8, sharex=False)
+        ax.plot(match.grid_times - match.offset_s, match.grid_freqs, color="#999999", linewidth=1.0,
+                label="grid log")
+        ax.plot(times, trace, color="#1f4e79", linewidth=1.2, label="recording")
+        ax.set_xlim(times[0], times[-1])
+        ax.set_xlabel("seconds from the start of the clip")
+        ax.set_ylabel("frequency (Hz)")
+        ax.set_title(f"Best match with the grid log: clip starts at log time {match.offset_s:.1f} s "
+                     f"(r = {match.correlation:.2f})", loc="left")
+        ax.legend(loc="upper right", fontsize=8)
+        ax.grid(True, alpha=0.3)
+        return FigureOut("grid-match", fig, "The ENF trace over the grid log at the best offset.")
+
+
+def _nfft(frame_s: float) -> int:
+    return int(2 ** np.ceil(np.log2(frame_s * ANALYSIS_RATE_HZ * 16)))
+
+
+def _to_analysis_rate(x: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    """Resample to 1 kHz (polyphase, anti-aliased): the hum and its harmonics lie below 500 Hz."""
+    common = gcd(ANALYSIS_RATE_HZ, int(sample_rate_hz))
+    return signal.resample_poly(x, ANALYSIS_RATE_HZ // common, int(sample_rate_hz) // common)
+
+
+def _bandpass(x: np.ndarray, centre_hz: float, halfwidth_hz: float = 1.0) -> np.ndarray:
+    sos = signal.butter(2, [centre_hz - halfwidth_hz, centre_hz + halfwidth_hz], "bandpass",
+                        fs=ANALYSIS_RATE_HZ, output="sos")
+    return signal.sosfiltfilt(sos, x)
+
+
+def load_grid_log(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a grid-frequency log: CSV rows of (time in seconds, frequency in Hz); a header line
+    is allowed. Raises ParameterError with the reason when it cannot be used."""
+    try:
+        data = np.genfromtxt(path, delimiter=",", dtype=float, invalid_raise=False)
+    except OSError as exc:
+        raise ParameterError(f"enf.reference: cannot read {path} ({exc.strerror or exc})") from None
+    data = np.atleast_2d(data)
+    if data.shape[1] < 2:
+        raise ParameterError(f"enf.reference: {path} needs two columns: time (s), frequency (Hz)")
+    data = data[np.isfinite(data[:, :2]).all(axis=1)]
+    if data.shape[0] < 10:
+        raise ParameterError(f"enf.reference: {path} has fewer than 10 usable rows")
+    order = np.argsort(data[:, 0])
+    return data[order, 0], data[order, 1]
+
+
+class GridMatch:
+    """The best alignment of an ENF trace with a grid log."""
+
+    def __init__(self, offset_s: float, correlation: float, rms_hz: float, grid_times, grid_freqs):
+        self.offset_s, self.correlation, self.rms_hz = offset_s, correlation, rms_hz
+        self.grid_times, self.grid_freqs = grid_times, grid_freqs
+
+    def measurements(self) -> dict[str, float]:
+        return {"reference_offset_s": self.offset_s, "reference_correlation": self.correlation,
+                "reference_rms_hz": self.rms_hz}
+
+
+def match_grid(times, trace, grid_times, grid_freqs, *, step_s: float = 1.0) -> GridMatch:
+    """Slide the trace over the grid log; return the offset (log time at clip start) with the
+    highest Pearson correlation."""
+    valid = np.isfinite(trace)
+    t, f = times[valid], trace[valid]
+    offsets = np.arange(grid_times[0] - t[0], grid_times[-1] - t[-1] + step_s / 2, step_s)
+    best = (-np.inf, 0.0, np.inf)
+    for offset in offsets:
+        reference = np.interp(t + offset, grid_times, grid_freqs)
+        if np.std(reference) == 0 or np.std(f) == 0:
+            continue
+        r = float(np.corrcoef(f, reference)[0, 1])
+        if r > best[0]:
+            best = (r, float(offset), float(np.sqrt(np.mean((f - reference) ** 2))))
+    return GridMatch(best[1], best[0], best[2], grid_times, grid_freqs)

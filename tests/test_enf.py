@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from analyses.enf import Enf, load_grid_log
+from conftest import clip_of, flagged, lands_near
+from fixtures import plant, scenes
+from workbench.clip import Clip
+from workbench.errors import ParameterError
+
+
+@pytest.mark.parametrize("rate", [8000, 44100])
+@pytest.mark.parametrize("mains", [50.0, 60.0])
+def test_nominal_frequency_is_found_and_clean_hum_has_no_jump(rate, mains):
+    fixture = scenes.clean(seed=71, duration_s=24.0, sample_rate_hz=rate, mains_hz=mains)
+    result = Enf().run(clip_of(fixture))
+    m = result.measurements
+    assert m["enf_nominal_hz"] == mains and m["enf_snr_db"] > 20
+    assert abs(m["enf_mean_hz"] - mains) < 0.05
+    assert flagged(result, "enf_discontinuity") == []
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+def test_no_hum_gives_null_and_no_flag(rate):
+    fixture = scenes.clean(seed=72, duration_s=24.0, sample_rate_hz=rate, mains_hz=None)
+    result = Enf().run(clip_of(fixture))
+    assert result.measurements["enf_nominal_hz"] is None
+    assert result.findings == []
+    assert "no mains hum found" in result.measurements["summary"]
+
+
+@pytest.mark.parametrize("rate", [16000, 44100])
+def test_cut_leaves_a_phase_jump_where_it_was_made(rate):
+    fixture = scenes.clean(seed=73, duration_s=30.0, sample_rate_hz=rate, mains_hz=50.0)
+    samples, truth = plant.enf_cut(fixture.samples, rate, at_s=13.37, phase_jump_rad=1.5)
+    result = Enf().run(clip_of(scenes.Fixture(samples, rate)))
+    hits = flagged(result, "enf_discontinuity")
+    assert len(hits) == 1 and lands_near(hits, truth, tolerance_s=1.0)
+    assert abs(abs(hits[0].details["phase_jump_rad"]) - 1.5) < 0.4
+
+
+def test_grid_log_match_finds_the_known_offset(tmp_path):
+    rng = np.random.default_rng(5)
+    grid_t = np.arange(0, 600.0, 1.0)
+    grid_f = 50 + np.cumsum(rng.normal(0, 0.01, grid_t.size))
+    grid_f = 50 + (grid_f - grid_f.mean())
+    csv = tmp_path / "grid.csv"
+    csv.write_text("time_s,frequency_hz\n" + "".join(f"{t},{f}\n" for t, f in zip(grid_t, grid_f)))
+    sr, offset, duration = 8000, 217.0, 90.0
+    fixture = scenes.clean(seed=74, duration_s=duration, sample_rate_hz=sr, mains_hz=None)
+    t = np.arange(fixture.samples.shape[0]) / sr
+    freq = np.interp(t + offset, grid_t, grid_f)
+    hum = 0.003 * np.sin(2 * np.pi * np.cumsum(freq) / sr)
+    clip = Clip.from_array(fixture.samples[:, 0] + hum, sr)
+    result = Enf(reference=str(csv)).run(clip)
+    m = result.measurements
+    assert abs(m["reference_offset_s"] - offset) <= 2.0
+    assert m["reference_correlation"] > 0.8
+    assert [f.name for f in result.figures][-1] == "grid-match"
+
+
+def test_bad_grid_logs_are_parameter_errors(tmp_path):
+    with pytest.raises(ParameterError, match="cannot read"):
+        Enf(reference=str(tmp_path / "missing.csv"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("just one column\n1\n2\n")
+    with pytest.raises(ParameterError):
+        load_grid_log(bad)
+
+
+def test_short_clip_is_skipped():
+    assert Enf().run(Clip.from_array(np.zeros(16000), 8000)).status == "skipped"
