@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, require
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
 from workbench.clip import Clip
 from workbench.plotting import (
     draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
@@ -112,7 +112,8 @@ class Levels(Analysis):
             self._figure(clip, findings, dc_times, dc_track),
             self._histogram(clip),
         ]
-        return Result(measurements=measurements, findings=findings, figures=figures)
+        tracks = [Track("DC offset (FS)", dc_times, dc_track.mean(axis=1))] if dc_times.size else []
+        return Result(measurements=measurements, findings=findings, figures=figures, tracks=tracks)
 
     # -- digital silence -------------------------------------------------------------------
     def _digital_silence(self, clip: Clip) -> list[Finding]:

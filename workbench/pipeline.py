@@ -24,7 +24,7 @@ from workbench.analysis import Analysis, FigureOut, Result
 from workbench.atomic import atomic_write_bytes
 from workbench.clip import Clip
 from workbench.evidence import finish_evidence
-from workbench.timeline import timeline_figure
+from workbench.timeline import timeline_figure, zoom_figures
 
 FIGURE_DPI = 110
 DEPENDENCIES = (
@@ -135,11 +135,12 @@ def analyze_clip(
     started = utc_now()
     started_clock = time.perf_counter()
     (outdir / "figures").mkdir(parents=True, exist_ok=True)
-    entries = []
+    entries, tracks = [], []
     for analysis in analyses:
         if progress:
             progress(analysis.name)
         result, wall_s = run_analysis(analysis, clip)
+        tracks.extend(result.tracks)
         try:
             paths, captions = _save_figures(analysis.name, result.figures, outdir)
         except Exception as exc:  # a figure that cannot be drawn is that analysis's error
@@ -185,10 +186,12 @@ def analyze_clip(
     if progress:
         progress("timeline")
     flagged = _flagged_findings(report)
-    timeline_path = "figures/timeline.png"
     with matplotlib.rc_context({"text.parse_math": False}):
-        save_figure(timeline_figure(clip, flagged), outdir / timeline_path)
-    report.figures["timeline"] = timeline_path
+        report.figures["timeline"] = "figures/timeline.png"
+        save_figure(timeline_figure(clip, flagged, tracks), outdir / report.figures["timeline"])
+        for number, figure in zoom_figures(clip, flagged):
+            report.figures[f"zoom-{number}"] = f"figures/zoom-{number}.png"
+            save_figure(figure, outdir / report.figures[f"zoom-{number}"])
     report.run["finished_utc"] = utc_now()
     report.run["wall_time_s"] = round(time.perf_counter() - started_clock, 3)
     write_report(report, outdir, formats=formats)
