@@ -49,6 +49,9 @@ class Enf(Analysis):
         Phase left out on each side of an instant (the band-pass filter's settling), in seconds.
     min_phase_jump_rad : float in (0, pi)
         Smallest phase jump flagged, in radians at the fundamental.
+    noise_factor : float > 0
+        A jump must also be this many times the phase noise there: the larger of the RMS
+        deviation from the two fitted lines and the hum amplitude's relative deviation.
     reference : str
         Path of a grid-frequency log (CSV: time in seconds, frequency in Hz) to match the trace
         against; empty for none. Read when the analysis is configured.
@@ -73,13 +76,14 @@ class Enf(Analysis):
     def __init__(
         self, *, min_snr_db: float = 10.0, peak_halfwidth_hz: float = 0.3, harmonics: int = 4,
         frame_s: float = 2.0, hop_s: float = 0.1, fit_s: float = 1.5, guard_s: float = 0.6,
-        min_phase_jump_rad: float = 0.8, reference: str = "",
+        min_phase_jump_rad: float = 0.8, noise_factor: float = 8.0, reference: str = "",
     ):
         require(peak_halfwidth_hz > 0, "enf.peak_halfwidth_hz must be > 0")
         require(harmonics >= 1, "enf.harmonics must be >= 1")
         require(frame_s > 0 and hop_s > 0 and fit_s > 0, "enf.frame_s, hop_s and fit_s must be > 0")
         require(guard_s >= 0, "enf.guard_s must be >= 0")
         require(0 < min_phase_jump_rad < np.pi, "enf.min_phase_jump_rad must be in (0, pi)")
+        require(noise_factor > 0, "enf.noise_factor must be > 0")
         self.min_snr_db = float(min_snr_db)
         self.peak_halfwidth_hz = float(peak_halfwidth_hz)
         self.harmonics = int(harmonics)
@@ -88,6 +92,7 @@ class Enf(Analysis):
         self.fit_s = float(fit_s)
         self.guard_s = float(guard_s)
         self.min_phase_jump_rad = float(min_phase_jump_rad)
+        self.noise_factor = float(noise_factor)
         self.reference = str(reference)
         self._grid = load_grid_log(Path(reference)) if reference else None
 
@@ -112,8 +117,8 @@ class Enf(Analysis):
         used = {k: v for k, v in snrs[best_nominal].items() if v >= self.min_snr_db}
         times, trace = self._trace(x, best_nominal, used)
         strongest = max(used, key=used.get)
-        phase_times, phase = self._phase(x, best_nominal, strongest)
-        findings = self._phase_jumps(phase_times, phase, strongest)
+        phase_times, phase, amplitude = self._phase(x, best_nominal, strongest)
+        findings = self._phase_jumps(phase_times, phase, amplitude, strongest)
         valid = np.isfinite(trace)
         measurements.update({
             "harmonics_used": sorted(used),
@@ -170,10 +175,10 @@ class Enf(Analysis):
         return times, trace
 
     # -- phase -----------------------------------------------------------------------------
-    def _phase(self, x, nominal, harmonic) -> tuple[np.ndarray, np.ndarray]:
+    def _phase(self, x, nominal, harmonic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Phase of the harmonic relative to the nominal rotation, per hop, in radians at the
-        fundamental (the harmonic's phase divided by its order)."""
-        band = _bandpass(x, harmonic * nominal)
+        fundamental (the harmonic's phase divided by its order), and the hum's amplitude."""
+        band = _bandpass(x, harmonic * nominal, halfwidth_hz=0.5)
         t = np.arange(x.size) / ANALYSIS_RATE_HZ
         rotation = np.exp(-2j * np.pi * harmonic * nominal * t)
         baseband = signal.hilbert(band) * rotation
@@ -181,22 +186,32 @@ class Enf(Analysis):
         n = x.size // hop
         blocks = baseband[: n * hop].reshape(n, hop).mean(axis=1)
         phase = np.unwrap(np.angle(blocks)) / harmonic
-        return (np.arange(n) + 0.5) * hop / ANALYSIS_RATE_HZ, phase
+        return (np.arange(n) + 0.5) * hop / ANALYSIS_RATE_HZ, phase, np.abs(blocks)
 
-    def _phase_jumps(self, times, phase, harmonic) -> list[Finding]:
+    def _phase_jumps(self, times, phase, amplitude, harmonic) -> list[Finding]:
         fit = max(3, int(self.fit_s / self.hop_s))
         guard = int(self.guard_s / self.hop_s)
         jumps = np.zeros(times.size)
+        noise = np.full(times.size, np.inf)
         for i in range(fit + guard, times.size - fit - guard):
             left = slice(i - guard - fit, i - guard)
             right = slice(i + guard, i + guard + fit)
             at = times[i]
-            before = np.polyval(np.polyfit(times[left], phase[left], 1), at)
-            after = np.polyval(np.polyfit(times[right], phase[right], 1), at)
+            fit_before = np.polyfit(times[left], phase[left], 1)
+            fit_after = np.polyfit(times[right], phase[right], 1)
             # A jump of the harmonic's phase is known modulo 2 pi / order at the fundamental.
             period = 2 * np.pi / harmonic
-            jumps[i] = (after - before + period / 2) % period - period / 2
-        candidates = np.flatnonzero(np.abs(jumps) >= self.min_phase_jump_rad)
+            step = np.polyval(fit_after, at) - np.polyval(fit_before, at)
+            jumps[i] = (step + period / 2) % period - period / 2
+            residuals = np.concatenate([phase[left] - np.polyval(fit_before, times[left]),
+                                        phase[right] - np.polyval(fit_after, times[right])])
+            # Noise in the hum's band moves its phase about as much (radians) as it moves its
+            # amplitude (relative); slow wobble escapes the line fits but not the amplitude.
+            around = np.concatenate([amplitude[left], amplitude[right]])
+            noise[i] = max(np.std(residuals), np.std(around) / (np.mean(around) + 1e-30))
+        # A jump must stand out from the phase's own wobble on both sides, not only exceed the floor.
+        candidates = np.flatnonzero((np.abs(jumps) >= self.min_phase_jump_rad)
+                                    & (np.abs(jumps) >= self.noise_factor * noise))
         findings = []
         for i in candidates:
             # Keep local maxima of |jump| only.

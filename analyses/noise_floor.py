@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
@@ -39,6 +41,12 @@ class NoiseFloor(Analysis):
         A change is flagged when the broadband background steps by at least this many dB ...
     min_shape_db : float > 0
         ... or its spectral shape (level-removed band levels) moves this far (RMS dB).
+    min_contrast_db : float
+        A window is judged only when its median frame is this much louder than its background
+        estimate, i.e. when it has pauses (continuous music or noise has none) ...
+    max_spread_db : float > 0
+        ... and the level of its quietest frames (up to twice ``floor_percentile``) varies by no
+        more than this (standard deviation, dB): a background is steady.
     """
 
     name = "noise_floor"
@@ -62,6 +70,7 @@ class NoiseFloor(Analysis):
         self, *, window_s: float = 3.0, hop_s: float = 0.25, floor_percentile: float = 10.0,
         bands: int = 8, low_hz: float = 100.0, high_hz: float = 8000.0, penalty: float = 8.0,
         min_segment_s: float = 2.0, min_step_db: float = 5.0, min_shape_db: float = 5.0,
+        min_contrast_db: float = 12.0, max_spread_db: float = 2.0,
     ):
         require(window_s > 0 and hop_s > 0, "noise_floor.window_s and hop_s must be > 0")
         require(0 < floor_percentile <= 50, "noise_floor.floor_percentile must be in (0, 50]")
@@ -80,6 +89,8 @@ class NoiseFloor(Analysis):
         self.min_segment_s = float(min_segment_s)
         self.min_step_db = float(min_step_db)
         self.min_shape_db = float(min_shape_db)
+        self.min_contrast_db = float(min_contrast_db)
+        self.max_spread_db = float(max_spread_db)
 
     def run(self, clip: Clip) -> Result:
         spec = clip.spectrogram
@@ -92,8 +103,18 @@ class NoiseFloor(Analysis):
         if times.size < 4:
             return Result.skipped(f"the clip is too short for {self.window_s:g} s background windows")
         broadband = _power_sum_db(floor)
+        judged = float(np.mean(np.isfinite(broadband)))
+        if judged < 0.25:
+            return Result.skipped(
+                f"only {judged:.0%} of the {self.window_s:g} s windows have pauses to measure the "
+                "background in (continuous sound)")
         boundaries = self._change_points(floor)
-        findings = [self._finding(band_db, audible, floor, times, frame_s, b, edges) for b in boundaries]
+        context = max(2, int(round(self.min_segment_s / self.hop_s)))
+        findings = [
+            self._finding(band_db, audible, _judged(floor[:b][::-1], context), _judged(floor[b:], context),
+                          times[b], frame_s, edges)
+            for b in boundaries
+        ]
         # Change points too small to be worth a line (half the flag thresholds) are not reported.
         findings = strongest_apart(
             [f for f in findings if abs(f.details["step_db"]) >= self.min_step_db / 2
@@ -106,6 +127,7 @@ class NoiseFloor(Analysis):
             "noise_floor_dbfs_min": float(np.min(broadband[valid])) if valid.any() else None,
             "noise_floor_dbfs_max": float(np.max(broadband[valid])) if valid.any() else None,
             "change_points": len(findings),
+            "windows_with_pauses": judged,
             "band_edges_hz": edges.tolist(),
         }
         figure = self._figure(clip, times, floor, broadband, edges, findings)
@@ -132,8 +154,16 @@ class NoiseFloor(Analysis):
         floor = np.full((starts.size, band_db.shape[0]), np.nan)
         for i, start in enumerate(starts):
             cols = np.arange(start, start + per_window)[audible[start : start + per_window]]
-            if cols.size >= per_window // 4:
-                floor[i] = np.percentile(band_db[:, cols], self.floor_percentile, axis=1)
+            if cols.size < per_window // 4:
+                continue
+            estimate = np.percentile(band_db[:, cols], self.floor_percentile, axis=1)
+            level = _power_sum_db(band_db[:, cols].T)
+            quiet = level[level <= np.percentile(level, 2 * self.floor_percentile)]
+            # Without pauses the quiet frames are quiet signal, not background: a background is
+            # well below the typical frame and steady from frame to frame.
+            contrast = np.median(level) - _power_sum_db(estimate[np.newaxis])[0]
+            if contrast >= self.min_contrast_db and np.std(quiet) <= self.max_spread_db:
+                floor[i] = estimate
         return (starts + per_window / 2) * frame_s, floor
 
     def _change_points(self, floor: np.ndarray) -> list[int]:
@@ -156,14 +186,16 @@ class NoiseFloor(Analysis):
         ends = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(scaled).predict(pen=penalty)
         return [end for end in ends[:-1]]
 
-    def _finding(self, band_db, audible, floor, times, frame_s, boundary, edges) -> Finding:
-        context = max(2, int(round(self.min_segment_s / self.hop_s)))
-        before = np.nanmedian(floor[max(0, boundary - context) : boundary], axis=0)
-        after = np.nanmedian(floor[boundary : boundary + context], axis=0)
+    def _finding(self, band_db, audible, segment_before, segment_after, boundary_s, frame_s, edges) -> Finding:
+        """Describe the change between two stretches of constant background (PELT segments)."""
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a side may hold unjudged windows only
+            before = np.nanmedian(segment_before, axis=0)
+            after = np.nanmedian(segment_after, axis=0)
         step = float(_power_sum_db(after[np.newaxis])[0] - _power_sum_db(before[np.newaxis])[0])
         shape = float(np.sqrt(np.mean(((after - after.mean()) - (before - before.mean())) ** 2)))
         louder = max(_power_sum_db(before[np.newaxis])[0], _power_sum_db(after[np.newaxis])[0])
-        at_s = self._place(band_db, audible, times[boundary] - self.hop_s / 2, frame_s, louder)
+        at_s = self._place(band_db, audible, boundary_s - self.hop_s / 2, frame_s, louder)
         flagged = abs(step) >= self.min_step_db or shape >= self.min_shape_db
         return Finding(
             kind="noise_floor_change", start_s=at_s, end_s=at_s,
@@ -176,12 +208,12 @@ class NoiseFloor(Analysis):
 
     def _place(self, band_db, audible, coarse_s: float, frame_s: float, louder_db: float) -> float:
         """Refine a change time to frame resolution: the best two-piece split of the levels of the
-        background frames (no louder than the louder background + 6 dB) within a window of it."""
+        background frames (no louder than the louder background + 3 dB) within a window of it."""
         lo = max(0, int((coarse_s - self.window_s) / frame_s))
         hi = min(band_db.shape[1], int((coarse_s + self.window_s) / frame_s))
         cols = np.arange(lo, hi)[audible[lo:hi]]
         level = _power_sum_db(band_db[:, cols].T)
-        background = level <= louder_db + 6.0
+        background = level <= louder_db + 3.0
         if background.sum() < 4:
             return coarse_s
         split = best_split(level[background])
@@ -207,6 +239,12 @@ class NoiseFloor(Analysis):
         format_time_axis(ax_bands, clip.duration_s)
         ax_level.set_xlabel("")
         return FigureOut("noise-floor", fig, "Background level and per-band background over time.")
+
+
+def _judged(floor: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` judged (finite) windows of ``floor``, walking outward from a boundary."""
+    rows = np.isfinite(floor).all(axis=1)
+    return floor[rows][:count]
 
 
 def _power_sum_db(levels_db: np.ndarray) -> np.ndarray:
