@@ -79,7 +79,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(mmss=mmss, fmt=fmt)
+    env.filters.update(mmss=mmss, fmt=fmt, pct=lambda v: "—" if v is None else f"{v:.0%}")
     return env
 
 

@@ -4,7 +4,8 @@ Format versions
 ---------------
 1  DESIGN.md's minimum: tool, run, evidence, analyses (with findings and figures), timeline,
    limitations; plus per-analysis ``wall_time_s``, ``measures``/``cannot_show`` texts,
-   ``figure_captions``, top-level ``figures`` (report-level figures) and ``references``.
+   ``figure_captions``, ``validation`` (measured error rates of the analysis's finding kinds),
+   top-level ``figures`` (report-level figures) and ``references``.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class AnalysisEntry:
     figures: list[str] = field(default_factory=list)
     figure_captions: list[str] = field(default_factory=list)
     wall_time_s: float = 0.0
+    validation: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "AnalysisEntry":

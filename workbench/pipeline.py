@@ -12,6 +12,7 @@ import time
 import traceback
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,6 +25,7 @@ from workbench.analysis import Analysis, FigureOut, Result
 from workbench.atomic import atomic_write_bytes
 from workbench.clip import Clip
 from workbench.evidence import finish_evidence
+from workbench.validation import load_rows
 from workbench.timeline import timeline_figure, zoom_figures
 
 FIGURE_DPI = 110
@@ -48,6 +50,8 @@ LIMITATIONS = [
 ]
 
 Progress = Callable[[str], None]
+VALIDATION = load_rows(Path(str(files("workbench") / "data" / "validation.json")))
+"""Measured error rates by finding kind (``make validate``), cited in each analysis's section."""
 
 
 def tool_info() -> dict[str, Any]:
@@ -161,6 +165,7 @@ def analyze_clip(
                 figures=paths,
                 figure_captions=captions,
                 wall_time_s=round(wall_s, 4),
+                validation=[row for row in VALIDATION.values() if row["analysis"] == analysis.name],
             )
         )
     unchanged = finish_evidence(clip)

@@ -42,7 +42,7 @@ def _in_signal(rng: np.random.Generator, duration_s: float) -> float:
     return float(rng.uniform(0.3, 0.6) * duration_s)
 
 
-def _splice_with_jump(x, sr, rng, duration_s, target):
+def _splice_with_jump(x, sr, rng, duration_s, target, condition):
     """A butt splice whose jump is closest to ``target`` (full scale) among removals of 50-500 ms."""
     at_s = _in_signal(rng, duration_s)
     start = int(at_s * sr)
@@ -53,23 +53,35 @@ def _splice_with_jump(x, sr, rng, duration_s, target):
     return out, [truth]
 
 
-# kind -> (owning analysis name, needs stereo, planter(x, sr, rng, duration_s, level) -> (x, truths))
+def _clip_over(x, sr, rng, duration_s, over_db, condition):
+    """Clip a 0.5 s stretch driven ``over_db`` past full scale (relative to its own peak)."""
+    start_s = _in_signal(rng, duration_s)
+    span = x[int(start_s * sr) : int((start_s + 0.5) * sr)]
+    peak_db = 20 * np.log10(np.max(np.abs(span)) + 1e-12)
+    return _one(plant.clipping(x, sr, start_s=start_s, length_s=0.5, gain_db=over_db - peak_db))
+
+
+def _noisier_room(x, sr, rng, duration_s, above_db, condition):
+    """Add white noise ``above_db`` over the room tone's level for 8 s (another room)."""
+    level = ROOMS_DBFS[condition.room] + above_db
+    return plant.noise_floor_change(x, sr, start_s=_in_signal(rng, duration_s) - 4, length_s=8.0,
+                                    level_dbfs=level, seed=int(rng.integers(1 << 30)))
+
+
+# kind -> (owning analysis, needs stereo, planter(x, sr, rng, duration_s, level, condition), levels)
 PLANTERS: dict[str, tuple[str, bool, Callable, tuple]] = {
-    "digital_silence": ("levels", False, lambda x, sr, rng, d, v: _one(
+    "digital_silence": ("levels", False, lambda x, sr, rng, d, v, c: _one(
         plant.digital_silence(x, sr, start_s=_in_signal(rng, d), length_s=v)), (0.05, 0.2, 0.5)),
-    "clipping": ("levels", False, lambda x, sr, rng, d, v: _one(
-        plant.clipping(x, sr, start_s=_in_signal(rng, d), length_s=0.5, gain_db=v)), (4.0, 10.0, 20.0)),
-    "dc_offset_change": ("levels", False, lambda x, sr, rng, d, v: _one(
+    "clipping": ("levels", False, _clip_over, (1.0, 4.0, 10.0)),
+    "dc_offset_change": ("levels", False, lambda x, sr, rng, d, v, c: _one(
         plant.dc_step(x, sr, at_s=_in_signal(rng, d), offset=v)), (0.004, 0.01, 0.03)),
     "discontinuity": ("discontinuity", False, _splice_with_jump, (0.02, 0.08, 0.25)),
-    "noise_floor_change": ("noise_floor", False, lambda x, sr, rng, d, v: plant.noise_floor_change(
-        x, sr, start_s=_in_signal(rng, d) - 4, length_s=8.0, level_dbfs=v, seed=int(rng.integers(1 << 30))),
-        (-58.0, -50.0, -42.0)),
-    "bandwidth_change": ("bandwidth", False, lambda x, sr, rng, d, v: plant.band_limit(
+    "noise_floor_change": ("noise_floor", False, _noisier_room, (0.0, 6.0, 12.0)),
+    "bandwidth_change": ("bandwidth", False, lambda x, sr, rng, d, v, c: plant.band_limit(
         x, sr, start_s=_in_signal(rng, d) - 3, length_s=6.0, cutoff_hz=v * sr), (0.4, 0.25, 0.125)),
-    "enf_discontinuity": ("enf", False, lambda x, sr, rng, d, v: _one(
+    "enf_discontinuity": ("enf", False, lambda x, sr, rng, d, v, c: _one(
         plant.enf_cut(x, sr, at_s=_in_signal(rng, d), phase_jump_rad=v)), (0.6, 1.2, 2.5)),
-    "polarity_inversion": ("channels", True, lambda x, sr, rng, d, v: _one(
+    "polarity_inversion": ("channels", True, lambda x, sr, rng, d, v, c: _one(
         plant.polarity_inversion(x, sr, start_s=_in_signal(rng, d) - v / 2, length_s=v)), (1.0, 3.0, 6.0)),
 }
 
@@ -110,7 +122,8 @@ def run_validation(
                 if progress:
                     progress(f"{kind} {strength} {condition.rate} Hz {condition.content} {condition.room}")
                 rng = np.random.default_rng(zlib.crc32(repr((kind, strength, condition)).encode()))
-                samples, truths = planter(bases[2 if stereo else 1], condition.rate, rng, duration_s, level)
+                samples, truths = planter(bases[2 if stereo else 1], condition.rate, rng, duration_s,
+                                          level, condition)
                 result = analyses[owner].run(Clip.from_array(samples, condition.rate))
                 hits = [f for f in result.findings if f.flagged and f.kind == kind]
                 for truth in truths:
@@ -197,8 +210,8 @@ def markdown(results: dict) -> str:
             f"{row['false_flags_per_hour']:.1f} |"
         )
     lines += ["", "## Strengths planted", "", "| kind | weak | moderate | strong |", "| --- | --- | --- | --- |"]
-    units = {"digital_silence": "s long", "clipping": "dB over", "dc_offset_change": "FS step",
-             "discontinuity": "FS jump", "noise_floor_change": "dBFS white noise added",
+    units = {"digital_silence": "s long", "clipping": "dB past full scale", "dc_offset_change": "FS step",
+             "discontinuity": "FS jump", "noise_floor_change": "dB of white noise over the room tone",
              "bandwidth_change": "x sample rate low-pass", "enf_discontinuity": "rad phase jump",
              "polarity_inversion": "s inverted"}
     for kind, levels in s["levels"].items():

@@ -1,0 +1,37 @@
+import json
+
+from click.testing import CliRunner
+
+from workbench.cli import cli
+from workbench.validation import PLANTERS, summary_rows
+
+
+def test_quick_validation_runs_and_every_kind_has_a_row(tmp_path):
+    result = CliRunner().invoke(cli, ["-q", "validate", "--quick", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "validation.json").read_text())
+    assert [row["kind"] for row in data["rows"]] == list(PLANTERS)
+    strong = {row["kind"]: row["detected_strong"] for row in data["rows"]}
+    # Strong artifacts at 16 kHz in quiet speech are all found; the set must be able to fail.
+    assert all(rate == 1.0 for rate in strong.values()), strong
+    assert "| `digital_silence` | levels |" in (tmp_path / "validation.md").read_text()
+
+
+def test_summary_counts_detections_and_false_flags():
+    cases = [
+        {"kind": "clipping", "strength": "moderate", "detected": True, "error_s": 0.2},
+        {"kind": "clipping", "strength": "moderate", "detected": False, "error_s": None},
+        {"kind": "clipping", "strength": "weak", "detected": False, "error_s": None},
+    ]
+    rows = {r["kind"]: r for r in summary_rows(cases, {"clipping": 3}, clean_hours=0.5)}
+    assert rows["clipping"]["detected_moderate"] == 0.5 and rows["clipping"]["detected_weak"] == 0.0
+    assert rows["clipping"]["median_error_s"] == 0.2 and rows["clipping"]["false_flags_per_hour"] == 6.0
+    assert rows["digital_silence"]["detected_moderate"] is None
+
+
+def test_reports_cite_the_measured_rates(clean_wav, tmp_path):
+    CliRunner().invoke(cli, ["-q", "analyze", str(clean_wav), "-o", str(tmp_path), "--only", "levels"])
+    report = json.loads((tmp_path / "report.json").read_text())
+    kinds = [row["kind"] for row in report["analyses"][0]["validation"]]
+    assert kinds == ["digital_silence", "clipping", "dc_offset_change"]
+    assert "Measured error rates" in (tmp_path / "report.html").read_text()
