@@ -109,7 +109,11 @@ class Bandwidth(Analysis):
         cutoff = overall if overall is not None else nyquist
         holes = self._hole_fraction(db[:, active], spec.freqs_hz, cutoff)
         original_rate = apparent_original_rate(overall, clip.sample_rate_hz)
-        lossy = bool(holes >= self.lossy_hole_fraction or (overall is not None and original_rate is None))
+        # Encoders low-pass at 11-20 kHz, where halves of 22.05, 24 and 32 kHz also fall: a cliff
+        # there is read as lossy history (and, with the rate, as possible upsampling); only a cliff
+        # at half of 16 kHz or less is taken as upsampling alone.
+        lossy = bool(holes >= self.lossy_hole_fraction or (
+            overall is not None and (original_rate is None or original_rate > 16000)))
         times, track = self._track(db, spec, active, nyquist, overall)
         findings = self._changes(db, spec, active, times, track)
         measurements = {
