@@ -12,15 +12,16 @@ from workbench.runs import merge_runs, true_runs
 
 
 class Discontinuity(Analysis):
-    """Spikes of the waveform's second difference that stand alone in their neighbourhood.
+    """Spikes of the waveform's high-order difference that stand alone in their neighbourhood.
 
     A butt splice joins two waveforms that do not continue each other: the value or the slope
-    jumps between two samples, which puts one large spike in the second difference
-    ``x[n] - 2 x[n-1] + x[n-2]``. Ordinary sound puts spikes there too (glottal pulses, noise),
-    but they repeat: a splice's spike is much larger than every other spike around it. A sample
-    is a candidate when its spike is ``min_score`` times the local RMS of the second difference
-    (the spike itself left out) *and* ``min_uniqueness`` times the largest other spike within
-    ``context_s``.
+    jumps between two samples, which puts one large spike in the difference of order
+    ``difference_order`` (3: ``x[n] - 3 x[n-1] + 3 x[n-2] - x[n-3]``, a steep high-pass under
+    which speech is small and a jump is not). Ordinary sound puts spikes there too (glottal
+    pulses, noise), but they repeat: a splice's spike is much larger than every other spike
+    around it. A sample is a candidate when its spike is ``min_score`` times the local RMS of the
+    difference (the spike itself left out) *and* ``min_uniqueness`` times the largest other spike
+    within ``context_s``.
 
     Parameters
     ----------
@@ -29,7 +30,7 @@ class Discontinuity(Analysis):
     guard_s : float > 0
         Half-width around a sample that is left out of its own neighbourhood, in seconds.
     min_score : float > 0
-        Smallest spike, as a multiple of the local RMS of the second difference.
+        Smallest spike, as a multiple of the local RMS of the difference.
     min_uniqueness : float > 1
         Smallest ratio of the spike to the largest other spike in its neighbourhood.
     min_level_dbfs : float
@@ -37,13 +38,15 @@ class Discontinuity(Analysis):
         near-silence is not mistaken for a break.
     merge_s : float >= 0
         Candidates closer than this are one finding, in seconds.
+    difference_order : int in [1, 6]
+        Order of the difference taken (higher stresses high frequencies more).
     """
 
     name = "discontinuity"
     version = "1.0"
     description = "Sample-level waveform breaks that stand out from their surroundings (butt-splice candidates)."
     measures = (
-        "Samples where the waveform's second difference (its 'acceleration') spikes far above its "
+        "Samples where the waveform's third difference (a steep high-pass) spikes far above its "
         "local level and far above every other spike nearby: a jump in value or slope between two "
         "samples, as a butt splice leaves."
     )
@@ -55,20 +58,23 @@ class Discontinuity(Analysis):
     )
 
     def __init__(
-        self, *, context_s: float = 0.01, guard_s: float = 0.0005, min_score: float = 6.0,
-        min_uniqueness: float = 2.5, min_level_dbfs: float = -60.0, merge_s: float = 0.05,
+        self, *, context_s: float = 0.01, guard_s: float = 0.0005, min_score: float = 5.0,
+        min_uniqueness: float = 2.2, min_level_dbfs: float = -60.0, merge_s: float = 0.05,
+        difference_order: int = 3,
     ):
         require(context_s > 0, "discontinuity.context_s must be > 0")
         require(0 < guard_s < context_s, "discontinuity.guard_s must be in (0, context_s)")
         require(min_score > 0, "discontinuity.min_score must be > 0")
         require(min_uniqueness > 1, "discontinuity.min_uniqueness must be > 1")
         require(merge_s >= 0, "discontinuity.merge_s must be >= 0")
+        require(1 <= difference_order <= 6, "discontinuity.difference_order must be in [1, 6]")
         self.context_s = float(context_s)
         self.guard_s = float(guard_s)
         self.min_score = float(min_score)
         self.min_uniqueness = float(min_uniqueness)
         self.min_level_dbfs = float(min_level_dbfs)
         self.merge_s = float(merge_s)
+        self.difference_order = int(difference_order)
 
     def run(self, clip: Clip) -> Result:
         sr = clip.sample_rate_hz
@@ -76,7 +82,8 @@ class Discontinuity(Analysis):
         if x.size < 8:
             return Result.skipped("too few samples")
         score, uniqueness, spike = spike_scores(
-            x, context=max(4, int(self.context_s * sr)), guard=max(1, int(round(self.guard_s * sr)))
+            x, context=max(4, int(self.context_s * sr)), guard=max(1, int(round(self.guard_s * sr))),
+            order=self.difference_order,
         )
         candidate = (
             (score >= self.min_score)
@@ -91,8 +98,8 @@ class Discontinuity(Analysis):
             findings.append(Finding(
                 kind="discontinuity", start_s=at_s, end_s=at_s,
                 strength=min(1.0, float(score[peak]) / 60.0), flagged=True,
-                summary=(f"A sample-level break at {mmss(at_s, decimals=3)}: the waveform's second "
-                         f"difference is {score[peak]:.0f}x its local level and "
+                summary=(f"A sample-level break at {mmss(at_s, decimals=3)}: the waveform's "
+                         f"high-pass difference is {score[peak]:.0f}x its local level and "
                          f"{uniqueness[peak]:.1f}x any other spike within {self.context_s * 1000:.0f} ms."),
                 details={"sample": int(peak), "score": float(score[peak]),
                          "uniqueness": float(uniqueness[peak]), "jump": float(spike[peak])},
@@ -119,7 +126,7 @@ class Discontinuity(Analysis):
         ax.set_title("Break score per 50 ms (only spikes that stand alone); dashed: flag threshold", loc="left")
         ax.grid(True, alpha=0.3)
         format_time_axis(ax, clip.duration_s)
-        return FigureOut("score", fig, "Largest stand-alone spike of the second difference per 50 ms.")
+        return FigureOut("score", fig, "Largest stand-alone spike of the high-order difference per 50 ms.")
 
     def _zooms(self, clip: Clip, findings, max_panels: int = 6) -> FigureOut:
         strongest = sorted(findings, key=lambda f: -f.strength)[:max_panels]
@@ -146,7 +153,9 @@ class Discontinuity(Analysis):
         return FigureOut("zoom", fig, "The waveform 5 ms either side of the strongest candidates, sample by sample.")
 
 
-def spike_scores(x: np.ndarray, *, context: int, guard: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def spike_scores(
+    x: np.ndarray, *, context: int, guard: int, order: int = 2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-sample break score, uniqueness and spike size of a signal.
 
     Returns
@@ -154,10 +163,10 @@ def spike_scores(x: np.ndarray, *, context: int, guard: int) -> tuple[np.ndarray
     score : |d| over the RMS of d within ``context`` samples, the ``guard`` samples around
         the sample left out.
     uniqueness : |d| over the largest |d| within ``context`` samples outside the guard.
-    spike : |d|, the second difference's magnitude (full-scale units).
+    spike : |d|, the difference's magnitude (full-scale units).
     """
     d = np.zeros_like(x)
-    d[2:] = np.abs(x[2:] - 2 * x[1:-1] + x[:-2])
+    d[order:] = np.abs(np.diff(x, n=order))
     window, inner = 2 * context + 1, 2 * guard + 1
     total = uniform_filter1d(d * d, size=window, mode="nearest") * window
     centre = uniform_filter1d(d * d, size=inner, mode="nearest") * inner
