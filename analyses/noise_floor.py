@@ -40,7 +40,10 @@ class NoiseFloor(Analysis):
     min_step_db : float > 0
         A change is flagged when the broadband background steps by at least this many dB ...
     min_shape_db : float > 0
-        ... or its spectral shape (level-removed band levels) moves this far (RMS dB).
+        ... or its spectral shape (level-removed band levels) moves this far (RMS dB) ...
+    min_band_step_db : float > 0
+        ... or any single band's background steps by this much (a change of colour confined to
+        one band, e.g. hiss above a hum-dominated background).
     min_contrast_db : float
         A window is judged only when its median frame is this much louder than its background
         estimate, i.e. when it has pauses (continuous music or noise has none) ...
@@ -70,7 +73,7 @@ class NoiseFloor(Analysis):
         self, *, window_s: float = 3.0, hop_s: float = 0.25, floor_percentile: float = 10.0,
         bands: int = 8, low_hz: float = 100.0, high_hz: float = 8000.0, penalty: float = 8.0,
         min_segment_s: float = 2.0, min_step_db: float = 5.0, min_shape_db: float = 5.0,
-        min_contrast_db: float = 12.0, max_spread_db: float = 2.0,
+        min_contrast_db: float = 12.0, max_spread_db: float = 2.0, min_band_step_db: float = 8.0,
     ):
         require(window_s > 0 and hop_s > 0, "noise_floor.window_s and hop_s must be > 0")
         require(0 < floor_percentile <= 50, "noise_floor.floor_percentile must be in (0, 50]")
@@ -91,6 +94,7 @@ class NoiseFloor(Analysis):
         self.min_shape_db = float(min_shape_db)
         self.min_contrast_db = float(min_contrast_db)
         self.max_spread_db = float(max_spread_db)
+        self.min_band_step_db = float(min_band_step_db)
 
     def run(self, clip: Clip) -> Result:
         spec = clip.spectrogram
@@ -118,7 +122,8 @@ class NoiseFloor(Analysis):
         # Change points too small to be worth a line (half the flag thresholds) are not reported.
         findings = strongest_apart(
             [f for f in findings if abs(f.details["step_db"]) >= self.min_step_db / 2
-             or f.details["shape_distance_db"] >= self.min_shape_db / 2],
+             or f.details["shape_distance_db"] >= self.min_shape_db / 2
+             or f.details["largest_band_step_db"] >= self.min_band_step_db / 2],
             min_gap_s=self.min_segment_s,
         )
         valid = np.isfinite(broadband)
@@ -196,13 +201,16 @@ class NoiseFloor(Analysis):
         shape = float(np.sqrt(np.mean(((after - after.mean()) - (before - before.mean())) ** 2)))
         louder = max(_power_sum_db(before[np.newaxis])[0], _power_sum_db(after[np.newaxis])[0])
         at_s = self._place(band_db, audible, boundary_s - self.hop_s / 2, frame_s, louder)
-        flagged = abs(step) >= self.min_step_db or shape >= self.min_shape_db
+        band_step = float(np.max(np.abs(after - before)))
+        flagged = (abs(step) >= self.min_step_db or shape >= self.min_shape_db
+                   or band_step >= self.min_band_step_db)
         return Finding(
             kind="noise_floor_change", start_s=at_s, end_s=at_s,
             strength=min(1.0, max(abs(step), shape) / 20.0), flagged=flagged,
             summary=(f"The background changes near {mmss(at_s)}: level {step:+.1f} dB, spectral "
-                     f"shape moves {shape:.1f} dB RMS across {len(edges) - 1} bands."),
-            details={"step_db": step, "shape_distance_db": shape,
+                     f"shape moves {shape:.1f} dB RMS across {len(edges) - 1} bands (largest band "
+                     f"step {band_step:.1f} dB)."),
+            details={"step_db": step, "shape_distance_db": shape, "largest_band_step_db": band_step,
                      "before_db": before.tolist(), "after_db": after.tolist()},
         )
 
