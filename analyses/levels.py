@@ -48,7 +48,8 @@ class Levels(Analysis):
     version = "1.0"
     description = "Clipping runs, digital silence inside the recording, DC offset and its steps."
     measures = (
-        "Runs of consecutive samples held at the clip's peak value (clipping), runs of exact or "
+        "NaN or infinite samples in a floating-point file, runs of consecutive samples held at "
+        "the clip's peak value (clipping), runs of exact or "
         "near-exact digital zero (digital silence), and the DC offset (mean) per window with the "
         "places where it steps."
     )
@@ -100,7 +101,7 @@ class Levels(Analysis):
         silence = self._digital_silence(clip)
         clipping, clip_stats = self._clipping(clip)
         dc_times, dc_track, steps, dc_stats = self._dc(clip)
-        findings = sorted(silence + clipping + steps, key=lambda f: f.start_s)
+        findings = sorted(silence + clipping + steps + self._nonfinite(clip), key=lambda f: f.start_s)
         measurements = {
             "digital_silence_s": sum(f.end_s - f.start_s for f in silence),
             "digital_silence_runs": len(silence),
@@ -142,6 +143,25 @@ class Levels(Analysis):
                 )
             )
         return findings
+
+    # -- NaN and infinity -----------------------------------------------------------------
+    def _nonfinite(self, clip: Clip) -> list[Finding]:
+        """Runs of frames holding NaN or infinite samples (a float file only): the analyses read
+        them as 0, and a recorder does not produce them."""
+        frames = clip.nonfinite_frames
+        if frames.size == 0:
+            return []
+        sr = clip.sample_rate_hz
+        mask = np.zeros(clip.frames, dtype=bool)
+        mask[frames] = True
+        starts, stops = true_runs(mask)
+        return [
+            Finding(kind="nonfinite_samples", start_s=start / sr, end_s=stop / sr, strength=1.0,
+                    flagged=True, summary=(f"{stop - start} frame(s) of NaN or infinite samples, read "
+                                           "as 0 by every analysis; no recorder writes these."),
+                    details={"frames": int(stop - start)})
+            for start, stop, _m in merge_runs(starts, stops, max_gap=0)
+        ]
 
     # -- clipping --------------------------------------------------------------------------
     def _clipping(self, clip: Clip) -> tuple[list[Finding], dict]:

@@ -99,7 +99,7 @@ class Metadata(Analysis):
         info = clip.info
         if info is None:
             return Result.skipped("the audio was not read from a file, so there is no metadata")
-        notes: list[tuple[str, float]] = []
+        notes: list[tuple[str, float]] = [(note, 0.8) for note in info.notes]
         extension = PurePath(info.path).suffix.lower()
         expected = EXPECTED_CONTAINERS.get(extension)
         if expected is not None and info.container not in expected:

@@ -16,13 +16,14 @@ import click
 
 from workbench import __version__
 from workbench.errors import (
-    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EvidenceError,
+    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_INTERRUPTED, EXIT_OK, EvidenceError,
     ParameterError, WorkbenchError,
 )
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; 1 done, but an analysis failed; 2 usage error; "
-    "3 an evidence file could not be read or decoded; 4 an evidence file changed during analysis."
+    "3 an evidence file could not be read or decoded; 4 an evidence file changed during analysis; "
+    "130 interrupted."
 )
 REPORT_FORMATS = ("json", "html")
 
@@ -147,8 +148,12 @@ def analyze(ctx, clips, outdir, only, skip, params, format_):
          *(a for name in _split_names(skip) for a in ("--skip", name)),
          *(a for p in params for a in ("--param", p)), "--format", ",".join(formats)]
     )
-    code = run_batch(list(clips), outdir, analyses, command=command, formats=formats,
-                     quiet=ctx.obj["quiet"])
+    try:
+        code = run_batch(list(clips), outdir, analyses, command=command, formats=formats,
+                         quiet=ctx.obj["quiet"])
+    except KeyboardInterrupt:
+        _error("interrupted; reports already finished are complete, none is half-written")
+        code = EXIT_INTERRUPTED
     ctx.exit(code)
 
 

@@ -180,6 +180,10 @@ class Clip:
         Reads through the source, so a long file is never held whole. Non-finite samples are
         replaced by 0 as in :attr:`samples`.
         """
+        for start, raw in self._raw_blocks(block_s, overlap_s):
+            yield Block(start, _finite(raw))
+
+    def _raw_blocks(self, block_s: float, overlap_s: float = 0.0) -> Iterator[tuple[int, np.ndarray]]:
         block = max(1, int(round(block_s * self.sample_rate_hz)))
         overlap = int(round(overlap_s * self.sample_rate_hz))
         if not 0 <= overlap < block:
@@ -187,7 +191,7 @@ class Clip:
         start = 0
         while start < self.frames:
             stop = min(self.frames, start + block)
-            yield Block(start, _finite(self.source.read(start, stop)))
+            yield start, self.source.read(start, stop)
             if stop == self.frames:
                 break
             start = stop - overlap
@@ -195,8 +199,14 @@ class Clip:
     @cached_property
     def nonfinite_count(self) -> int:
         """Number of NaN or infinite samples in the decoded file (they read as 0 everywhere)."""
-        raw = self.source.read(0, self.frames)
-        return int(raw.size - np.count_nonzero(np.isfinite(raw)))
+        return int(sum(np.count_nonzero(~np.isfinite(raw)) for _start, raw in self._raw_blocks(60.0)))
+
+    @cached_property
+    def nonfinite_frames(self) -> np.ndarray:
+        """Indices of the frames holding a NaN or infinite sample in any channel."""
+        found = [start + np.flatnonzero(~np.isfinite(raw).all(axis=1))
+                 for start, raw in self._raw_blocks(60.0)]
+        return np.concatenate(found) if found else np.zeros(0, dtype=int)
 
     @cached_property
     def samples(self) -> np.ndarray:

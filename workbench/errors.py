@@ -7,6 +7,7 @@ Exit codes
 2  usage error (bad option, unknown analysis or parameter)
 3  an evidence file could not be read or decoded
 4  an evidence file changed while it was being analysed (hash before != hash after)
+130 interrupted (Ctrl-C); finished reports are complete, none is half-written
 """
 
 EXIT_OK = 0
@@ -14,6 +15,7 @@ EXIT_ANALYSIS_ERROR = 1
 EXIT_USAGE = 2
 EXIT_EVIDENCE = 3
 EXIT_EVIDENCE_CHANGED = 4
+EXIT_INTERRUPTED = 130
 
 
 class WorkbenchError(Exception):

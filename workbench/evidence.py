@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,12 +19,17 @@ import numpy as np
 
 from workbench.clip import ArraySource, Clip, SoundFileSource
 from workbench.errors import EvidenceError
+from workbench.sandbox import run_limited
 
 HASH_BLOCK_BYTES = 1 << 20
 MAX_DECODED_BYTES = 8 << 30
 """Refuse to decode a file whose header claims more than this many bytes of float32 samples."""
 
 MAX_TAG_CHARS = 4096
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+DECODE_TIMEOUT_S = 60.0
+DECODE_S_PER_MIB = 2.0
+"""Decoding may take 60 s plus 2 s per MiB of file before it is stopped as hung."""
 
 
 @dataclass
@@ -46,6 +52,8 @@ class EvidenceInfo:
     mtime_ns: int = 0
     sha256_after: str | None = None
     role: str = "disputed"
+    notes: list[str] = field(default_factory=list)
+    truncated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready form (``mtime_ns`` is kept for the custody check)."""
@@ -70,13 +78,16 @@ def sha256_file(path: str | os.PathLike) -> str:
 def clean_text(value: Any) -> str:
     """Make an untrusted value into valid UTF-8 text, at most ``MAX_TAG_CHARS`` long.
 
-    Undecodable bytes and lone surrogates become backslash escapes, so nothing is lost silently.
+    Undecodable bytes, lone surrogates, control characters and bidirectional-override characters
+    become backslash escapes (``\\x1b``, ``\\u202e``), so nothing is hidden or lost silently.
     """
     if isinstance(value, bytes):
         text = value.decode("utf-8", "backslashreplace")
     else:
         text = str(value)
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    # Control characters and bidirectional overrides would hide or reorder what a reader sees.
+    text = _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
     if len(text) > MAX_TAG_CHARS:
         text = text[:MAX_TAG_CHARS] + f"... [{len(text) - MAX_TAG_CHARS} more characters]"
     return text
@@ -128,8 +139,9 @@ def _probe_pyav(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _decode_pyav(path: Path) -> tuple[np.ndarray, int]:
-    """Decode the first audio stream at its native rate and channel count, as float32 frames."""
+def _decode_pyav(path: Path) -> tuple[np.ndarray, int, bool]:
+    """Decode the first audio stream at its native rate and channel count, as float32 frames;
+    the flag is False when the decoder stopped with an error before the end."""
     import av
 
     chunks: list[np.ndarray] = []
@@ -141,17 +153,17 @@ def _decode_pyav(path: Path) -> tuple[np.ndarray, int]:
             rate = int(stream.codec_context.sample_rate or 0)
             for frame in container.decode(stream):
                 chunks.append(_frame_to_float(frame))
+        complete = True
     except av.FFmpegError as exc:
         if not chunks:
             raise EvidenceError(f"could not be decoded ({clean_text(exc)})") from None
-        # A decode error after some frames: keep what was decoded; the metadata analysis
-        # reports the mismatch between container duration and decoded length.
+        complete = False  # keep what was decoded before the error; the report says so
     if not chunks or rate <= 0:
         raise EvidenceError("contains no decodable audio samples")
     widths = {chunk.shape[1] for chunk in chunks}
     if len(widths) != 1:
         raise EvidenceError("changes its channel count mid-stream, which is not supported")
-    return np.concatenate(chunks, axis=0), rate
+    return np.concatenate(chunks, axis=0), rate, complete
 
 
 _INT_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
@@ -176,8 +188,85 @@ def _frame_to_float(frame: Any) -> np.ndarray:
     raise EvidenceError(f"uses an unsupported decoded sample format '{name}'")
 
 
+def _header_notes(extra_info: str) -> tuple[list[str], bool]:
+    """What libsndfile noticed about the header: fields that disagree with the file's real size.
+
+    Returns the notes and whether the audio data is shorter than the header declares.
+    """
+    notes, truncated = [], False
+    for line in extra_info.splitlines():
+        match = re.match(r"\s*(\w[\w ]*?)\s*:\s*(\d+)\s*\(should be (\d+)\)", line)
+        if not match:
+            continue
+        field, declared, actual = match.group(1), int(match.group(2)), int(match.group(3))
+        notes.append(f"The '{field}' size field declares {declared:,} bytes but the file holds "
+                     f"{actual:,}.")
+        if field == "data" and declared > actual:
+            truncated = True
+    if truncated:
+        notes.append("The audio data is shorter than the header declares: the file is truncated "
+                     "(or its header was altered). What is there was analysed.")
+    return notes, truncated
+
+
+def _inspect(path: Path) -> dict[str, Any]:
+    """Probe and fully decode an evidence file once; runs in a limited child process.
+
+    For a file libsndfile reads, the decode is a trial pass in blocks (nothing is kept; the
+    parent later reads on demand). Otherwise PyAV decodes it and the samples are returned.
+    """
+    import soundfile as sf
+
+    probe = _probe_pyav(path)
+    try:
+        sf_info = sf.info(str(path))
+        with sf.SoundFile(str(path), mode="r") as handle:
+            if handle.samplerate <= 0 or handle.channels <= 0:
+                raise EvidenceError("has a header with no valid sample rate or channel count")
+            if handle.frames * handle.channels * 4 > MAX_DECODED_BYTES:
+                raise EvidenceError(
+                    f"claims {handle.frames} frames x {handle.channels} channels, more than this "
+                    "tool will decode")
+            decoded = 0
+            for block in handle.blocks(blocksize=1 << 18, dtype="float32", always_2d=True):
+                decoded += block.shape[0]
+        notes, truncated = _header_notes(sf_info.extra_info)
+        tags = dict(probe["tags"]) if probe else {}
+        for key, value in _soundfile_tags(path).items():
+            tags.setdefault(key, value)
+        return {
+            "decoder": f"soundfile {sf.__version__} (libsndfile {sf.__libsndfile_version__})",
+            "container": probe["container"] if probe else sf_info.format.lower(),
+            "codec": probe.get("codec", sf_info.subtype) if probe else sf_info.subtype,
+            "sample_format": sf_info.subtype, "tags": tags, "decoded_frames": decoded,
+            "notes": notes, "truncated": truncated,
+            "container_duration_s": probe["container_duration_s"] if probe else None,
+        }
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        pass
+    if probe is None:
+        raise EvidenceError("is not a recognised audio or video file")
+    if not probe["has_audio"]:
+        raise EvidenceError(f"has no audio stream (container '{probe['container']}')")
+    import av
+
+    samples, rate, complete = _decode_pyav(path)
+    notes = [] if complete else [
+        "The decoder stopped with an error before the end of the stream: the file is damaged or "
+        "truncated. What could be decoded was analysed."]
+    return {
+        "decoder": f"PyAV {av.__version__}", "container": probe["container"],
+        "codec": probe.get("codec", "unknown"), "sample_format": probe.get("sample_format", "unknown"),
+        "tags": dict(probe["tags"]), "samples": samples, "rate": rate, "notes": notes,
+        "truncated": not complete, "container_duration_s": probe["container_duration_s"],
+    }
+
+
 def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
     """Open one evidence file read-only and return a :class:`Clip` with its :class:`EvidenceInfo`.
+
+    The file is hashed, then probed and decoded once in a child process with a time and memory
+    limit (:func:`workbench.sandbox.run_limited`), so a hostile file cannot hang or exhaust the run.
 
     Parameters
     ----------
@@ -191,66 +280,38 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
     EvidenceError
         When the file is missing, unreadable, empty, not audio or cannot be decoded.
     """
-    import soundfile as sf
-
     path = Path(path)
     st = _check_readable(path)
     try:
         digest = sha256_file(path)
     except OSError as exc:
         raise EvidenceError(f"cannot be read: {exc.strerror or exc}") from None
-
-    probe = _probe_pyav(path)
-    source: SoundFileSource | ArraySource
-    try:
+    timeout_s = DECODE_TIMEOUT_S + st.st_size / (1 << 20) * DECODE_S_PER_MIB
+    found = run_limited(_inspect, path, timeout_s=timeout_s)
+    if "samples" in found:
+        source: SoundFileSource | ArraySource = ArraySource(found["samples"], found["rate"])
+    else:
         source = SoundFileSource(path)
-        decoder = f"soundfile {sf.__version__} (libsndfile {sf.__libsndfile_version__})"
-        sf_info = sf.info(str(path))
-        container = probe["container"] if probe else sf_info.format.lower()
-        codec = probe.get("codec", sf_info.subtype) if probe else sf_info.subtype
-        sample_format = sf_info.subtype
-        tags = dict(probe["tags"]) if probe else {}
-        for key, value in _soundfile_tags(path).items():
-            tags.setdefault(key, value)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
-        if probe is None:
-            raise EvidenceError("is not a recognised audio or video file") from None
-        if not probe["has_audio"]:
-            raise EvidenceError(
-                f"has no audio stream (container '{probe['container']}')"
-            ) from None
-        samples, rate = _decode_pyav(path)
-        source = ArraySource(samples, rate)
-        import av
-
-        decoder = f"PyAV {av.__version__}"
-        container, codec = probe["container"], probe.get("codec", "unknown")
-        sample_format = probe.get("sample_format", "unknown")
-        tags = dict(probe["tags"])
-
     if source.frames <= 0:
         raise EvidenceError("contains no audio samples")
-    if source.frames * source.channels * 4 > MAX_DECODED_BYTES:
-        raise EvidenceError(
-            f"claims {source.frames} frames x {source.channels} channels, "
-            "more than this tool will decode into memory"
-        )
     info = EvidenceInfo(
         path=clean_text(os.fspath(path)),
         sha256=digest,
         size_bytes=st.st_size,
-        container=container,
-        codec=codec,
+        container=found["container"],
+        codec=found["codec"],
         sample_rate_hz=source.sample_rate_hz,
         channels=source.channels,
         frames=source.frames,
         duration_s=source.frames / source.sample_rate_hz,
-        sample_format=sample_format,
-        decoder=decoder,
-        tags=tags,
-        container_duration_s=probe["container_duration_s"] if probe else None,
+        sample_format=found["sample_format"],
+        decoder=found["decoder"],
+        tags=found["tags"],
+        container_duration_s=found["container_duration_s"],
         mtime_ns=st.st_mtime_ns,
         role=role,
+        notes=found["notes"],
+        truncated=found["truncated"],
     )
     return Clip(source, info=info)
 

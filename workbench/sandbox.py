@@ -1,0 +1,86 @@
+"""Run untrusted decoding in a child process with a time and an address-space limit.
+
+A file that makes a decoder hang, crash or allocate without end costs that one clip an
+:class:`EvidenceError`, not the whole run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import traceback
+from typing import Any, Callable
+
+from workbench.errors import EvidenceError, WorkbenchError
+
+DEFAULT_MEMORY_BYTES = 8 << 30
+"""Address space a decoder may add to what the process already maps."""
+
+
+def _mapped_bytes() -> int:
+    """Virtual memory the current process maps (VmSize), in bytes; 0 when unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _child(conn, func: Callable, args: tuple, memory_bytes: int) -> None:
+    try:
+        limit = _mapped_bytes() + memory_bytes
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or limit < hard:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        conn.send(("ok", func(*args)))
+    except WorkbenchError as exc:
+        conn.send(("error", type(exc).__name__, str(exc)))
+    except MemoryError:
+        conn.send(("error", "EvidenceError", "decoding needed more memory than allowed"))
+    except BaseException as exc:  # anything else a hostile file provokes inside a decoder
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        conn.send(("error", "EvidenceError",
+                   f"the decoder failed ({type(exc).__name__}: {exc} at {os.path.basename(where.filename)})"))
+    finally:
+        conn.close()
+
+
+def run_limited(func: Callable[..., Any], *args: Any, timeout_s: float,
+                memory_bytes: int | None = None) -> Any:
+    """Call ``func(*args)`` in a forked child limited to ``timeout_s`` seconds and
+    ``memory_bytes`` (default ``DEFAULT_MEMORY_BYTES``) of extra address space; return its
+    (picklable) result.
+
+    Raises
+    ------
+    EvidenceError
+        When the child times out, dies, runs out of memory or raises anything but a
+        :class:`WorkbenchError` (which is re-raised as it was).
+    """
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    memory = DEFAULT_MEMORY_BYTES if memory_bytes is None else memory_bytes
+    process = context.Process(target=_child, args=(send, func, args, memory), daemon=True)
+    process.start()
+    send.close()
+    try:
+        if not receive.poll(timeout_s):
+            raise EvidenceError(f"decoding did not finish within {timeout_s:.0f} s")
+        try:
+            message = receive.recv()
+        except EOFError:
+            raise EvidenceError(f"the decoder crashed (exit code {process.exitcode})") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        receive.close()
+    if message[0] == "ok":
+        return message[1]
+    from workbench import errors
+
+    raise getattr(errors, message[1], EvidenceError)(message[2])
