@@ -6,7 +6,8 @@ from click.testing import CliRunner
 
 from workbench import __version__
 from workbench import registry
-from workbench.cli import cli, safe_name
+from workbench.cli import cli
+from workbench.names import safe_name
 
 
 def invoke(*args):

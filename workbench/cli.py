@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-import unicodedata
 from pathlib import Path
 
 import click
 
 from workbench import __version__
+from workbench.names import safe_name
 from workbench.errors import (
-    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_INTERRUPTED, EXIT_OK, EvidenceError,
+    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_INTERRUPTED, EXIT_OK,
+    EXIT_VERIFY_FAILED, EvidenceError,
     ParameterError, WorkbenchError,
 )
 
@@ -28,16 +29,10 @@ EXIT_CODES_HELP = (
 REPORT_FORMATS = ("json", "html")
 
 
-def safe_name(text: str, *, fallback: str = "clip", max_chars: int = 80) -> str:
-    """A file-system-safe folder name from an untrusted clip name: ASCII letters, digits, ``._-``."""
-    normal = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in normal).strip("._")
-    return cleaned[:max_chars] or fallback
-
-
-def _unique_folders(clips: list[Path], outdir: Path) -> list[Path]:
-    """One output folder per clip: OUTDIR itself for one clip, else OUTDIR/<safe stem>[-n]."""
-    if len(clips) == 1:
+def _unique_folders(clips: list[Path], outdir: Path, *, subfolders: bool = False) -> list[Path]:
+    """One output folder per clip: OUTDIR itself for one clip (unless ``subfolders``), else
+    OUTDIR/<safe stem>[-n]."""
+    if len(clips) == 1 and not subfolders:
         return [outdir]
     used: set[str] = set()
     folders = []
@@ -113,9 +108,11 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("clips", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path, file_okay=False),
+@click.argument("clips", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
               help="Output folder (one subfolder per clip when several are given).")
+@click.option("--case", "case_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Analyse every evidence file of this case folder into its reports/ folder.")
 @click.option("--only", multiple=True, metavar="NAMES", help="Run only these analyses (comma-separated).")
 @click.option("--skip", multiple=True, metavar="NAMES", help="Do not run these analyses (comma-separated).")
 @click.option("--param", "params", multiple=True, metavar="ANALYSIS.KEY=VALUE",
@@ -123,7 +120,7 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 @click.option("--format", "format_", default="json,html", show_default=True,
               help="Report formats to write (report.json is always written).")
 @click.pass_context
-def analyze(ctx, clips, outdir, only, skip, params, format_):
+def analyze(ctx, clips, outdir, case_dir, only, skip, params, format_):
     """Analyse one or more evidence files and write a report for each.
 
     Every file is opened read-only and hashed before and after. A file that cannot be read is
@@ -137,32 +134,54 @@ def analyze(ctx, clips, outdir, only, skip, params, format_):
     """
     from workbench.registry import build, parse_params
 
+    case = None
+    if case_dir is not None:
+        from workbench.case import evidence_items, load_case
+
+        if clips or outdir:
+            raise click.UsageError("--case takes no CLIP arguments and no --outdir")
+        try:
+            case = load_case(case_dir)
+        except ParameterError as exc:
+            raise click.UsageError(str(exc)) from None
+        clips, outdir = tuple(evidence_items(case_dir)), case_dir / "reports"
+        if not clips:
+            raise click.UsageError(f"case {case['case_id']} holds no evidence yet (workbench case add)")
+    elif not clips or outdir is None:
+        raise click.UsageError("give CLIP... and -o OUTDIR, or --case DIR")
     formats = tuple(dict.fromkeys(("json", *_formats(format_))))
     try:
         analyses = build(only=_split_names(only), skip=_split_names(skip), params=parse_params(params))
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from None
     command = shlex.join(
-        ["workbench", "analyze", *map(str, clips), "-o", str(outdir),
+        ["workbench", "analyze", *(["--case", str(case_dir)] if case else [*map(str, clips), "-o", str(outdir)]),
          *(a for name in _split_names(only) for a in ("--only", name)),
          *(a for name in _split_names(skip) for a in ("--skip", name)),
          *(a for p in params for a in ("--param", p)), "--format", ",".join(formats)]
     )
     try:
         code = run_batch(list(clips), outdir, analyses, command=command, formats=formats,
-                         quiet=ctx.obj["quiet"])
+                         quiet=ctx.obj["quiet"], case_dir=case_dir if case else None)
     except KeyboardInterrupt:
         _error("interrupted; reports already finished are complete, none is half-written")
         code = EXIT_INTERRUPTED
     ctx.exit(code)
 
 
-def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, formats, quiet: bool) -> int:
-    """Analyse each clip into its own folder; return the run's exit code."""
+def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, formats, quiet: bool,
+              case_dir: Path | None = None) -> int:
+    """Analyse each clip into its own folder; return the run's exit code. In a case folder every
+    analysis is logged in the custody log."""
     from workbench.evidence import open_evidence
     from workbench.pipeline import analyze_clip
 
-    folders = _unique_folders(clips, outdir)
+    folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
+    case = None
+    if case_dir is not None:
+        from workbench.case import append_log, load_case
+
+        case = load_case(case_dir)
     progress = _Progress(len(clips) * (len(analyses) + 1), quiet)
     rows, codes, summary = [], [], []
     try:
@@ -177,7 +196,15 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
             report = analyze_clip(
                 clip, analyses, folder, command=command, formats=formats,
                 progress=lambda name, c=clip_path.name: progress.step(f"{c}: {name}"),
+                case={"case_id": case["case_id"], "examiner": case["examiner"]} if case else None,
             )
+            if case_dir is not None:
+                from workbench.evidence import sha256_file
+
+                append_log(case_dir, action="analyzed", file=clip_path.relative_to(case_dir).as_posix(),
+                           sha256=report.evidence["sha256"], report=folder.relative_to(case_dir).as_posix(),
+                           manifest_sha256=sha256_file(folder / "manifest.json"),
+                           flagged=len(report.timeline))
             if report.evidence_changed:
                 _error(f"{clip_path}: the file changed during analysis (SHA-256 differs)")
                 codes.append(EXIT_EVIDENCE_CHANGED)
@@ -209,6 +236,70 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
         if code in codes:
             return code
     return EXIT_OK
+
+
+@cli.group()
+def case():
+    """Case folders: evidence copied in read-only and a hash-chained custody log.
+
+    \b
+    Example:
+      workbench case init cases/2026-0412 --case-id 2026-0412 --examiner "A. Rivera"
+      workbench case add cases/2026-0412 leaked-call.m4a
+      workbench analyze --case cases/2026-0412
+      workbench verify cases/2026-0412
+    """
+
+
+@case.command("init")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--case-id", required=True, help="The case's identifier, printed on every report page.")
+@click.option("--examiner", required=True, help="Who is responsible for this case's custody log.")
+def case_init(folder, case_id, examiner):
+    """Open a new case folder (it must be new or empty).
+
+    \b
+    Example:
+      workbench case init cases/2026-0412 --case-id 2026-0412 --examiner "A. Rivera"
+    """
+    from workbench.case import init_case
+
+    try:
+        init_case(folder, case_id=case_id, examiner=examiner)
+    except ParameterError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"case {case_id} opened in {folder}")
+
+
+@case.command("add", epilog=EXIT_CODES_HELP)
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("clips", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def case_add(ctx, folder, clips):
+    """Copy evidence files into the case (read-only), hash them and log it.
+
+    The same bytes added twice are kept once.
+
+    \b
+    Example:
+      workbench case add cases/2026-0412 phone/*.opus
+    """
+    from workbench.case import add_evidence, load_case
+
+    try:
+        load_case(folder)
+    except ParameterError as exc:
+        raise click.UsageError(str(exc)) from None
+    code = EXIT_OK
+    for clip in clips:
+        try:
+            target, digest, new = add_evidence(folder, clip)
+        except EvidenceError as exc:
+            _error(f"{clip}: {exc}")
+            code = EXIT_EVIDENCE
+            continue
+        click.echo(f"{'added' if new else 'already in the case'}: {target} sha256 {digest}")
+    ctx.exit(code)
 
 
 @cli.command("analyses")
@@ -283,6 +374,41 @@ def demo(ctx, outdir):
         for item in truth["planted"]:
             click.echo(f"  {item['kind']:<20} {item['start_s']:7.2f} s - {item['end_s']:7.2f} s")
     ctx.exit(code)
+
+
+@cli.command(epilog="Exit codes: 0 everything holds; 2 not a report, batch or case folder; "
+                    "5 something changed, went missing or was added.")
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_context
+def verify(ctx, path):
+    """Re-hash the evidence and every output against what was recorded.
+
+    PATH is an output folder (with manifest.json), the folder of a multi-clip run (with
+    index.json), or a case folder (with case.json: the custody log's chain is checked too).
+    Every file that changed, went missing or was added is named.
+
+    \b
+    Examples:
+      workbench verify out/case-17
+      workbench verify cases/2026-0412
+    """
+    from reports.manifest import MANIFEST, verify_folder
+    from workbench.case import CASE_FILE, verify_case
+
+    if (path / CASE_FILE).is_file():
+        problems = verify_case(path)
+    elif (path / MANIFEST).is_file():
+        problems = verify_folder(path)
+    elif (path / "index.json").is_file():
+        problems = [p for sub in sorted(path.iterdir()) if (sub / MANIFEST).is_file()
+                    for p in verify_folder(sub)]
+    else:
+        raise click.UsageError(f"{path} holds no manifest.json, index.json or case.json")
+    for line in problems:
+        click.echo(f"FAILED {line}")
+    if problems:
+        ctx.exit(EXIT_VERIFY_FAILED)
+    click.echo(f"verified: {path}: the evidence and every recorded output are unchanged")
 
 
 @cli.command()

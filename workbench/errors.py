@@ -7,6 +7,7 @@ Exit codes
 2  usage error (bad option, unknown analysis or parameter)
 3  an evidence file could not be read or decoded
 4  an evidence file changed while it was being analysed (hash before != hash after)
+5  verify found a file changed, missing or added, or a broken custody log
 130 interrupted (Ctrl-C); finished reports are complete, none is half-written
 """
 
@@ -15,6 +16,7 @@ EXIT_ANALYSIS_ERROR = 1
 EXIT_USAGE = 2
 EXIT_EVIDENCE = 3
 EXIT_EVIDENCE_CHANGED = 4
+EXIT_VERIFY_FAILED = 5
 EXIT_INTERRUPTED = 130
 
 

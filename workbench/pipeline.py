@@ -19,6 +19,7 @@ from typing import Any, Callable
 import matplotlib
 
 from reports.model import AnalysisEntry, Finding, Report
+from reports.manifest import write_manifest
 from reports.writer import write_report
 from workbench import __version__
 from workbench.analysis import Analysis, FigureOut, Result
@@ -118,6 +119,7 @@ def analyze_clip(
     command: str,
     formats: tuple[str, ...] = ("json", "html"),
     progress: Progress | None = None,
+    case: dict[str, str] | None = None,
 ) -> Report:
     """Run ``analyses`` on ``clip`` and write the report into ``outdir``.
 
@@ -135,6 +137,8 @@ def analyze_clip(
         Which of "json", "html" to write (report.json is always written: it is the source of truth).
     progress : callable, optional
         Called with each analysis name before it runs.
+    case : dict, optional
+        ``case_id`` and ``examiner`` when the clip belongs to a case folder (printed on reports).
     """
     started = utc_now()
     started_clock = time.perf_counter()
@@ -176,6 +180,7 @@ def analyze_clip(
             "finished_utc": None,
             "wall_time_s": None,
             "command": command,
+            "case": case,
             "parameters": {entry.name: entry.parameters for entry in entries},
         },
         evidence=clip.info.to_dict(),
@@ -200,6 +205,7 @@ def analyze_clip(
     report.run["finished_utc"] = utc_now()
     report.run["wall_time_s"] = round(time.perf_counter() - started_clock, 3)
     write_report(report, outdir, formats=formats)
+    write_manifest(outdir, report.evidence)
     return report
 
 

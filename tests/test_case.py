@@ -1,0 +1,102 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from workbench.cli import cli
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def analysed_case(tmp_path_factory, clean_wav, artifacts_wav):
+    folder = tmp_path_factory.mktemp("cases") / "case"
+    assert invoke("case", "init", folder, "--case-id", "2026-0412", "--examiner", "A. Rivera").exit_code == 0
+    assert invoke("case", "add", folder, clean_wav, artifacts_wav).exit_code == 0
+    result = invoke("-q", "analyze", "--case", folder)
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture
+def case(analysed_case, tmp_path):
+    """A fresh copy of the analysed case for each test to tamper with."""
+    return Path(shutil.copytree(analysed_case, tmp_path / "case"))
+
+
+def test_an_untouched_case_verifies(case):
+    result = invoke("verify", case)
+    assert result.exit_code == 0 and "verified" in result.output
+    actions = [json.loads(line)["action"] for line in (case / "custody.jsonl").read_text().splitlines()]
+    assert actions == ["case_opened", "evidence_added", "evidence_added", "analyzed", "analyzed"]
+    assert all(not (p.stat().st_mode & 0o222) for p in (case / "evidence").iterdir())
+    report = json.loads((case / "reports" / "clean" / "report.json").read_text())
+    assert report["run"]["case"] == {"case_id": "2026-0412", "examiner": "A. Rivera"}
+
+
+def flip_byte(path, offset=-100):
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "tamper, named",
+    [
+        (lambda c: flip_byte(c / "evidence" / "clean.wav"), "evidence/clean.wav: evidence changed"),
+        (lambda c: flip_byte(c / "reports" / "clean" / "report.json", offset=200), "report.json: changed"),
+        (lambda c: flip_byte(c / "reports" / "artifacts" / "figures" / "levels-levels.png"), "levels-levels.png: changed"),
+        (lambda c: (c / "reports" / "clean" / "report.html").unlink(), "report.html: missing"),
+        (lambda c: (c / "reports" / "clean" / "figures" / "extra.png").write_bytes(b"x"), "extra.png: added"),
+    ],
+    ids=["evidence", "report-json", "figure", "removed-html", "added-figure"],
+)
+def test_tampering_is_named(case, tamper, named):
+    tamper(case)
+    result = invoke("verify", case)
+    assert result.exit_code == 5
+    assert named in result.output
+
+
+@pytest.mark.parametrize("edit", ["change", "remove", "insert"])
+def test_an_edited_custody_log_breaks_the_chain(case, edit):
+    log = case / "custody.jsonl"
+    lines = log.read_text().splitlines()
+    if edit == "change":
+        lines[1] = lines[1].replace("A. Rivera", "B. Someone")
+    elif edit == "remove":
+        del lines[2]
+    else:
+        lines.insert(2, lines[1])
+    log.write_text("\n".join(lines) + "\n")
+    result = invoke("verify", case)
+    assert result.exit_code == 5 and "custody.jsonl: line" in result.output
+
+
+def test_case_usage_errors(tmp_path, clean_wav):
+    folder = tmp_path / "c"
+    invoke("case", "init", folder, "--case-id", "x", "--examiner", "y")
+    assert invoke("case", "init", folder, "--case-id", "x", "--examiner", "y").exit_code == 2
+    assert invoke("analyze", "--case", folder).exit_code == 2  # no evidence yet
+    assert invoke("analyze", "--case", folder, clean_wav).exit_code == 2
+    assert invoke("case", "add", tmp_path / "not-a-case", clean_wav).exit_code == 2
+    missing = invoke("case", "add", folder, tmp_path / "gone.wav")
+    assert missing.exit_code == 3 and "gone.wav: no such file" in missing.output
+
+
+def test_verify_an_output_folder_and_a_batch(tmp_path, clean_wav, artifacts_wav):
+    single = tmp_path / "single"
+    invoke("-q", "analyze", clean_wav, "-o", single)
+    assert invoke("verify", single).exit_code == 0
+    batch = tmp_path / "batch"
+    invoke("-q", "analyze", clean_wav, artifacts_wav, "-o", batch)
+    assert invoke("verify", batch).exit_code == 0
+    flip_byte(batch / "artifacts" / "report.html", offset=300)
+    result = invoke("verify", batch)
+    assert result.exit_code == 5 and "artifacts/report.html: changed" in result.output
+    assert invoke("verify", tmp_path).exit_code == 2
