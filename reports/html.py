@@ -83,8 +83,11 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(report: Report, base_dir: Path) -> str:
-    """Render ``report`` to HTML text; figure paths are resolved against ``base_dir``."""
+def render_html(report: Report, base_dir: Path, *, for_print: bool = False) -> str:
+    """Render ``report`` to HTML text; figure paths are resolved against ``base_dir``.
+
+    ``for_print`` adds the running page head and foot that the PDF prints on every page.
+    """
     figures = {}
     for path in [*report.figures.values(), *(p for a in report.analyses for p in a.figures)]:
         figures[path] = data_uri(base_dir / path)
@@ -105,4 +108,6 @@ def render_html(report: Report, base_dir: Path) -> str:
         css=css,
         csp=CSP,
         file_name=Path(str(report.evidence.get("path", ""))).name,
+        for_print=for_print,
+        case=report.run.get("case") or {},
     )

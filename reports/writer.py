@@ -10,7 +10,7 @@ from reports.model import FORMAT_NAME, FORMAT_VERSION, Report
 from workbench.atomic import atomic_write_text
 from workbench.errors import ReportError
 
-FORMATS = ("json", "html")
+FORMATS = ("json", "html", "pdf")
 
 
 def report_json(report: Report) -> str:
@@ -19,12 +19,17 @@ def report_json(report: Report) -> str:
 
 
 def write_report(report: Report, outdir: Path, *, formats: tuple[str, ...] = FORMATS) -> None:
-    """Write report.json, then render report.html from that JSON (not from live objects), so
-    ``workbench render`` of the same JSON gives the same HTML."""
+    """Write report.json, then render report.html (and report.pdf) from that JSON, not from live
+    objects, so ``workbench render`` of the same JSON gives the same report."""
     text = report_json(report)
     atomic_write_text(outdir / "report.json", text)
+    model = Report.from_dict(json.loads(text))
     if "html" in formats:
-        render_to_file(Report.from_dict(json.loads(text)), outdir)
+        render_to_file(model, outdir)
+    if "pdf" in formats:
+        from reports.pdf import render_pdf
+
+        render_pdf(model, outdir)
 
 
 def render_to_file(report: Report, outdir: Path) -> Path:

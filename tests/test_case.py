@@ -100,3 +100,44 @@ def test_verify_an_output_folder_and_a_batch(tmp_path, clean_wav, artifacts_wav)
     result = invoke("verify", batch)
     assert result.exit_code == 5 and "artifacts/report.html: changed" in result.output
     assert invoke("verify", tmp_path).exit_code == 2
+
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
+
+
+@needs_poppler
+def test_case_pdf_has_the_case_header_and_page_numbers_on_every_page(analysed_case, tmp_path):
+    import subprocess
+
+    folder = analysed_case / "reports" / "artifacts"
+    pdf = folder / "report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages >= 3 and "A4" in info
+    sha = json.loads((folder / "report.json").read_text())["evidence"]["sha256"]
+    for page in range(1, pages + 1):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "Case 2026-0412" in text and sha in text and f"page {page} of {pages}" in text, page
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    (png,) = tmp_path.glob("p*.png")
+    assert png.stat().st_size > 20_000
+
+
+@needs_poppler
+def test_render_recreates_the_pdf_with_hostile_text_as_text(tmp_path):
+    import subprocess
+
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "hostile.wav"
+    with sf.SoundFile(path, "w", 16000, 1, "PCM_16") as handle:
+        handle.title = "<script>alert(1)</script> \u202eevil"
+        handle.write(np.zeros(16000) + 0.01)
+    out = tmp_path / "out"
+    assert invoke("-q", "analyze", path, "-o", out, "--only", "metadata").exit_code == 0
+    result = invoke("render", out / "report.json", "--format", "pdf")
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "<script>alert(1)</script>" in text and "\\u202eevil" in text

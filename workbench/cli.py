@@ -26,7 +26,7 @@ EXIT_CODES_HELP = (
     "3 an evidence file could not be read or decoded; 4 an evidence file changed during analysis; "
     "130 interrupted."
 )
-REPORT_FORMATS = ("json", "html")
+REPORT_FORMATS = ("json", "html", "pdf")
 
 
 def _unique_folders(clips: list[Path], outdir: Path, *, subfolders: bool = False) -> list[Path]:
@@ -117,8 +117,9 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 @click.option("--skip", multiple=True, metavar="NAMES", help="Do not run these analyses (comma-separated).")
 @click.option("--param", "params", multiple=True, metavar="ANALYSIS.KEY=VALUE",
               help="Set an analysis parameter, e.g. levels.min_silence_s=0.05 (repeatable).")
-@click.option("--format", "format_", default="json,html", show_default=True,
-              help="Report formats to write (report.json is always written).")
+@click.option("--format", "format_", default=None,
+              help="Report formats: json,html,pdf (default json,html; in a case folder json,html,pdf). "
+                   "report.json is always written.")
 @click.pass_context
 def analyze(ctx, clips, outdir, case_dir, only, skip, params, format_):
     """Analyse one or more evidence files and write a report for each.
@@ -149,7 +150,7 @@ def analyze(ctx, clips, outdir, case_dir, only, skip, params, format_):
             raise click.UsageError(f"case {case['case_id']} holds no evidence yet (workbench case add)")
     elif not clips or outdir is None:
         raise click.UsageError("give CLIP... and -o OUTDIR, or --case DIR")
-    formats = tuple(dict.fromkeys(("json", *_formats(format_))))
+    formats = tuple(dict.fromkeys(("json", *_formats(format_ or ("json,html,pdf" if case else "json,html")))))
     try:
         analyses = build(only=_split_names(only), skip=_split_names(skip), params=parse_params(params))
     except ParameterError as exc:
@@ -326,21 +327,29 @@ def list_analyses(verbose):
 
 @cli.command()
 @click.argument("report_json", type=click.Path(path_type=Path, dir_okay=False))
-def render(report_json):
-    """Re-create report.html from a report.json (and its figures/ folder), without the audio.
+@click.option("--format", "format_", default="html", show_default=True,
+              help="What to re-create: html, pdf or html,pdf.")
+def render(report_json, format_):
+    """Re-create report.html (and/or report.pdf) from a report.json and its figures/ folder,
+    without the audio.
 
     \b
     Example:
-      workbench render out/case-17/report.json
+      workbench render out/case-17/report.json --format html,pdf
     """
     from reports.writer import load_report, render_to_file
 
+    formats = [f for f in _formats(format_) if f != "json"]
     try:
         report = load_report(report_json)
     except WorkbenchError as exc:
         raise click.UsageError(str(exc)) from None
-    path = render_to_file(report, report_json.parent)
-    click.echo(f"report: {path}")
+    if "html" in formats:
+        click.echo(f"report: {render_to_file(report, report_json.parent)}")
+    if "pdf" in formats:
+        from reports.pdf import render_pdf
+
+        click.echo(f"report: {render_pdf(report, report_json.parent)}")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
