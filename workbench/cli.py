@@ -117,20 +117,27 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 @click.option("--skip", multiple=True, metavar="NAMES", help="Do not run these analyses (comma-separated).")
 @click.option("--param", "params", multiple=True, metavar="ANALYSIS.KEY=VALUE",
               help="Set an analysis parameter, e.g. levels.min_silence_s=0.05 (repeatable).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Clips analysed in parallel, in separate processes.")
+@click.option("--force", is_flag=True, help="Re-analyse clips whose report already matches.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the per-clip work on this Dask scheduler (needs the [cluster] extra).")
 @click.option("--format", "format_", default=None,
               help="Report formats: json,html,pdf (default json,html; in a case folder json,html,pdf). "
                    "report.json is always written.")
 @click.pass_context
-def analyze(ctx, clips, outdir, case_dir, only, skip, params, format_):
+def analyze(ctx, clips, outdir, case_dir, only, skip, params, jobs, force, scheduler, format_):
     """Analyse one or more evidence files and write a report for each.
 
     Every file is opened read-only and hashed before and after. A file that cannot be read is
-    named on stderr with the reason, and the other files are still analysed.
+    named on stderr with the reason, and the other files are still analysed. A clip whose report
+    in OUTDIR already matches its bytes, the tool version and the parameters is skipped.
 
     \b
     Examples:
       workbench analyze disputed.wav -o out/disputed
       workbench analyze msg1.ogg msg2.ogg -o out/phone --skip channels
+      workbench analyze phone/*.opus -o out/phone --jobs 2
       workbench analyze clip.wav -o out/clip --param levels.min_silence_s=0.05
     """
     from workbench.registry import build, parse_params
@@ -163,7 +170,10 @@ def analyze(ctx, clips, outdir, case_dir, only, skip, params, format_):
     )
     try:
         code = run_batch(list(clips), outdir, analyses, command=command, formats=formats,
-                         quiet=ctx.obj["quiet"], case_dir=case_dir if case else None)
+                         quiet=ctx.obj["quiet"], case_dir=case_dir if case else None, jobs=jobs,
+                         force=force, scheduler=scheduler)
+    except ParameterError as exc:
+        raise click.UsageError(str(exc)) from None
     except KeyboardInterrupt:
         _error("interrupted; reports already finished are complete, none is half-written")
         code = EXIT_INTERRUPTED
@@ -171,11 +181,11 @@ def analyze(ctx, clips, outdir, case_dir, only, skip, params, format_):
 
 
 def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, formats, quiet: bool,
-              case_dir: Path | None = None) -> int:
-    """Analyse each clip into its own folder; return the run's exit code. In a case folder every
-    analysis is logged in the custody log."""
-    from workbench.evidence import open_evidence
-    from workbench.pipeline import analyze_clip
+              case_dir: Path | None = None, jobs: int = 1, force: bool = False,
+              scheduler: str | None = None) -> int:
+    """Analyse each clip into its own folder (skipping those whose report already matches);
+    return the run's exit code. In a case folder every analysis is logged in the custody log."""
+    from workbench.batch import Job, run_jobs
 
     folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
     case = None
@@ -183,54 +193,36 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
         from workbench.case import append_log, load_case
 
         case = load_case(case_dir)
-    progress = _Progress(len(clips) * (len(analyses) + 1), quiet)
-    rows, codes, summary = [], [], []
+        case = {"case_id": case["case_id"], "examiner": case["examiner"]}
+    work = [Job(clip, folder, analyses, command, tuple(formats), case, force) for clip, folder in zip(clips, folders)]
+    parallel = jobs > 1 or scheduler
+    progress = _Progress(len(clips) if parallel else len(clips) * (len(analyses) + 1), quiet)
+    rows, codes, summary = {}, [], []
     try:
-        for clip_path, folder in zip(clips, folders):
-            try:
-                clip = open_evidence(clip_path)
-            except EvidenceError as exc:
-                _error(f"{clip_path}: {exc}")
-                codes.append(EXIT_EVIDENCE)
-                rows.append({"clip": str(clip_path), "status": "unreadable", "message": str(exc)})
-                continue
-            report = analyze_clip(
-                clip, analyses, folder, command=command, formats=formats,
-                progress=lambda name, c=clip_path.name: progress.step(f"{c}: {name}"),
-                case={"case_id": case["case_id"], "examiner": case["examiner"]} if case else None,
-            )
-            if case_dir is not None:
+        for job, outcome in run_jobs(work, workers=jobs, scheduler=scheduler, step=progress.step):
+            rows[job.clip] = outcome.row
+            codes.append(outcome.code)
+            for line in outcome.errors:
+                _error(line)
+            summary.append(outcome.summary)
+            if case_dir is not None and outcome.row["status"] == "done" and not outcome.reused:
                 from workbench.evidence import sha256_file
 
-                append_log(case_dir, action="analyzed", file=clip_path.relative_to(case_dir).as_posix(),
-                           sha256=report.evidence["sha256"], report=folder.relative_to(case_dir).as_posix(),
-                           manifest_sha256=sha256_file(folder / "manifest.json"),
-                           flagged=len(report.timeline))
-            if report.evidence_changed:
-                _error(f"{clip_path}: the file changed during analysis (SHA-256 differs)")
-                codes.append(EXIT_EVIDENCE_CHANGED)
-            elif report.errored:
-                _error(f"{clip_path}: analyses failed: {', '.join(report.errored)} (see the report)")
-                codes.append(EXIT_ANALYSIS_ERROR)
-            else:
-                codes.append(EXIT_OK)
-            rows.append({
-                "clip": str(clip_path), "status": "done", "report": str(folder / "report.html"),
-                "folder": folder.name, "duration_s": clip.duration_s,
-                "container": clip.info.container, "codec": clip.info.codec,
-                "flagged": len(report.timeline), "errored": report.errored,
-            })
-            summary.append(f"{clip_path}: {len(report.timeline)} flagged place(s); "
-                           f"report: {folder / ('report.html' if 'html' in formats else 'report.json')}")
+                append_log(case_dir, action="analyzed", file=job.clip.relative_to(case_dir).as_posix(),
+                           sha256=outcome.row["sha256"], report=job.folder.relative_to(case_dir).as_posix(),
+                           manifest_sha256=sha256_file(job.folder / "manifest.json"),
+                           flagged=outcome.row["flagged"])
     finally:
         progress.close()
     if not quiet:
         for line in summary:
-            click.echo(line)
-    if len(clips) > 1 and any(row["status"] == "done" for row in rows):
+            if line:
+                click.echo(line)
+    ordered = [rows[clip] for clip in clips if clip in rows]
+    if (len(clips) > 1 or case_dir is not None) and any(row["status"] == "done" for row in ordered):
         from reports.index import write_index
 
-        write_index(outdir, rows)
+        write_index(outdir, ordered)
         if not quiet:
             click.echo(f"index: {outdir / 'index.html'}")
     for code in (EXIT_EVIDENCE_CHANGED, EXIT_EVIDENCE, EXIT_ANALYSIS_ERROR):

@@ -1,0 +1,60 @@
+import json
+
+from click.testing import CliRunner
+
+from workbench.cli import cli
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_parallel_batch_finishes_the_rest_when_one_clip_is_corrupt(tmp_path, clean_wav, artifacts_wav):
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF" + bytes(200))
+    out = tmp_path / "batch"
+    result = invoke("-q", "analyze", clean_wav, corrupt, artifacts_wav, "-o", out, "--jobs", "2",
+                    "--only", "levels,metadata")
+    assert result.exit_code == 3
+    assert "corrupt.wav" in result.output and "Traceback" not in result.output
+    rows = json.loads((out / "index.json").read_text())["clips"]
+    assert [r["status"] for r in rows] == ["done", "unreadable", "done"]
+    assert rows[2]["flagged"] >= 3 and rows[2]["duration_s"] > 20
+    index = (out / "index.html").read_text()
+    assert "could not be read" in index and 'href="artifacts/report.html"' in index
+
+
+def test_rerun_skips_finished_clips_and_force_redoes_them(tmp_path, clean_wav, artifacts_wav):
+    out = tmp_path / "batch"
+    args = ["analyze", clean_wav, artifacts_wav, "-o", out, "--only", "levels"]
+    assert invoke(*args).exit_code == 0
+    stamp = (out / "clean" / "report.json").stat().st_mtime_ns
+    again = invoke(*args)
+    assert again.exit_code == 0 and again.output.count("skipped (--force to redo)") == 2
+    assert (out / "clean" / "report.json").stat().st_mtime_ns == stamp
+    changed = invoke(*args, "--param", "levels.min_silence_s=0.05")
+    assert "skipped" not in changed.output
+    forced = invoke(*args, "--param", "levels.min_silence_s=0.05", "--force")
+    assert "skipped" not in forced.output and forced.exit_code == 0
+
+
+def test_dask_local_cluster_runs_the_same_per_clip_work(tmp_path, clean_wav, artifacts_wav):
+    from distributed import LocalCluster
+
+    out = tmp_path / "cluster"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        result = invoke("-q", "analyze", clean_wav, artifacts_wav, "-o", out, "--only", "levels",
+                        "--scheduler", cluster.scheduler_address)
+    assert result.exit_code == 0, result.output
+    rows = json.loads((out / "index.json").read_text())["clips"]
+    assert [r["status"] for r in rows] == ["done", "done"]
+    assert json.loads((out / "artifacts" / "report.json").read_text())["timeline"]
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, clean_wav, monkeypatch):
+    from workbench import batch
+
+    monkeypatch.setattr(batch, "SCHEDULER_TIMEOUT_S", 1)
+    result = invoke("-q", "analyze", clean_wav, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9",
+                    "--only", "metadata")
+    assert result.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.output

@@ -1,0 +1,164 @@
+"""Batches: analyse many clips, one after another, in local processes (``--jobs``) or on a Dask
+cluster (``--scheduler``), skip clips whose report already matches, and collect one row per clip.
+
+The per-clip work (:func:`process_clip`) is a plain top-level function of picklable arguments so
+every backend runs the same code. Custody-log entries and the index are written by the caller,
+in one process.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from workbench import __version__
+from workbench.errors import (
+    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EvidenceError,
+)
+
+
+SCHEDULER_TIMEOUT_S = 10
+
+
+@dataclass
+class Job:
+    """One clip to analyse into one folder."""
+
+    clip: Path
+    folder: Path
+    analyses: list
+    command: str
+    formats: tuple[str, ...]
+    case: dict[str, str] | None = None
+    force: bool = False
+
+
+@dataclass
+class Outcome:
+    """What became of one clip: its index row, exit code and the lines to print."""
+
+    row: dict[str, Any]
+    code: int
+    errors: list[str] = field(default_factory=list)
+    summary: str = ""
+    reused: bool = False
+
+
+def _reusable(job: Job, digest: str) -> dict | None:
+    """The existing report.json of ``job.folder`` when it was made from the same bytes, by the
+    same tool version, with the same analyses and parameters and every requested format; else None."""
+    try:
+        report = json.loads((job.folder / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    stored = report.get("run", {}).get("parameters", {})
+    same_analyses = list(stored) == [a.name for a in job.analyses] and all(
+        all(stored[a.name].get(k) == v for k, v in a.parameters().items()) for a in job.analyses
+    )
+    complete = all((job.folder / f"report.{fmt}").exists() for fmt in job.formats)
+    if (report.get("evidence", {}).get("sha256") == digest and report.get("tool", {}).get("version") == __version__
+            and same_analyses and complete and (job.folder / "manifest.json").exists()):
+        return report
+    return None
+
+
+def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Outcome:
+    """Open, analyse and report one clip (or reuse a matching report unless ``job.force``)."""
+    from workbench.evidence import open_evidence, sha256_file
+    from workbench.pipeline import analyze_clip
+
+    if not job.force and (job.folder / "report.json").exists():
+        try:
+            existing = _reusable(job, sha256_file(job.clip))
+        except OSError:
+            existing = None
+        if existing is not None:
+            evidence = existing["evidence"]
+            return Outcome(
+                row=_row(job, evidence["duration_s"], evidence["container"], evidence["codec"],
+                         len(existing["timeline"]), [a["name"] for a in existing["analyses"] if a["status"] == "error"]),
+                code=EXIT_OK, summary=f"{job.clip}: unchanged since its report; skipped (--force to redo)",
+                reused=True,
+            )
+    try:
+        clip = open_evidence(job.clip)
+    except EvidenceError as exc:
+        return Outcome(row={"clip": str(job.clip), "status": "unreadable", "message": str(exc)},
+                       code=EXIT_EVIDENCE, errors=[f"{job.clip}: {exc}"])
+    report = analyze_clip(clip, job.analyses, job.folder, command=job.command, formats=job.formats,
+                          progress=progress, case=job.case)
+    errors, code = [], EXIT_OK
+    if report.evidence_changed:
+        errors.append(f"{job.clip}: the file changed during analysis (SHA-256 differs)")
+        code = EXIT_EVIDENCE_CHANGED
+    elif report.errored:
+        errors.append(f"{job.clip}: analyses failed: {', '.join(report.errored)} (see the report)")
+        code = EXIT_ANALYSIS_ERROR
+    main_file = "report.html" if "html" in job.formats else "report.json"
+    return Outcome(
+        row=_row(job, clip.duration_s, clip.info.container, clip.info.codec, len(report.timeline), report.errored)
+        | {"sha256": report.evidence["sha256"]},
+        code=code, errors=errors,
+        summary=f"{job.clip}: {len(report.timeline)} flagged place(s); report: {job.folder / main_file}",
+    )
+
+
+def _row(job: Job, duration_s, container, codec, flagged, errored) -> dict[str, Any]:
+    return {"clip": str(job.clip), "status": "done", "folder": job.folder.name,
+            "report": str(job.folder / "report.html"), "duration_s": duration_s,
+            "container": container, "codec": codec, "flagged": flagged, "errored": errored}
+
+
+def run_jobs(jobs: list[Job], *, workers: int = 1, scheduler: str | None = None,
+             step: Callable[[str], None] | None = None) -> Iterator[tuple[Job, Outcome]]:
+    """Yield (job, outcome) as clips finish: in this process, in ``workers`` local processes, or
+    on the Dask scheduler at ``scheduler``. ``step`` is called with a label per analysis step
+    (in-process) or per finished clip (parallel)."""
+    if scheduler:
+        yield from _run_dask(jobs, scheduler, step)
+    elif workers <= 1:
+        for job in jobs:
+            yield job, process_clip(job, progress=(lambda name, c=job.clip.name: step(f"{c}: {name}")) if step else None)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(process_clip, job): job for job in jobs}
+            for future in as_completed(futures):
+                job = futures[future]
+                if step:
+                    step(job.clip.name)
+                yield job, _outcome_of(job, future)
+
+
+def _outcome_of(job: Job, future) -> Outcome:
+    """A finished future's outcome; a worker that died costs its clip an unreadable row."""
+    try:
+        return future.result()
+    except Exception as exc:  # a crashed worker must not stop the batch
+        message = f"the worker analysing it failed ({type(exc).__name__}: {exc})"
+        return Outcome(row={"clip": str(job.clip), "status": "unreadable", "message": message},
+                       code=EXIT_EVIDENCE, errors=[f"{job.clip}: {message}"])
+
+
+def _run_dask(jobs: list[Job], scheduler: str, step) -> Iterator[tuple[Job, Outcome]]:
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError:
+        from workbench.errors import ParameterError
+
+        raise ParameterError("--scheduler needs the cluster extra: pip install '.[cluster]'") from None
+    from workbench.errors import ParameterError
+
+    try:
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ParameterError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})") from None
+    with client:
+        futures = {client.submit(process_clip, job, pure=False): job for job in jobs}
+        for future in dask_completed(list(futures)):
+            job = futures[future]
+            if step:
+                step(job.clip.name)
+            yield job, _outcome_of(job, future)
