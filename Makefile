@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo validate clean
+.PHONY: test demo validate bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ validate: $(STAMP)
 	cp out/validation/validation.md docs/validation.md
 	$(PY) -c "import json; d = json.load(open('out/validation/validation.json')); d.pop('cases'); \
 	json.dump(d, open('workbench/data/validation.json', 'w'), indent=1)"
+
+# Performance harness (several minutes; peers need the [bench] extra): writes benchmarks/results.md.
+bench: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(PY) -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

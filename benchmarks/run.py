@@ -1,0 +1,160 @@
+"""The performance harness (`make bench`): full default analyses of 1-, 10- and 60-minute clips
+beside a decode + STFT baseline and peer tools, with wall time and peak memory.
+
+Every measurement runs in its own process (``_measure``) so peak RSS is that command's alone
+(the largest process of its tree: the analysis or its decoding child). Results are printed and
+written to ``benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CACHE = ROOT / "out" / "bench"
+SAMPLE_RATE_HZ = 44100
+
+BASELINE = """
+import sys, librosa, numpy as np, soundfile as sf
+y, sr = sf.read(sys.argv[1], dtype="float32")
+S = np.abs(librosa.stft(y, n_fft=2048, hop_length=512))
+librosa.amplitude_to_db(S)
+"""
+PRAAT_PITCH = """
+import sys, parselmouth
+parselmouth.Sound(sys.argv[1]).to_pitch()
+"""
+EGEMAPS = """
+import sys, opensmile
+opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
+                feature_level=opensmile.FeatureLevel.Functionals).process_file(sys.argv[1])
+"""
+
+
+def make_clip(seconds: float) -> Path:
+    """A seeded speech-like 44.1 kHz mono 16-bit WAV with room tone and hum (cached)."""
+    from fixtures.scenes import Fixture
+    from fixtures.synth import recording
+
+    path = CACHE / f"speech-{seconds:g}s.wav"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        chunks, chunk_s = [], 300.0
+        for i in range(int(np.ceil(seconds / chunk_s))):  # generated in 5-minute pieces
+            length = min(chunk_s, seconds - i * chunk_s)
+            chunks.append(recording(seed=1000 + i, duration_s=length, sample_rate_hz=SAMPLE_RATE_HZ).samples)
+        Fixture(np.concatenate(chunks), SAMPLE_RATE_HZ).write(path)
+    return path
+
+
+def _measure(argv: list[str]) -> dict[str, float]:
+    """Run ``argv`` in a fresh wrapper process; return wall time (s) and peak RSS (MB)."""
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter(); code = subprocess.run(sys.argv[1:]).returncode\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
+    )
+    out = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, check=True)
+    wall, rss_kb, code = out.stdout.split()[-3:]
+    if int(code) not in (0, 1):
+        raise RuntimeError(f"{argv[:3]} exited {code}")
+    return {"wall_s": float(wall), "peak_rss_mb": int(rss_kb) / 1024}
+
+
+def _python(script: str, clip: Path) -> list[str]:
+    return [sys.executable, "-c", script, str(clip)]
+
+
+def bench_clip(seconds: float) -> dict:
+    clip = make_clip(seconds)
+    outdir = CACHE / f"report-{seconds:g}s"
+    workbench = [sys.executable, "-m", "workbench", "-q", "analyze", str(clip), "-o", str(outdir), "--force"]
+    full = _measure(workbench)
+    baseline = _measure(_python(BASELINE, clip))
+    report = json.loads((outdir / "report.json").read_text())
+    return {
+        "seconds": seconds, "full": full, "baseline": baseline,
+        "ratio": full["wall_s"] / baseline["wall_s"],
+        "analyses": {a["name"]: a["wall_time_s"] for a in report["analyses"]},
+    }
+
+
+def bench_peers(seconds: float) -> dict:
+    clip = make_clip(seconds)
+    peers = {}
+    for name, script in (("Praat pitch (parselmouth)", PRAAT_PITCH), ("openSMILE eGeMAPS", EGEMAPS)):
+        try:
+            peers[name] = _measure(_python(script, clip))
+        except (RuntimeError, subprocess.CalledProcessError):
+            peers[name] = None  # peer not installed: pip install '.[bench]'
+    return peers
+
+
+def markdown(rows: list[dict], peers: dict, peer_seconds: float) -> str:
+    names = sorted({n for r in rows for n in r["analyses"]}, key=lambda n: -max(r["analyses"].get(n, 0) for r in rows))
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, "
+        f"Python {platform.python_version()}, `make bench`. Speech-like 44.1 kHz mono 16-bit WAV with "
+        "room tone and mains hum. Full run: `workbench analyze` with every default analysis, JSON + "
+        "HTML + figures. Baseline: decode (soundfile) + one librosa STFT (2048/512) + dB. Peak RSS: "
+        "the largest process of the command.",
+        "",
+        "| clip | full run (s) | baseline (s) | ratio | full peak RSS (MB) | baseline peak RSS (MB) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(f"| {r['seconds'] / 60:g} min | {r['full']['wall_s']:.1f} | {r['baseline']['wall_s']:.2f} | "
+                     f"{r['ratio']:.1f}x | {r['full']['peak_rss_mb']:.0f} | {r['baseline']['peak_rss_mb']:.0f} |")
+    lines += ["", "Per-analysis wall time (s), from each report's recorded timings:", "",
+              "| analysis | " + " | ".join(f"{r['seconds'] / 60:g} min" for r in rows) + " |",
+              "| --- |" + " --- |" * len(rows)]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(f"{r['analyses'].get(name, 0):.2f}" for r in rows) + " |")
+    if len(rows) >= 2:
+        a, b = rows[-2], rows[-1]
+        growth = b["full"]["wall_s"] / a["full"]["wall_s"]
+        slope = (b["full"]["wall_s"] - a["full"]["wall_s"]) / ((b["seconds"] - a["seconds"]) / 60)
+        lines += ["", f"Growth from {a['seconds'] / 60:g} to {b['seconds'] / 60:g} min: wall time x{growth:.1f} "
+                  f"for x{b['seconds'] / a['seconds']:g} duration; slope {slope:.2f} s per minute of audio; "
+                  f"peak RSS x{b['full']['peak_rss_mb'] / a['full']['peak_rss_mb']:.1f}."]
+    if peers:
+        lines += ["", f"Peers on the {peer_seconds / 60:g}-minute clip:", "", "| tool | wall (s) | peak RSS (MB) |",
+                  "| --- | --- | --- |"]
+        for name, value in peers.items():
+            lines.append(f"| {name} | " + (f"{value['wall_s']:.1f} | {value['peak_rss_mb']:.0f} |" if value
+                                           else "not installed | |"))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10, 60])
+    parser.add_argument("--peers-minutes", type=float, default=10)
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--output", type=Path, default=HERE / "results.md")
+    args = parser.parse_args(argv)
+    rows = []
+    for minutes in args.minutes:
+        rows.append(bench_clip(minutes * 60))
+        print(f"{minutes:g} min: full {rows[-1]['full']['wall_s']:.1f} s, ratio {rows[-1]['ratio']:.1f}x, "
+              f"peak {rows[-1]['full']['peak_rss_mb']:.0f} MB", flush=True)
+    peers = {} if args.no_peers else bench_peers(args.peers_minutes * 60)
+    text = markdown(rows, peers, args.peers_minutes * 60)
+    args.output.write_text(text, encoding="utf-8")
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()
