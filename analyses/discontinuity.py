@@ -8,7 +8,12 @@ from scipy.ndimage import maximum_filter1d, uniform_filter1d
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
 from workbench.clip import Clip
 from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
-from workbench.runs import merge_runs, true_runs
+from workbench.runs import merge_runs
+
+TRACK_BLOCK_S = 0.05
+"""The break-score track keeps the largest score per 50 ms."""
+SCAN_PIECE_S = 30.0
+"""The signal is scored in pieces of this length (memory stays flat for long clips)."""
 
 
 class Discontinuity(Analysis):
@@ -78,36 +83,28 @@ class Discontinuity(Analysis):
 
     def run(self, clip: Clip) -> Result:
         sr = clip.sample_rate_hz
-        x = clip.mono.astype(np.float64)
-        if x.size < 8:
+        if clip.frames < 8:
             return Result.skipped("too few samples")
-        score, uniqueness, spike = spike_scores(
-            x, context=max(4, int(self.context_s * sr)), guard=max(1, int(round(self.guard_s * sr))),
-            order=self.difference_order,
-        )
-        candidate = (
-            (score >= self.min_score)
-            & (uniqueness >= self.min_uniqueness)
-            & (spike >= 10 ** (self.min_level_dbfs / 20))
-        )
+        candidate, score, uniqueness, spike, track = self._scan(clip.mono, sr)
         findings = []
-        starts, stops = true_runs(candidate)
-        for start, stop, _members in merge_runs(starts, stops, max_gap=int(self.merge_s * sr)):
-            peak = start + int(np.argmax(score[start:stop]))
+        positions = np.flatnonzero(candidate)
+        for _start, _stop, members in merge_runs(positions, positions + 1, max_gap=int(self.merge_s * sr)):
+            best = members[int(np.argmax(score[members]))]
+            peak = int(positions[best])
             at_s = peak / sr
             findings.append(Finding(
                 kind="discontinuity", start_s=at_s, end_s=at_s,
-                strength=min(1.0, float(score[peak]) / 60.0), flagged=True,
+                strength=min(1.0, float(score[best]) / 60.0), flagged=True,
                 summary=(f"A sample-level break at {mmss(at_s, decimals=3)}: the waveform's "
-                         f"high-pass difference is {score[peak]:.0f}x its local level and "
-                         f"{uniqueness[peak]:.1f}x any other spike within {self.context_s * 1000:.0f} ms."),
-                details={"sample": int(peak), "score": float(score[peak]),
-                         "uniqueness": float(uniqueness[peak]), "jump": float(spike[peak])},
+                         f"high-pass difference is {score[best]:.0f}x its local level and "
+                         f"{uniqueness[best]:.1f}x any other spike within {self.context_s * 1000:.0f} ms."),
+                details={"sample": peak, "score": float(score[best]),
+                         "uniqueness": float(uniqueness[best]), "jump": float(spike[best])},
             ))
-        times, track = _block_max(np.minimum(score, 100.0) * (uniqueness >= self.min_uniqueness), sr, 0.05)
+        times = (np.arange(track.size) + 0.5) * TRACK_BLOCK_S
         measurements = {
             "candidates": len(findings),
-            "max_score": float(np.max(score)),
+            "max_standalone_score": float(np.max(track)) if track.size else 0.0,
             "candidates_per_minute": len(findings) / (clip.duration_s / 60),
         }
         figures = [self._figure(clip, times, track, findings)]
@@ -115,6 +112,34 @@ class Discontinuity(Analysis):
             figures.append(self._zooms(clip, findings))
         return Result(measurements=measurements, findings=findings, figures=figures,
                       tracks=[Track("break score", times, track)])
+
+    def _scan(self, mono: np.ndarray, sr: int):
+        """Score the signal in 30 s pieces (with context on both sides), so memory stays flat
+        however long the clip is. Returns the candidate mask and, for the candidates only, their
+        score, uniqueness and spike, plus the break-score track per ``TRACK_BLOCK_S``."""
+        context = max(4, int(self.context_s * sr))
+        guard = max(1, int(round(self.guard_s * sr)))
+        block = max(1, int(TRACK_BLOCK_S * sr))
+        piece = block * int(SCAN_PIECE_S / TRACK_BLOCK_S)
+        margin = context + self.difference_order + 1
+        candidate = np.zeros(mono.size, dtype=bool)
+        values: list[np.ndarray] = []
+        track: list[np.ndarray] = []
+        for start in range(0, mono.size, piece):
+            lo, hi = max(0, start - margin), min(mono.size, start + piece + margin)
+            score, uniqueness, spike = spike_scores(mono[lo:hi].astype(np.float64), context=context,
+                                                    guard=guard, order=self.difference_order)
+            core = slice(start - lo, min(start + piece, mono.size) - lo)
+            score, uniqueness, spike = score[core], uniqueness[core], spike[core]
+            hits = ((score >= self.min_score) & (uniqueness >= self.min_uniqueness)
+                    & (spike >= 10 ** (self.min_level_dbfs / 20)))
+            candidate[start : start + hits.size] = hits
+            values.append(np.stack([score[hits], uniqueness[hits], spike[hits]]))
+            shown = np.minimum(score, 100.0) * (uniqueness >= self.min_uniqueness)
+            full = shown.size // block
+            track.append(shown[: full * block].reshape(full, block).max(axis=1) if full else shown[:0])
+        score, uniqueness, spike = np.concatenate(values, axis=1) if values else np.zeros((3, 0))
+        return candidate, score, uniqueness, spike, np.concatenate(track) if track else np.zeros(0)
 
     def _figure(self, clip: Clip, times, track, findings) -> FigureOut:
         fig, (ax,) = new_figure(height_in=2.8)
@@ -178,11 +203,3 @@ def spike_scores(
     n = np.arange(x.size) + context + 1
     neighbours = np.maximum(padded[n - context], padded[n + guard + 1]) + 1e-12
     return d / rms, d / neighbours, d
-
-
-def _block_max(values: np.ndarray, sr: int, block_s: float) -> tuple[np.ndarray, np.ndarray]:
-    block = max(1, int(block_s * sr))
-    n = values.size // block
-    if n == 0:
-        return np.array([values.size / sr / 2]), np.array([values.max(initial=0.0)])
-    return (np.arange(n) + 0.5) * block / sr, values[: n * block].reshape(n, block).max(axis=1)

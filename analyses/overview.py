@@ -98,7 +98,7 @@ class Overview(Analysis):
 
     def _ltas(self, clip: Clip) -> FigureOut:
         spec = clip.spectrogram
-        power = np.mean(np.square(spec.magnitude, dtype=np.float64), axis=1)
+        power = np.einsum("ij,ij->i", spec.magnitude, spec.magnitude, dtype=np.float64) / spec.magnitude.shape[1]
         ltas_db = 10 * np.log10(np.maximum(power, 1e-20) / (spec.n_fft / 4) ** 2)
         fig, (ax,) = new_figure(height_in=3.2)
         keep = spec.freqs_hz > 0

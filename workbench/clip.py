@@ -21,6 +21,7 @@ from workbench.errors import EvidenceError, ParameterError
 if TYPE_CHECKING:
     from workbench.evidence import EvidenceInfo
 
+STFT_BLOCK_FRAMES = 4096
 SPECTROGRAM_WINDOW_S = 0.0464
 """Target STFT window length in seconds: 2048 samples at 44.1 kHz, scaled to other rates."""
 
@@ -108,6 +109,13 @@ class Spectrogram:
     n_fft: int
     hop_length: int
     sample_rate_hz: int
+
+    @cached_property
+    def db(self) -> np.ndarray:
+        """Magnitude in dB relative to a full-scale sine (Hann window: peak magnitude
+        n_fft / 4), float32, computed once and shared."""
+        ref = np.float32(self.n_fft / 4)
+        return (20.0 * np.log10(np.maximum(self.magnitude, np.float32(1e-10)) / ref)).astype(np.float32)
 
     def parameters(self) -> dict[str, object]:
         """Describe how the spectrogram was computed, for a Result's parameters."""
@@ -230,9 +238,16 @@ class Clip:
         y = self.mono
         if y.size < n_fft:
             y = np.pad(y, (0, n_fft - y.size))
-        magnitude = np.abs(
-            librosa.stft(y, n_fft=n_fft, hop_length=hop, window="hann", center=True)
-        ).astype(np.float32)
+        # Centred frames (librosa's center=True with zero padding), computed a block of frames at
+        # a time so the complex STFT of a long recording is never held whole: only magnitudes.
+        padded = np.pad(y, n_fft // 2)
+        n_frames = 1 + (padded.size - n_fft) // hop
+        magnitude = np.empty((n_fft // 2 + 1, n_frames), dtype=np.float32)
+        for first in range(0, n_frames, STFT_BLOCK_FRAMES):
+            last = min(n_frames, first + STFT_BLOCK_FRAMES)
+            piece = padded[first * hop : (last - 1) * hop + n_fft]
+            magnitude[:, first:last] = np.abs(
+                librosa.stft(piece, n_fft=n_fft, hop_length=hop, window="hann", center=False))
         freqs = librosa.fft_frequencies(sr=self.sample_rate_hz, n_fft=n_fft)
         times = librosa.frames_to_time(
             np.arange(magnitude.shape[1]), sr=self.sample_rate_hz, hop_length=hop

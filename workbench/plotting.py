@@ -98,8 +98,8 @@ def draw_waveform(ax, y: np.ndarray, sample_rate_hz: int, *, color: str = "#1f4e
 
 
 def spectrogram_db(spec: Spectrogram) -> np.ndarray:
-    """Magnitude in dB relative to a full-scale sine (Hann window: peak magnitude n_fft / 4)."""
-    return 20.0 * np.log10(np.maximum(spec.magnitude, 1e-10) / (spec.n_fft / 4))
+    """Magnitude in dB relative to a full-scale sine (the shared :attr:`Spectrogram.db`)."""
+    return spec.db
 
 
 def draw_spectrogram(
