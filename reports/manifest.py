@@ -34,6 +34,19 @@ def write_manifest(outdir: Path, evidence: dict[str, Any]) -> Path:
     return path
 
 
+def hash_problems(base: Path, recorded: dict[str, str], *, against: str, what: str = "") -> list[str]:
+    """One line per file of ``recorded`` (relative path -> SHA-256 under ``base``) that is
+    missing or whose hash differs; ``against`` names the record, ``what`` the kind of file."""
+    problems = []
+    for name, digest in sorted(recorded.items()):
+        path = base / name
+        if not path.is_file():
+            problems.append(f"{path}: {what}missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{path}: {what}changed (SHA-256 differs from {against})")
+    return problems
+
+
 def verify_folder(outdir: Path, *, evidence_path: Path | None = None) -> list[str]:
     """Compare an output folder with its manifest; return one line per problem (empty: all hold).
 
@@ -49,13 +62,7 @@ def verify_folder(outdir: Path, *, evidence_path: Path | None = None) -> list[st
         recorded: dict[str, str] = manifest["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return [f"{outdir / MANIFEST}: missing or unreadable"]
-    problems = []
-    for name, digest in sorted(recorded.items()):
-        path = outdir / name
-        if not path.is_file():
-            problems.append(f"{path}: missing")
-        elif sha256_file(path) != digest:
-            problems.append(f"{path}: changed (SHA-256 differs from the manifest)")
+    problems = hash_problems(outdir, recorded, against="the manifest")
     for name in output_files(outdir):
         if name not in recorded:
             problems.append(f"{outdir / name}: added after the run")

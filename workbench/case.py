@@ -142,7 +142,7 @@ def verify_log(folder: Path) -> list[str]:
 
 def verify_case(folder: Path) -> list[str]:
     """Check a case: the log chain, every logged evidence file's hash, and every report folder."""
-    from reports.manifest import MANIFEST, verify_folder
+    from reports.manifest import MANIFEST, hash_problems, verify_folder
 
     problems = verify_log(folder)
     logged: dict[str, str] = {}
@@ -153,12 +153,7 @@ def verify_case(folder: Path) -> list[str]:
             continue
         if entry.get("action") == "evidence_added":
             logged[entry["file"]] = entry["sha256"]
-    for name, digest in sorted(logged.items()):
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{path}: evidence missing")
-        elif sha256_file(path) != digest:
-            problems.append(f"{path}: evidence changed (SHA-256 differs from the custody log)")
+    problems.extend(hash_problems(folder, logged, against="the custody log", what="evidence "))
     for item in evidence_items(folder):
         if item.relative_to(folder).as_posix() not in logged:
             problems.append(f"{item}: evidence added without a custody log entry")
