@@ -9,7 +9,6 @@ from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, requ
 from workbench.clip import Clip, Spectrogram
 from workbench.plotting import (
     add_colorbar, draw_spectrogram, format_time_axis, mmss, new_figure, shade_findings,
-    spectrogram_db,
 )
 from workbench.steps import best_split, find_steps
 
@@ -98,24 +97,24 @@ class Bandwidth(Analysis):
 
     def run(self, clip: Clip) -> Result:
         spec = clip.spectrogram
-        db = spectrogram_db(spec)
         nyquist = clip.sample_rate_hz / 2
         active = self._active_frames(spec)
         if active.sum() < self.min_active_frames:
             return Result.skipped("too few frames with signal to judge a band limit")
         audible = np.sum(spec.magnitude, axis=0) > 0
-        background = np.percentile(db[:, _spread(audible)], 10, axis=1)
-        overall = self._limit(_mean_db(db[:, active]), spec.freqs_hz, nyquist, background_db=background)
+        background = np.percentile(spec.db_columns(_spread(audible)), 10, axis=1)
+        overall = self._limit(spec.mean_power_db(np.flatnonzero(active)), spec.freqs_hz, nyquist,
+                              background_db=background)
         cutoff = overall if overall is not None else nyquist
-        holes = self._hole_fraction(db[:, active], spec.freqs_hz, cutoff)
+        holes = self._hole_fraction(spec.db_columns(_spread(active)), spec.freqs_hz, cutoff)
         original_rate = apparent_original_rate(overall, clip.sample_rate_hz)
         # Encoders low-pass at 11-20 kHz, where halves of 22.05, 24 and 32 kHz also fall: a cliff
         # there is read as lossy history (and, with the rate, as possible upsampling); only a cliff
         # at half of 16 kHz or less is taken as upsampling alone.
         lossy = bool(holes >= self.lossy_hole_fraction or (
             overall is not None and (original_rate is None or original_rate > 16000)))
-        times, track = self._track(db, spec, active, nyquist, overall)
-        findings = self._changes(db, spec, active, times, track)
+        times, track = self._track(spec, active, nyquist, overall)
+        findings = self._changes(spec, active, track)
         measurements = {
             "effective_bandwidth_hz": cutoff,
             "band_limited": overall is not None,
@@ -151,18 +150,18 @@ class Bandwidth(Analysis):
         level = 10 * np.log10(np.sum(spec.magnitude.astype(np.float64) ** 2, axis=0) + 1e-30)
         return (level > np.percentile(level, self.active_percentile)) & (level > -250)
 
-    def _track(self, db, spec: Spectrogram, active, nyquist, overall) -> tuple[np.ndarray, np.ndarray]:
+    def _track(self, spec: Spectrogram, active, nyquist, overall) -> tuple[np.ndarray, np.ndarray]:
         per_window = self._frames_per_window(spec)
-        n = db.shape[1] // per_window
+        n = spec.magnitude.shape[1] // per_window
         times = (np.arange(n) + 0.5) * per_window * spec.hop_length / spec.sample_rate_hz
         audible = np.sum(spec.magnitude, axis=0) > 0
-        floor = np.percentile(db[:, _spread(audible)], 50, axis=1) if audible.any() else None
+        floor = np.percentile(spec.db_columns(_spread(audible)), 50, axis=1) if audible.any() else None
         track = np.full(n, np.nan)
         for w in range(n):
             cols = w * per_window + np.flatnonzero(active[w * per_window : (w + 1) * per_window])
             if cols.size < self.min_active_frames:
                 continue
-            spectrum = _mean_db(db[:, cols])
+            spectrum = spec.mean_power_db(cols)
             limit = self._limit(spectrum, spec.freqs_hz, nyquist, floor_db=floor)
             if limit is None and overall is not None:
                 # In a band-limited clip the background is empty above the limit too, so a
@@ -186,14 +185,14 @@ class Bandwidth(Analysis):
                            floor_db=floor_db, background_db=background_db)
         return limit if limit is not None and limit < 0.95 * nyquist else None
 
-    def _changes(self, db, spec: Spectrogram, active, times, track) -> list[Finding]:
+    def _changes(self, spec: Spectrogram, active, track) -> list[Finding]:
         """Steps of the band-limit track, each placed at frame resolution by :meth:`_place`."""
         per_window = self._frames_per_window(spec)
         findings = []
         for step in find_steps(track, context=self.context_windows, threshold=self.min_change_hz):
             if abs(step.size) < self.min_change_fraction * max(step.before, step.after):
                 continue
-            at_s = self._place(db, spec, active, step, per_window)
+            at_s = self._place(spec, active, step, per_window)
             findings.append(Finding(
                 kind="bandwidth_change", start_s=at_s, end_s=at_s,
                 strength=min(1.0, abs(step.size) / 8000.0), flagged=True,
@@ -203,19 +202,20 @@ class Bandwidth(Analysis):
             ))
         return findings
 
-    def _place(self, db, spec: Spectrogram, active, step, per_window: int) -> float:
+    def _place(self, spec: Spectrogram, active, step, per_window: int) -> float:
         """Time (s) of a band-limit step at frame resolution: the best two-piece split of the
         frames' level just above the lower limit relative to just below it."""
         frame_s = spec.hop_length / spec.sample_rate_hz
         first = max(0, (step.index - self.context_windows) * per_window)
-        last = min(db.shape[1], (step.index + self.context_windows) * per_window)
+        last = min(spec.magnitude.shape[1], (step.index + self.context_windows) * per_window)
         cols = np.arange(first, last)[active[first:last]]
         lower = min(step.before, step.after)
         below = (spec.freqs_hz >= lower - self.cliff_span_hz) & (spec.freqs_hz < lower - 100)
         above = (spec.freqs_hz > lower + 100) & (spec.freqs_hz <= lower + 4 * self.cliff_span_hz)
         if cols.size < 2 or not below.any() or not above.any():
             return step.index * per_window * frame_s
-        contrast = db[above][:, cols].mean(axis=0) - db[below][:, cols].mean(axis=0)
+        db = spec.db_columns(cols)
+        contrast = db[above].mean(axis=0) - db[below].mean(axis=0)
         split = best_split(contrast)
         return float((cols[split - 1] + cols[split]) / 2 * frame_s)
 
@@ -250,11 +250,6 @@ def _spread(mask: np.ndarray, most: int = 4000) -> np.ndarray:
     of a background do not need every frame of a long recording)."""
     index = np.flatnonzero(mask)
     return index[:: max(1, index.size // most)]
-
-
-def _mean_db(db: np.ndarray) -> np.ndarray:
-    """Mean power spectrum (dB) of the columns of a dB spectrogram."""
-    return 10 * np.log10(np.mean(10 ** (db / 10), axis=1) + 1e-30)
 
 
 def band_limit(

@@ -97,7 +97,7 @@ class Enf(Analysis):
         self._grid = load_grid_log(Path(reference)) if reference else None
 
     def run(self, clip: Clip) -> Result:
-        x = _to_analysis_rate(clip.mono.astype(np.float64), clip.sample_rate_hz)
+        x = _to_analysis_rate(clip.mono, clip.sample_rate_hz).astype(np.float64)
         if x.size < 4 * ANALYSIS_RATE_HZ:
             return Result.skipped("shorter than 4 s: too short to measure mains hum")
         snrs = {nominal: self._harmonic_snrs(x, nominal) for nominal in NOMINALS_HZ}

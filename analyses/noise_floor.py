@@ -143,11 +143,12 @@ class NoiseFloor(Analysis):
         """Per-frame level (dB re FS sine, summed power) of log-spaced bands; -inf where empty."""
         high = min(self.high_hz, 0.9 * spec.sample_rate_hz / 2)
         edges = np.geomspace(self.low_hz, high, self.bands + 1)
-        power = np.square(spec.magnitude / np.float32(spec.n_fft / 4))
+        scale = np.float32(spec.n_fft / 4) ** 2
         rows = []
         for lo, hi in zip(edges[:-1], edges[1:]):
-            band = (spec.freqs_hz >= lo) & (spec.freqs_hz < hi)
-            total = power[band].sum(axis=0) if band.any() else np.zeros(power.shape[1])
+            rows_in_band = spec.magnitude[(spec.freqs_hz >= lo) & (spec.freqs_hz < hi)]
+            # Sum of squares band by band: no full-size power array for a long recording.
+            total = np.einsum("ij,ij->j", rows_in_band, rows_in_band, dtype=np.float64) / scale
             rows.append(np.where(total > 1e-18, 10 * np.log10(np.maximum(total, 1e-30)), -np.inf))
         return np.array(rows), edges
 

@@ -10,10 +10,8 @@ from workbench.plotting import (
     LOG_FREQ_TICKS_HZ, add_colorbar, draw_spectrogram, draw_waveform, format_time_axis, new_figure,
     plain_log_axis,
 )
+from workbench.loudness import integrated_loudness
 from workbench.units import to_db
-
-LOUDNESS_MIN_S = 0.4
-"""BS.1770 gating blocks are 400 ms long: a shorter clip has no integrated loudness."""
 
 
 class Overview(Analysis):
@@ -31,7 +29,8 @@ class Overview(Analysis):
     measures = (
         "The waveform (per-pixel minimum and maximum), the spectrogram of the mono mix on linear "
         "and logarithmic frequency axes, the long-term average spectrum (LTAS), peak and RMS level "
-        "in dBFS, crest factor and integrated loudness (ITU-R BS.1770-4, via pyloudnorm)."
+        "in dBFS, crest factor and integrated loudness (ITU-R BS.1770-4, pyloudnorm's K-weighting "
+        "filters, computed a block at a time)."
     )
     cannot_show = (
         "These pictures and levels describe the recording; they do not by themselves indicate "
@@ -51,7 +50,8 @@ class Overview(Analysis):
             "peak_dbfs": to_db(peak),
             "rms_dbfs": to_db(rms),
             "crest_factor_db": to_db(peak) - to_db(rms) if rms > 0 else None,
-            "integrated_loudness_lufs": _loudness(samples, clip.sample_rate_hz),
+            "integrated_loudness_lufs": integrated_loudness(
+                (b.samples for b in clip.blocks(block_s=60.0)), clip.sample_rate_hz),
         }
         spec = clip.spectrogram
         return Result(
@@ -114,13 +114,3 @@ class Overview(Analysis):
             "ltas", fig,
             "Long-term average spectrum: a steep drop shows where the recorded band ends.",
         )
-
-
-def _loudness(samples: np.ndarray, sample_rate_hz: int) -> float | None:
-    """Integrated loudness in LUFS, or None when undefined (too short, silent, > 5 channels)."""
-    import pyloudnorm
-
-    if samples.shape[0] < LOUDNESS_MIN_S * sample_rate_hz or samples.shape[1] > 5:
-        return None
-    value = pyloudnorm.Meter(sample_rate_hz).integrated_loudness(samples.astype(np.float64))
-    return float(value) if np.isfinite(value) else None

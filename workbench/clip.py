@@ -110,12 +110,21 @@ class Spectrogram:
     hop_length: int
     sample_rate_hz: int
 
-    @cached_property
-    def db(self) -> np.ndarray:
-        """Magnitude in dB relative to a full-scale sine (Hann window: peak magnitude
-        n_fft / 4), float32, computed once and shared."""
+    def db_columns(self, columns: np.ndarray) -> np.ndarray:
+        """Magnitude in dB relative to a full-scale sine (Hann window: peak magnitude n_fft / 4)
+        of the selected frames only: a long recording's whole dB array is never built."""
         ref = np.float32(self.n_fft / 4)
-        return (20.0 * np.log10(np.maximum(self.magnitude, np.float32(1e-10)) / ref)).astype(np.float32)
+        return 20.0 * np.log10(np.maximum(self.magnitude[:, columns], np.float32(1e-10)) / ref)
+
+    def mean_power_db(self, columns: np.ndarray) -> np.ndarray:
+        """Mean power per bin over the selected frames, in dB re full-scale sine, summed a block
+        of frames at a time."""
+        total = np.zeros(self.magnitude.shape[0])
+        for first in range(0, len(columns), STFT_BLOCK_FRAMES):
+            part = self.magnitude[:, columns[first : first + STFT_BLOCK_FRAMES]]
+            total += np.einsum("ij,ij->i", part, part, dtype=np.float64)
+        mean = total / max(1, len(columns)) / (self.n_fft / 4) ** 2
+        return 10 * np.log10(mean + 1e-30)
 
     def parameters(self) -> dict[str, object]:
         """Describe how the spectrogram was computed, for a Result's parameters."""

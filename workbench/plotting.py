@@ -97,11 +97,6 @@ def draw_waveform(ax, y: np.ndarray, sample_rate_hz: int, *, color: str = "#1f4e
     return artist
 
 
-def spectrogram_db(spec: Spectrogram) -> np.ndarray:
-    """Magnitude in dB relative to a full-scale sine (the shared :attr:`Spectrogram.db`)."""
-    return spec.db
-
-
 def draw_spectrogram(
     ax, spec: Spectrogram, *, duration_s: float, log_freq: bool = False, fmin_hz: float = 20.0,
     height_px: int = 320, dynamic_range_db: float = 100.0,
@@ -111,7 +106,10 @@ def draw_spectrogram(
     With ``log_freq`` the rows are log-spaced from ``fmin_hz`` to Nyquist and the y axis is
     labelled in Hz at decade steps.
     """
-    db = _pool_max(spectrogram_db(spec), PLOT_WIDTH_PX, axis=1)
+    # dB is monotonic, so pooling magnitudes first gives the same picture without a full-size
+    # dB array for a long recording.
+    pooled = _pool_max(spec.magnitude, PLOT_WIDTH_PX, axis=1)
+    db = 20.0 * np.log10(np.maximum(pooled, 1e-10) / (spec.n_fft / 4))
     nyquist = float(spec.freqs_hz[-1])
     if log_freq:
         rows = np.geomspace(fmin_hz, nyquist, height_px + 1)
