@@ -147,7 +147,7 @@ class Bandwidth(Analysis):
         )
 
     def _active_frames(self, spec: Spectrogram) -> np.ndarray:
-        level = 10 * np.log10(np.sum(spec.magnitude.astype(np.float64) ** 2, axis=0) + 1e-30)
+        level = 10 * np.log10(np.einsum("ij,ij->j", spec.magnitude, spec.magnitude, dtype=np.float64) + 1e-30)
         return (level > np.percentile(level, self.active_percentile)) & (level > -250)
 
     def _track(self, spec: Spectrogram, active, nyquist, overall) -> tuple[np.ndarray, np.ndarray]:

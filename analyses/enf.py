@@ -15,6 +15,7 @@ from workbench.plotting import format_time_axis, mmss, new_figure, shade_finding
 from workbench.steps import strongest_apart
 
 ANALYSIS_RATE_HZ = 1000
+TRACE_BATCH_FRAMES = 256
 NOMINALS_HZ = (50.0, 60.0)
 
 
@@ -97,7 +98,7 @@ class Enf(Analysis):
         self._grid = load_grid_log(Path(reference)) if reference else None
 
     def run(self, clip: Clip) -> Result:
-        x = _to_analysis_rate(clip.mono, clip.sample_rate_hz).astype(np.float64)
+        x = _to_analysis_rate(clip.mono, clip.sample_rate_hz)
         if x.size < 4 * ANALYSIS_RATE_HZ:
             return Result.skipped("shorter than 4 s: too short to measure mains hum")
         snrs = {nominal: self._harmonic_snrs(x, nominal) for nominal in NOMINALS_HZ}
@@ -163,13 +164,17 @@ class Enf(Analysis):
         estimates, weights = [], []
         for k, snr in used.items():
             band = _bandpass(x, k * nominal)
-            frames = np.stack([band[s : s + frame] * window for s in starts])
-            spectrum = np.abs(np.fft.rfft(frames, n=n_fft, axis=1))
             inside = np.flatnonzero(np.abs(freqs - k * nominal) <= 1.0)
-            peak = inside[np.argmax(spectrum[:, inside], axis=1)]
-            a, b, c = (np.log(spectrum[np.arange(len(peak)), peak + d] + 1e-30) for d in (-1, 0, 1))
-            offset = 0.5 * (a - c) / np.where(a - 2 * b + c == 0, -1e-12, a - 2 * b + c)
-            estimates.append((freqs[peak] + offset * (freqs[1] - freqs[0])) / k)
+            around = inside[[0, -1]] + [-1, 1]  # the bins the interpolation may touch
+            parts = []
+            for first in range(0, starts.size, TRACE_BATCH_FRAMES):  # bounded memory on long clips
+                frames = np.stack([band[s : s + frame] * window for s in starts[first : first + TRACE_BATCH_FRAMES]])
+                spectrum = np.abs(np.fft.rfft(frames, n=n_fft, axis=1)[:, around[0] : around[1] + 1])
+                peak = np.argmax(spectrum[:, 1:-1], axis=1) + 1
+                a, b, c = (np.log(spectrum[np.arange(peak.size), peak + d] + 1e-30) for d in (-1, 0, 1))
+                offset = 0.5 * (a - c) / np.where(a - 2 * b + c == 0, -1e-12, a - 2 * b + c)
+                parts.append(freqs[around[0] + peak] + offset * (freqs[1] - freqs[0]))
+            estimates.append(np.concatenate(parts) / k)
             weights.append(10 ** (snr / 10))
         trace = np.average(np.array(estimates), axis=0, weights=np.array(weights))
         return times, trace
@@ -281,10 +286,23 @@ def _nfft(frame_s: float) -> int:
     return int(2 ** np.ceil(np.log2(frame_s * ANALYSIS_RATE_HZ * 16)))
 
 
-def _to_analysis_rate(x: np.ndarray, sample_rate_hz: int) -> np.ndarray:
-    """Resample to 1 kHz (polyphase, anti-aliased): the hum and its harmonics lie below 500 Hz."""
+def _to_analysis_rate(x: np.ndarray, sample_rate_hz: int, *, piece_s: float = 60.0) -> np.ndarray:
+    """Resample to 1 kHz (polyphase, anti-aliased): the hum and its harmonics lie below 500 Hz.
+
+    Done in pieces of ``piece_s`` with 1 s of context each side (the filter needs far less), so a
+    long recording is never copied whole at double precision.
+    """
     common = gcd(ANALYSIS_RATE_HZ, int(sample_rate_hz))
-    return signal.resample_poly(x, ANALYSIS_RATE_HZ // common, int(sample_rate_hz) // common)
+    up, down = ANALYSIS_RATE_HZ // common, int(sample_rate_hz) // common
+    core = down * max(1, int(piece_s * sample_rate_hz) // down)
+    margin = down * max(1, int(sample_rate_hz) // down)
+    pieces = []
+    for start in range(0, x.size, core):
+        lo, hi = max(0, start - margin), min(x.size, start + core + margin)
+        y = signal.resample_poly(x[lo:hi].astype(np.float64), up, down)
+        skip = (start - lo) * up // down
+        pieces.append(y[skip : skip + -(-(min(start + core, x.size) - start) * up // down)])
+    return np.concatenate(pieces) if pieces else np.zeros(0)
 
 
 def _bandpass(x: np.ndarray, centre_hz: float, halfwidth_hz: float = 1.0) -> np.ndarray:

@@ -120,7 +120,7 @@ class Levels(Analysis):
     def _digital_silence(self, clip: Clip) -> list[Finding]:
         sr = clip.sample_rate_hz
         threshold = 10 ** (self.silence_threshold_dbfs / 20)
-        quiet = np.all(np.abs(clip.samples) <= threshold, axis=1)
+        quiet = np.concatenate([np.all(np.abs(b.samples) <= threshold, axis=1) for b in clip.blocks(block_s=60.0)])
         starts, stops = true_runs(quiet)
         findings = []
         for start, stop in zip(starts, stops):
@@ -282,7 +282,8 @@ class Levels(Analysis):
 
     def _histogram(self, clip: Clip) -> FigureOut:
         fig, (ax,) = new_figure(height_in=2.8, sharex=False)
-        counts, edges = np.histogram(clip.samples, bins=401, range=(-1.0, 1.0))
+        edges = np.linspace(-1.0, 1.0, 402)
+        counts = sum(np.histogram(block.samples, bins=edges)[0] for block in clip.blocks(block_s=30.0))
         centres = (edges[:-1] + edges[1:]) / 2
         ax.semilogy(centres, np.maximum(counts, 0.8), color="#1f4e79", linewidth=0.9, drawstyle="steps-mid")
         ax.set_xlim(-1.0, 1.0)

@@ -42,9 +42,11 @@ class Overview(Analysis):
         self.dynamic_range_db = float(dynamic_range_db)
 
     def run(self, clip: Clip) -> Result:
-        samples = clip.samples
-        peak = float(np.max(np.abs(samples)))
-        rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+        peak, energy = 0.0, 0.0
+        for block in clip.blocks(block_s=60.0):  # no whole-signal temporaries for long recordings
+            peak = max(peak, float(np.max(np.abs(block.samples))))
+            energy += float(np.einsum("ij,ij->", block.samples, block.samples, dtype=np.float64))
+        rms = float(np.sqrt(energy / (clip.frames * clip.channels)))
         measurements = {
             "duration_s": clip.duration_s,
             "peak_dbfs": to_db(peak),

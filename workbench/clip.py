@@ -249,12 +249,13 @@ class Clip:
             y = np.pad(y, (0, n_fft - y.size))
         # Centred frames (librosa's center=True with zero padding), computed a block of frames at
         # a time so the complex STFT of a long recording is never held whole: only magnitudes.
-        padded = np.pad(y, n_fft // 2)
-        n_frames = 1 + (padded.size - n_fft) // hop
+        half = n_fft // 2
+        n_frames = 1 + y.size // hop
         magnitude = np.empty((n_fft // 2 + 1, n_frames), dtype=np.float32)
         for first in range(0, n_frames, STFT_BLOCK_FRAMES):
             last = min(n_frames, first + STFT_BLOCK_FRAMES)
-            piece = padded[first * hop : (last - 1) * hop + n_fft]
+            lo, hi = first * hop - half, (last - 1) * hop + n_fft - half
+            piece = np.pad(y[max(0, lo) : min(y.size, hi)], (max(0, -lo), max(0, hi - y.size)))
             magnitude[:, first:last] = np.abs(
                 librosa.stft(piece, n_fft=n_fft, hop_length=hop, window="hann", center=False))
         freqs = librosa.fft_frequencies(sr=self.sample_rate_hz, n_fft=n_fft)
