@@ -9,7 +9,6 @@ rooms. A planted artifact counts as detected when a flagged finding of its kind 
 from __future__ import annotations
 
 import itertools
-import json
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -230,12 +229,3 @@ def markdown(results: dict) -> str:
         cells += [rate_of("room", r) for r in ("quiet", "noisy")]
         lines.append(f"| `{kind}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def load_rows(path) -> dict[str, dict]:
-    """The summary rows of a validation.json by kind, or {} when there is none."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {row["kind"]: row for row in data.get("rows", [])}
