@@ -16,6 +16,8 @@ from workbench.steps import strongest_apart
 
 ANALYSIS_RATE_HZ = 1000
 TRACE_BATCH_FRAMES = 256
+TRACE_HOP_FACTOR = 5
+"""The frequency trace steps this many phase hops (the phase test needs the finer step)."""
 NOMINALS_HZ = (50.0, 60.0)
 
 
@@ -43,7 +45,8 @@ class Enf(Analysis):
     frame_s : float > 0
         Frame length of the frequency trace, in seconds.
     hop_s : float > 0
-        Step of the frequency trace and of the phase test, in seconds.
+        Step of the phase test, in seconds; the frequency trace steps ``TRACE_HOP_FACTOR`` times
+        as far.
     fit_s : float > 0
         Length of phase fitted on each side of an instant, in seconds.
     guard_s : float >= 0
@@ -125,7 +128,7 @@ class Enf(Analysis):
             "harmonics_used": sorted(used),
             "enf_mean_hz": float(np.mean(trace[valid])) if valid.any() else None,
             "enf_std_hz": float(np.std(trace[valid])) if valid.any() else None,
-            "trace_resolution": (f"{self.frame_s:g} s frames every {self.hop_s:g} s; zero-padded FFT "
+            "trace_resolution": (f"{self.frame_s:g} s frames every {self.hop_s * TRACE_HOP_FACTOR:g} s; zero-padded FFT "
                                  f"bin {ANALYSIS_RATE_HZ / _nfft(self.frame_s):.4f} Hz with quadratic "
                                  "interpolation"),
             "phase_jumps": len(findings),
@@ -155,7 +158,7 @@ class Enf(Analysis):
     # -- trace -----------------------------------------------------------------------------
     def _trace(self, x, nominal, used: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
         frame = int(self.frame_s * ANALYSIS_RATE_HZ)
-        hop = max(1, int(self.hop_s * ANALYSIS_RATE_HZ * 5))  # the trace steps 5x the phase hop
+        hop = max(1, int(self.hop_s * TRACE_HOP_FACTOR * ANALYSIS_RATE_HZ))
         n_fft = _nfft(self.frame_s)
         starts = np.arange(0, x.size - frame + 1, hop)
         times = (starts + frame / 2) / ANALYSIS_RATE_HZ
