@@ -104,7 +104,8 @@ class Enf(Analysis):
         x = _to_analysis_rate(clip.mono, clip.sample_rate_hz)
         if x.size < 4 * ANALYSIS_RATE_HZ:
             return Result.skipped("shorter than 4 s: too short to measure mains hum")
-        snrs = {nominal: self._harmonic_snrs(x, nominal) for nominal in NOMINALS_HZ}
+        spectrum = signal.welch(x, fs=ANALYSIS_RATE_HZ, nperseg=min(x.size, 8 * ANALYSIS_RATE_HZ))
+        snrs = {nominal: self._harmonic_snrs(spectrum, nominal) for nominal in NOMINALS_HZ}
         best_nominal = max(NOMINALS_HZ, key=lambda n: max(snrs[n].values(), default=-np.inf))
         best_snr = max(snrs[best_nominal].values(), default=-np.inf)
         present = best_snr >= self.min_snr_db
@@ -117,7 +118,7 @@ class Enf(Analysis):
         if not present:
             measurements["summary"] = (f"no mains hum found: best {best_snr:.1f} dB above its "
                                        f"surroundings (threshold {self.min_snr_db:g} dB)")
-            return Result(measurements=measurements, figures=[self._presence_figure(x, None)])
+            return Result(measurements=measurements, figures=[self._presence_figure(spectrum, None)])
         used = {k: v for k, v in snrs[best_nominal].items() if v >= self.min_snr_db}
         times, trace = self._trace(x, best_nominal, used)
         strongest = max(used, key=used.get)
@@ -133,7 +134,7 @@ class Enf(Analysis):
                                  "interpolation"),
             "phase_jumps": len(findings),
         })
-        figures = [self._presence_figure(x, best_nominal), self._trace_figure(
+        figures = [self._presence_figure(spectrum, best_nominal), self._trace_figure(
             clip, times, trace, phase_times, phase, best_nominal, strongest, findings)]
         if self._grid is not None:
             match = match_grid(times, trace, *self._grid)
@@ -143,8 +144,9 @@ class Enf(Analysis):
                       tracks=[Track(f"ENF (Hz, {best_nominal:g} nominal)", times, trace)])
 
     # -- presence --------------------------------------------------------------------------
-    def _harmonic_snrs(self, x: np.ndarray, nominal: float) -> dict[int, float]:
-        freqs, psd = signal.welch(x, fs=ANALYSIS_RATE_HZ, nperseg=min(x.size, 8 * ANALYSIS_RATE_HZ))
+    def _harmonic_snrs(self, spectrum: tuple[np.ndarray, np.ndarray], nominal: float) -> dict[int, float]:
+        """SNR (dB) of each harmonic of ``nominal`` in a Welch (frequencies, power) spectrum."""
+        freqs, psd = spectrum
         snrs = {}
         for k in range(1, self.harmonics + 1):
             centre = k * nominal
@@ -236,8 +238,8 @@ class Enf(Analysis):
         return strongest_apart(findings, min_gap_s=2 * (self.fit_s + self.guard_s))
 
     # -- figures ---------------------------------------------------------------------------
-    def _presence_figure(self, x, nominal) -> FigureOut:
-        freqs, psd = signal.welch(x, fs=ANALYSIS_RATE_HZ, nperseg=min(x.size, 8 * ANALYSIS_RATE_HZ))
+    def _presence_figure(self, spectrum: tuple[np.ndarray, np.ndarray], nominal) -> FigureOut:
+        freqs, psd = spectrum
         fig, (ax,) = new_figure(height_in=2.8, sharex=False)
         keep = (freqs >= 20) & (freqs <= 260)
         ax.plot(freqs[keep], 10 * np.log10(psd[keep] + 1e-30), color="#1f4e79", linewidth=0.8)

@@ -131,10 +131,8 @@ class Metadata(Analysis):
                           "time of recording.", 0.3))
         if info.sample_rate_hz not in STANDARD_RATES_HZ:
             notes.append((f"The sample rate {info.sample_rate_hz} Hz is not a standard rate.", 0.5))
-        lossy_in_pcm_container = info.container in ("wav", "aiff") and any(
-            info.codec.startswith(c) for c in LOSSY_CODECS
-        )
-        if lossy_in_pcm_container:
+        lossy_codec = info.codec.startswith(LOSSY_CODECS)
+        if lossy_codec and info.container in ("wav", "aiff"):
             notes.append((f"A '{info.container}' container holds lossy '{info.codec}' audio.", 0.5))
         if info.sample_format.upper() in ("FLOAT", "DOUBLE") and info.container == "wav":
             notes.append(("Floating-point WAV samples: written by editing or processing software "
@@ -169,7 +167,7 @@ class Metadata(Analysis):
             "extension": extension,
             "container": info.container,
             "codec": info.codec,
-            "lossy_codec": any(info.codec.startswith(c) for c in LOSSY_CODECS),
+            "lossy_codec": lossy_codec,
             "tag_count": len(info.tags),
             "software_tags": software,
             "time_tags": times,

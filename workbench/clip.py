@@ -214,16 +214,25 @@ class Clip:
             start = stop - overlap
 
     @cached_property
+    def _nonfinite(self) -> tuple[int, np.ndarray]:
+        """One pass over the raw decoded file: the count of NaN or infinite samples and the
+        indices of the frames holding any."""
+        count, frames = 0, []
+        for start, raw in self._raw_blocks(60.0):
+            bad = ~np.isfinite(raw)
+            count += int(np.count_nonzero(bad))
+            frames.append(start + np.flatnonzero(bad.any(axis=1)))
+        return count, np.concatenate(frames) if frames else np.zeros(0, dtype=int)
+
+    @property
     def nonfinite_count(self) -> int:
         """Number of NaN or infinite samples in the decoded file (they read as 0 everywhere)."""
-        return int(sum(np.count_nonzero(~np.isfinite(raw)) for _start, raw in self._raw_blocks(60.0)))
+        return self._nonfinite[0]
 
-    @cached_property
+    @property
     def nonfinite_frames(self) -> np.ndarray:
         """Indices of the frames holding a NaN or infinite sample in any channel."""
-        found = [start + np.flatnonzero(~np.isfinite(raw).all(axis=1))
-                 for start, raw in self._raw_blocks(60.0)]
-        return np.concatenate(found) if found else np.zeros(0, dtype=int)
+        return self._nonfinite[1]
 
     @cached_property
     def samples(self) -> np.ndarray:
