@@ -26,13 +26,14 @@ from workbench import __version__
 from workbench.analysis import Analysis, FigureOut, Result
 from workbench.atomic import atomic_write_bytes
 from workbench.clip import Clip
+from workbench.comparison import Comparison
 from workbench.evidence import finish_evidence
 from workbench.timeline import timeline_figure, zoom_figures
 
 FIGURE_DPI = 110
 DEPENDENCIES = (
     "numpy", "scipy", "librosa", "soundfile", "av", "matplotlib", "jinja2", "click", "pyloudnorm",
-    "ruptures", "weasyprint",
+    "ruptures", "weasyprint", "praat-parselmouth",
 )
 LIMITATIONS = [
     "This report measures and shows; it does not decide whether the recording is authentic, "
@@ -92,10 +93,15 @@ def utc_now() -> str:
 
 def run_analysis(analysis: Analysis, clip: Clip) -> tuple[Result, float]:
     """Run one analysis, turning any exception into an ``error`` Result; return it and wall time (s)."""
+    return run_safely(lambda: analysis.run(clip))
+
+
+def run_safely(step: Callable[[], Result]) -> tuple[Result, float]:
+    """Call ``step``, turning any exception into an ``error`` Result; return it and wall time (s)."""
     started = time.perf_counter()
     try:
         with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
-            result = analysis.run(clip)
+            result = step()
     except Exception as exc:  # an analysis failure must not cost the rest of the report
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"
@@ -131,6 +137,7 @@ def analyze_clip(
     formats: tuple[str, ...] = ("json", "html"),
     progress: Progress | None = None,
     case: dict[str, str] | None = None,
+    references: list[dict[str, Any]] | None = None,
 ) -> Report:
     """Run ``analyses`` on ``clip`` and write the report into ``outdir``.
 
@@ -150,6 +157,10 @@ def analyze_clip(
         Called with each analysis name before it runs.
     case : dict, optional
         ``case_id`` and ``examiner`` when the clip belongs to a case folder (printed on reports).
+    references : list of dict, optional
+        Reports (report.json content, plus ``report_path``: where that report lies, relative to
+        ``outdir``) of known-genuine reference recordings; a ``comparison`` section sets the
+        clip beside them.
     """
     started = utc_now()
     started_clock = time.perf_counter()
@@ -160,29 +171,14 @@ def analyze_clip(
             progress(analysis.name)
         result, wall_s = run_analysis(analysis, clip)
         tracks.extend(result.tracks)
-        try:
-            paths, captions = _save_figures(analysis.name, result.figures, outdir)
-        except Exception as exc:  # a figure that cannot be drawn is that analysis's error
-            result.status, result.message = "error", f"figure could not be saved: {exc}"
-            paths, captions = [], []
-        entries.append(
-            AnalysisEntry(
-                name=analysis.name,
-                version=analysis.version,
-                status=result.status,
-                message=result.message,
-                description=analysis.description,
-                measures=analysis.measures,
-                cannot_show=analysis.cannot_show,
-                parameters={**analysis.parameters(), **result.parameters},
-                measurements=result.measurements,
-                findings=result.findings,
-                figures=paths,
-                figure_captions=captions,
-                wall_time_s=round(wall_s, 4),
-                validation=[row for row in VALIDATION.values() if row["analysis"] == analysis.name],
-            )
-        )
+        entries.append(_entry(analysis, result, wall_s, outdir))
+    if references:
+        if progress:
+            progress(Comparison.name)
+        comparison = Comparison(references)
+        evidence = clip.info.to_dict()
+        result, wall_s = run_safely(lambda: comparison.run(evidence, list(entries)))
+        entries.append(_entry(comparison, result, wall_s, outdir))
     unchanged = finish_evidence(clip)
     report = Report(
         tool=tool_info(),
@@ -197,6 +193,7 @@ def analyze_clip(
         evidence=clip.info.to_dict(),
         analyses=entries,
         limitations=list(LIMITATIONS),
+        references=[_reference_row(r) for r in references or []],
     )
     if not unchanged:
         report.limitations.insert(
@@ -218,6 +215,38 @@ def analyze_clip(
     write_report(report, outdir, formats=formats)
     write_manifest(outdir, report.evidence)
     return report
+
+
+def _entry(analysis: Analysis | Comparison, result: Result, wall_s: float, outdir: Path) -> AnalysisEntry:
+    """The report entry of one analysis run, with its figures saved under ``outdir``."""
+    try:
+        paths, captions = _save_figures(analysis.name, result.figures, outdir)
+    except Exception as exc:  # a figure that cannot be drawn is that analysis's error
+        result.status, result.message = "error", f"figure could not be saved: {exc}"
+        paths, captions = [], []
+    return AnalysisEntry(
+        name=analysis.name,
+        version=analysis.version,
+        status=result.status,
+        message=result.message,
+        description=analysis.description,
+        measures=analysis.measures,
+        cannot_show=analysis.cannot_show,
+        parameters={**analysis.parameters(), **result.parameters},
+        measurements=result.measurements,
+        findings=result.findings,
+        figures=paths,
+        figure_captions=captions,
+        wall_time_s=round(wall_s, 4),
+        validation=[row for row in VALIDATION.values() if row["analysis"] == analysis.name],
+    )
+
+
+def _reference_row(reference: dict[str, Any]) -> dict[str, Any]:
+    """What the report lists of one reference recording."""
+    evidence = reference["evidence"]
+    keys = ("path", "sha256", "sha256_after", "container", "codec", "sample_rate_hz", "channels", "duration_s")
+    return {**{key: evidence.get(key) for key in keys}, "report": reference.get("report_path")}
 
 
 def _flagged_findings(report: Report) -> list[Finding]:

@@ -1,0 +1,55 @@
+"""The mono mix at a lower analysis rate, delivered in pieces so a long recording is never held
+whole: speech work runs at 16 kHz, hum work at 1 kHz."""
+
+from __future__ import annotations
+
+from math import gcd
+from typing import Iterator
+
+import numpy as np
+from scipy import signal
+
+from workbench.clip import Clip
+
+
+def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
+                margin_s: float = 1.0) -> Iterator[tuple[float, np.ndarray]]:
+    """Walk the clip's mono mix resampled to ``rate_hz`` (polyphase, anti-aliased).
+
+    Parameters
+    ----------
+    clip : Clip
+    rate_hz : int
+        Output rate in Hz; at or above the clip's rate the mix is passed through unchanged.
+    piece_s : float
+        Length of each piece in seconds (the last one is shorter).
+    margin_s : float
+        Context read each side of a piece so the resampling filter has settled at its edges;
+        it is cut off again, so consecutive pieces join without gap or overlap.
+
+    Yields
+    ------
+    start_s : float
+        Time of the piece's first sample, in seconds from the start of the clip.
+    y : np.ndarray [shape=(n,), float64]
+        The piece at ``rate_hz``.
+    """
+    sr = clip.sample_rate_hz
+    if rate_hz >= sr:
+        up = down = 1
+    else:
+        common = gcd(int(rate_hz), sr)
+        up, down = int(rate_hz) // common, sr // common
+    # Whole multiples of ``down`` keep every piece on the output sample grid.
+    core = down * max(1, int(piece_s * sr) // down)
+    margin = down * max(1, int(margin_s * sr) // down) if up != down else 0
+    start = 0
+    while start < clip.frames:
+        lo, hi = max(0, start - margin), min(clip.frames, start + core + margin)
+        x = clip.source.read(lo, hi).astype(np.float64).mean(axis=1)
+        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        y = signal.resample_poly(x, up, down) if up != down else x
+        skip = (start - lo) * up // down
+        count = -(-(min(start + core, clip.frames) - start) * up // down)
+        yield start / sr, y[skip : skip + count]
+        start += core
