@@ -21,6 +21,8 @@ CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'"
 )
+LONG_LIST = 12
+"""Lists longer than this (curves, histograms, embeddings) are not spelled out in the HTML."""
 TEMPLATES = Path(str(files("reports") / "templates"))
 
 
@@ -45,6 +47,8 @@ def fmt(value: Any) -> str:
         if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
             return f"{value:.4g}"
         return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.1f}"
+    if isinstance(value, list) and len(value) > LONG_LIST:
+        return f"{len(value)} values (in report.json)"
     if isinstance(value, list) and all(not isinstance(v, (list, dict)) for v in value):
         return ", ".join(fmt(v) for v in value)
     if isinstance(value, (list, dict)):

@@ -34,6 +34,9 @@ class Job:
     formats: tuple[str, ...]
     case: dict[str, str] | None = None
     force: bool = False
+    role: str = "disputed"
+    references: list[dict[str, Any]] = field(default_factory=list)
+    """Reports of reference recordings to compare with (see :func:`analyze_clip`)."""
 
 
 @dataclass
@@ -55,9 +58,13 @@ def _reusable(job: Job, digest: str) -> dict | None:
     except (OSError, ValueError):
         return None
     stored = report.get("run", {}).get("parameters", {})
-    same_analyses = list(stored) == [a.name for a in job.analyses] and all(
+    names = [a.name for a in job.analyses] + (["comparison"] if job.references else [])
+    same_analyses = list(stored) == names and all(
         all(stored[a.name].get(k) == v for k, v in a.parameters().items()) for a in job.analyses
     )
+    if job.references:
+        hashes = [r["evidence"]["sha256"] for r in job.references]
+        same_analyses = same_analyses and stored["comparison"].get("reference_sha256") == hashes
     complete = all((job.folder / f"report.{fmt}").exists() for fmt in job.formats)
     if (report.get("evidence", {}).get("sha256") == digest and report.get("tool", {}).get("version") == __version__
             and same_analyses and complete and (job.folder / "manifest.json").exists()):
@@ -84,12 +91,12 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
                 reused=True,
             )
     try:
-        clip = open_evidence(job.clip)
+        clip = open_evidence(job.clip, role=job.role)
     except EvidenceError as exc:
         return Outcome(row={"clip": str(job.clip), "status": "unreadable", "message": str(exc)},
                        code=EXIT_EVIDENCE, errors=[f"{job.clip}: {exc}"])
     report = analyze_clip(clip, job.analyses, job.folder, command=job.command, formats=job.formats,
-                          progress=progress, case=job.case)
+                          progress=progress, case=job.case, references=job.references)
     errors, code = [], EXIT_OK
     if report.evidence_changed:
         errors.append(f"{job.clip}: the file changed during analysis (SHA-256 differs)")

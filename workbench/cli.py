@@ -27,6 +27,8 @@ EXIT_CODES_HELP = (
     "130 interrupted."
 )
 REPORT_FORMATS = ("json", "html", "pdf")
+REFERENCES_FOLDER = "references"
+"""OUTDIR's subfolder holding the reports of the reference recordings."""
 
 
 def _unique_folders(clips: list[Path], outdir: Path, *, subfolders: bool = False) -> list[Path]:
@@ -34,7 +36,7 @@ def _unique_folders(clips: list[Path], outdir: Path, *, subfolders: bool = False
     OUTDIR/<safe stem>[-n]."""
     if len(clips) == 1 and not subfolders:
         return [outdir]
-    used: set[str] = set()
+    used: set[str] = {REFERENCES_FOLDER}
     folders = []
     for clip in clips:
         base = safe_name(clip.stem)
@@ -113,6 +115,9 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
               help="Output folder (one subfolder per clip when several are given).")
 @click.option("--case", "case_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Analyse every evidence file of this case folder into its reports/ folder.")
+@click.option("-r", "--reference", "references", multiple=True, type=click.Path(path_type=Path),
+              metavar="REF", help="A known-genuine recording to compare each clip with (repeatable); "
+                                  "its own report goes to OUTDIR/references/.")
 @click.option("--only", multiple=True, metavar="NAMES", help="Run only these analyses (comma-separated).")
 @click.option("--skip", multiple=True, metavar="NAMES", help="Do not run these analyses (comma-separated).")
 @click.option("--param", "params", multiple=True, metavar="ANALYSIS.KEY=VALUE",
@@ -126,7 +131,7 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
               help="Report formats: json,html,pdf (default json,html; in a case folder json,html,pdf). "
                    "report.json is always written.")
 @click.pass_context
-def analyze(ctx, clips, outdir, case_dir, only, skip, params, jobs, force, scheduler, format_):
+def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, force, scheduler, format_):
     """Analyse one or more evidence files and write a report for each.
 
     Every file is opened read-only and hashed before and after. A file that cannot be read is
@@ -139,6 +144,7 @@ def analyze(ctx, clips, outdir, case_dir, only, skip, params, jobs, force, sched
       workbench analyze msg1.ogg msg2.ogg -o out/phone --skip channels
       workbench analyze phone/*.opus -o out/phone --jobs 2
       workbench analyze clip.wav -o out/clip --param levels.min_silence_s=0.05
+      workbench analyze leaked.m4a -o out/leak -r speech-tv.wav -r speech-radio.mp3
     """
     from workbench.registry import build, parse_params
 
@@ -146,8 +152,8 @@ def analyze(ctx, clips, outdir, case_dir, only, skip, params, jobs, force, sched
     if case_dir is not None:
         from workbench.case import evidence_items, load_case
 
-        if clips or outdir:
-            raise click.UsageError("--case takes no CLIP arguments and no --outdir")
+        if clips or outdir or references:
+            raise click.UsageError("--case takes no CLIP arguments, no --outdir and no --reference")
         try:
             case = load_case(case_dir)
         except ParameterError as exc:
@@ -164,6 +170,7 @@ def analyze(ctx, clips, outdir, case_dir, only, skip, params, jobs, force, sched
         raise click.UsageError(str(exc)) from None
     command = shlex.join(
         ["workbench", "analyze", *(["--case", str(case_dir)] if case else [*map(str, clips), "-o", str(outdir)]),
+         *(a for ref in references for a in ("--reference", str(ref))),
          *(a for name in _split_names(only) for a in ("--only", name)),
          *(a for name in _split_names(skip) for a in ("--skip", name)),
          *(a for p in params for a in ("--param", p)), "--format", ",".join(formats)]
@@ -171,7 +178,7 @@ def analyze(ctx, clips, outdir, case_dir, only, skip, params, jobs, force, sched
     try:
         code = run_batch(list(clips), outdir, analyses, command=command, formats=formats,
                          quiet=ctx.obj["quiet"], case_dir=case_dir if case else None, jobs=jobs,
-                         force=force, scheduler=scheduler)
+                         force=force, scheduler=scheduler, references=list(references))
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from None
     except KeyboardInterrupt:
@@ -182,19 +189,39 @@ def analyze(ctx, clips, outdir, case_dir, only, skip, params, jobs, force, sched
 
 def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, formats, quiet: bool,
               case_dir: Path | None = None, jobs: int = 1, force: bool = False,
-              scheduler: str | None = None) -> int:
+              scheduler: str | None = None, references: list[Path] | None = None) -> int:
     """Analyse each clip into its own folder (skipping those whose report already matches);
-    return the run's exit code. In a case folder every analysis is logged in the custody log."""
+    return the run's exit code. In a case folder every analysis is logged in the custody log.
+    Reference recordings are analysed first, into OUTDIR/references/, and every clip is then
+    compared with those that could be read."""
     from workbench.batch import Job, run_jobs
 
     folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
+    reference_codes, reference_reports = [], []
+    if references:
+        reference_folders = _unique_folders(references, outdir / REFERENCES_FOLDER, subfolders=True)
+        reference_jobs = [Job(ref, folder, analyses, command, tuple(formats), None, force, role="reference")
+                          for ref, folder in zip(references, reference_folders)]
+        for job, outcome in run_jobs(reference_jobs, workers=jobs, scheduler=scheduler):
+            reference_codes.append(outcome.code)
+            for line in outcome.errors:
+                _error(f"reference {line}")
+            if not quiet and outcome.summary:
+                click.echo(f"reference {outcome.summary}")
+            if outcome.row["status"] == "done":
+                report = json.loads((job.folder / "report.json").read_text(encoding="utf-8"))
+                reference_reports.append((job.folder, report))
+        if not reference_reports:
+            _error("no reference recording could be analysed; the clips are analysed without comparison")
     case = None
     if case_dir is not None:
         from workbench.case import append_log, load_case
 
         case = load_case(case_dir)
         case = {"case_id": case["case_id"], "examiner": case["examiner"]}
-    work = [Job(clip, folder, analyses, command, tuple(formats), case, force) for clip, folder in zip(clips, folders)]
+    work = [Job(clip, folder, analyses, command, tuple(formats), case, force,
+                references=_references_for(folder, reference_reports, formats))
+            for clip, folder in zip(clips, folders)]
     parallel = jobs > 1 or scheduler
     progress = _Progress(len(clips) if parallel else len(clips) * (len(analyses) + 1), quiet)
     rows, codes, summary = {}, [], []
@@ -226,9 +253,19 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
         if not quiet:
             click.echo(f"index: {outdir / 'index.html'}")
     for code in (EXIT_EVIDENCE_CHANGED, EXIT_EVIDENCE, EXIT_ANALYSIS_ERROR):
-        if code in codes:
+        if code in codes or code in reference_codes:
             return code
     return EXIT_OK
+
+
+def _references_for(folder: Path, reports: list[tuple[Path, dict]], formats) -> list[dict]:
+    """The reference reports as one clip's report sees them: each with the path of its own
+    report relative to the clip's folder."""
+    import os
+
+    main_file = "report.html" if "html" in formats else "report.json"
+    return [{**report, "report_path": Path(os.path.relpath(ref_folder / main_file, folder)).as_posix()}
+            for ref_folder, report in reports]
 
 
 @cli.group()

@@ -1,0 +1,198 @@
+"""``speaker``: speaker embeddings of the whole clip and of its segments (Resemblyzer), and
+segments whose voice differs from the rest of the clip.
+
+Needs the optional ``speaker`` extra (``pip install '.[speaker]'``): Resemblyzer ships its
+pretrained encoder's weights inside the package, so nothing is downloaded. Without it the
+analysis is skipped and says how to install it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.clip import Clip
+from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
+from workbench.resample import mono_pieces
+
+ENCODER_RATE_HZ = 16000
+PIECE_S = 300.0
+PARTIAL_RATE_PER_S = 2.0
+"""Partial embeddings (1.6 s windows each) per second of audio."""
+TARGET_DBFS = -30.0
+"""Resemblyzer's own volume normalisation target."""
+
+
+class Speaker(Analysis):
+    """Speaker embeddings (GE2E encoder, Resemblyzer) per segment and for the whole clip.
+
+    Parameters
+    ----------
+    segment_s : float >= 2
+        Length of the segments compared, in seconds.
+    silent_below_db : float > 0
+        Encoder windows more than this far below the loud level (95th percentile) are silent and
+        left out.
+    change_margin : float in (0, 1)
+        A segment is flagged when its similarity to the rest of the clip lies below the median
+        segment's by more than this (cosine), and by more than ``change_mads`` robust spreads.
+    change_mads : float > 0
+        See ``change_margin``.
+    """
+
+    name = "speaker"
+    version = "1.0"
+    description = "Speaker embeddings per segment and whole (Resemblyzer); segments unlike the rest."
+    measures = (
+        "The mono mix at 16 kHz, volume-normalised as Resemblyzer does, through Resemblyzer's "
+        "pretrained GE2E speaker encoder (3-layer LSTM, 256-dimensional embedding): one partial "
+        "embedding per 1.6 s window, two per second; windows in silence are left out. The whole "
+        "clip's embedding is the normalised mean of all partials, a segment's the mean of the "
+        "partials centred in it. For each segment: the cosine similarity to the mean of all other "
+        "segments. A segment whose similarity lies well below the median segment's is a "
+        "speaker_change; strength is the shortfall divided by (shortfall + margin). With "
+        "references, the comparison section sets these embeddings beside theirs."
+    )
+    cannot_show = (
+        "Embedding similarity changes with the microphone, channel, codec, noise, emotion and "
+        "speaking style, not only with the speaker; a low-similarity segment can be shouting, "
+        "laughter, music or a second genuine speaker in a conversation. The encoder was trained "
+        "on read English speech; it is not a forensic speaker-recognition system, has no "
+        "calibrated error rates on this material, and cannot show who is speaking or that "
+        "speech is synthetic (good voice clones embed close to the real speaker)."
+    )
+
+    def __init__(self, *, segment_s: float = 4.0, silent_below_db: float = 30.0,
+                 change_margin: float = 0.08, change_mads: float = 5.0):
+        require(segment_s >= 2, "speaker.segment_s must be >= 2")
+        require(silent_below_db > 0, "speaker.silent_below_db must be > 0")
+        require(0 < change_margin < 1, "speaker.change_margin must be in (0, 1)")
+        require(change_mads > 0, "speaker.change_mads must be > 0")
+        self.segment_s = float(segment_s)
+        self.silent_below_db = float(silent_below_db)
+        self.change_margin = float(change_margin)
+        self.change_mads = float(change_mads)
+
+    def run(self, clip: Clip) -> Result:
+        try:
+            encoder = _encoder()
+        except ImportError:
+            return Result.skipped("the speaker extra is not installed: pip install '.[speaker]' "
+                                  "(Resemblyzer with its bundled encoder weights; PyTorch on the CPU)")
+        centres, partials, levels = _partials(encoder, clip)
+        speech = levels >= (np.percentile(levels, 95) - self.silent_below_db if levels.size else 0)
+        centres, partials = centres[speech], partials[speech]
+        if partials.shape[0] < 4:
+            return Result.skipped("less than about 3 s of sound for the speaker encoder")
+        whole = _unit(partials.mean(axis=0))
+        segments = self._segments(centres, partials, clip.duration_s)
+        measurements = {"embedding": np.round(whole, 5), "partials_used": int(partials.shape[0])}
+        findings, track = [], (np.zeros(0), np.zeros(0))
+        if len(segments) >= 3:
+            embeddings = np.array([s["embedding"] for s in segments])
+            total = embeddings.sum(axis=0)
+            similarity = np.array([_unit(e) @ _unit(total - e) for e in embeddings])
+            median = float(np.median(similarity))
+            spread = 1.4826 * float(np.median(np.abs(similarity - median)))
+            limit = median - max(self.change_margin, self.change_mads * spread)
+            for segment, value in zip(segments, similarity):
+                segment["similarity_to_rest"] = float(value)
+                if value < limit:
+                    shortfall = median - value
+                    findings.append(Finding(
+                        kind="speaker_change", start_s=segment["start_s"], end_s=segment["end_s"],
+                        strength=shortfall / (shortfall + self.change_margin), flagged=True,
+                        summary=(f"The voice from {mmss(segment['start_s'])} to {mmss(segment['end_s'])} "
+                                 f"embeds at similarity {value:.2f} to the rest of the clip; the median "
+                                 f"segment's is {median:.2f}."),
+                        details={"similarity": float(value), "median_similarity": median},
+                    ))
+            measurements |= {"segment_similarity_median": median, "segment_similarity_min": float(similarity.min())}
+            track = (np.array([(s["start_s"] + s["end_s"]) / 2 for s in segments]), similarity)
+        measurements["segments"] = [
+            {**s, "embedding": np.round(s["embedding"], 4)} for s in segments]
+        figures = [self._figure(clip, segments, findings)] if len(segments) >= 3 else []
+        return Result(
+            measurements=measurements, findings=_merged(findings), figures=figures,
+            parameters={"encoder": "resemblyzer GE2E (pretrained.pt in the package)",
+                        "encoder_rate_hz": ENCODER_RATE_HZ, "partial_rate_per_s": PARTIAL_RATE_PER_S},
+            tracks=[Track("speaker similarity", *track)] if track[0].size else [],
+        )
+
+    def _segments(self, centres: np.ndarray, partials: np.ndarray, duration_s: float) -> list[dict]:
+        """Consecutive segments of ``segment_s`` holding at least two partials each."""
+        segments = []
+        for start in np.arange(0.0, duration_s, self.segment_s):
+            inside = (centres >= start) & (centres < start + self.segment_s)
+            if np.count_nonzero(inside) >= 2:
+                segments.append({"start_s": float(start), "end_s": float(min(duration_s, start + self.segment_s)),
+                                 "partials": int(np.count_nonzero(inside)),
+                                 "embedding": _unit(partials[inside].mean(axis=0))})
+        return segments
+
+    def _figure(self, clip: Clip, segments: list[dict], findings: list[Finding]) -> FigureOut:
+        fig, (ax,) = new_figure(height_in=2.6)
+        for segment in segments:
+            ax.hlines(segment["similarity_to_rest"], segment["start_s"], segment["end_s"],
+                      color="#1f4e79", linewidth=3)
+        shade_findings(ax, findings, label=False)
+        ax.set_ylabel("cosine similarity\nto the rest")
+        ax.set_title(f"Speaker similarity of each {self.segment_s:g}-s segment to the rest of the clip "
+                     "(red: speaker_change)", loc="left")
+        ax.grid(True, alpha=0.3)
+        format_time_axis(ax, clip.duration_s)
+        return FigureOut("similarity", fig, "Each segment's speaker-embedding similarity to the mean "
+                         "of all other segments.")
+
+
+def _encoder():
+    """Resemblyzer's pretrained encoder on the CPU (imported here: the extra is optional)."""
+    from resemblyzer import VoiceEncoder
+
+    return VoiceEncoder(device="cpu", verbose=False)
+
+
+def _partials(encoder, clip: Clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre times (s), partial embeddings (n, 256) and window levels (dBFS) over the clip."""
+    centres, partials, levels = [], [], []
+    for start_s, y in mono_pieces(clip, ENCODER_RATE_HZ, piece_s=PIECE_S):
+        if y.size < 1.6 * ENCODER_RATE_HZ:
+            continue
+        rms = np.sqrt(np.mean(y**2))
+        gain = max(1.0, 10 ** (TARGET_DBFS / 20) / rms) if rms > 0 else 1.0
+        wav = (y * gain).astype(np.float32)
+        _, embeds, slices = encoder.embed_utterance(wav, return_partials=True, rate=PARTIAL_RATE_PER_S)
+        for piece_slice, embed in zip(slices, embeds):
+            window = wav[piece_slice.start : min(wav.size, piece_slice.stop)]
+            if window.size == 0:
+                continue
+            centres.append(start_s + (piece_slice.start + piece_slice.stop) / 2 / ENCODER_RATE_HZ)
+            partials.append(embed)
+            levels.append(10 * np.log10(np.mean(window.astype(np.float64) ** 2) + 1e-20))
+    if not partials:
+        return np.zeros(0), np.zeros((0, 256)), np.zeros(0)
+    return np.array(centres), np.array(partials), np.array(levels)
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """Adjacent flagged segments as one finding (strongest strength, span of both)."""
+    merged: list[Finding] = []
+    for finding in findings:
+        if merged and abs(merged[-1].end_s - finding.start_s) < 1e-6:
+            last = merged[-1]
+            strongest = max(last, finding, key=lambda f: f.strength)
+            merged[-1] = Finding(kind=last.kind, start_s=last.start_s, end_s=finding.end_s,
+                                 strength=strongest.strength, flagged=True,
+                                 summary=f"The voice from {mmss(last.start_s)} to {mmss(finding.end_s)} "
+                                         f"embeds unlike the rest of the clip (lowest similarity "
+                                         f"{min(last.details['similarity'], finding.details['similarity']):.2f}; "
+                                         f"median segment {last.details['median_similarity']:.2f}).",
+                                 details={**strongest.details,
+                                          "similarity": min(last.details["similarity"], finding.details["similarity"])})
+        else:
+            merged.append(finding)
+    return merged
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / (np.linalg.norm(vector) + 1e-12)
