@@ -6,9 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test demo validate bench clean
 
+# The speaker extra needs PyTorch: asking for 2.13.0 takes the CPU build this machine kind keeps on
+# disk (/opt/wheels); an unpinned torch would pull a CUDA build of several GB.
+TORCH ?= torch==2.13.0
+
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check '$(TORCH)' -e '.[test,speaker]'
 	touch $(STAMP)
 
 test: $(STAMP)

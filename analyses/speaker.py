@@ -18,7 +18,9 @@ from workbench.resample import mono_pieces
 ENCODER_RATE_HZ = 16000
 PIECE_S = 300.0
 PARTIAL_RATE_PER_S = 2.0
-"""Partial embeddings (1.6 s windows each) per second of audio."""
+"""Partial embeddings (1.6-s windows each) per second of audio: consecutive windows overlap by 1.1 s."""
+SILENT_DBFS = -80.0
+"""Encoder windows at or below this level (after volume normalisation) are silent whatever else."""
 TARGET_DBFS = -30.0
 """Resemblyzer's own volume normalisation target."""
 
@@ -46,7 +48,7 @@ class Speaker(Analysis):
     measures = (
         "The mono mix at 16 kHz, volume-normalised as Resemblyzer does, through Resemblyzer's "
         "pretrained GE2E speaker encoder (3-layer LSTM, 256-dimensional embedding): one partial "
-        "embedding per 1.6 s window, two per second; windows in silence are left out. The whole "
+        "embedding per 1.6-s window, two per second; windows in silence are left out. The whole "
         "clip's embedding is the normalised mean of all partials, a segment's the mean of the "
         "partials centred in it. For each segment: the cosine similarity to the mean of all other "
         "segments. A segment whose similarity lies well below the median segment's is a "
@@ -63,7 +65,7 @@ class Speaker(Analysis):
     )
 
     def __init__(self, *, segment_s: float = 4.0, silent_below_db: float = 30.0,
-                 change_margin: float = 0.08, change_mads: float = 5.0):
+                 change_margin: float = 0.07, change_mads: float = 3.0):
         require(segment_s >= 2, "speaker.segment_s must be >= 2")
         require(silent_below_db > 0, "speaker.silent_below_db must be > 0")
         require(0 < change_margin < 1, "speaker.change_margin must be in (0, 1)")
@@ -80,7 +82,8 @@ class Speaker(Analysis):
             return Result.skipped("the speaker extra is not installed: pip install '.[speaker]' "
                                   "(Resemblyzer with its bundled encoder weights; PyTorch on the CPU)")
         centres, partials, levels = _partials(encoder, clip)
-        speech = levels >= (np.percentile(levels, 95) - self.silent_below_db if levels.size else 0)
+        speech = (levels > SILENT_DBFS) & (
+            levels >= (np.percentile(levels, 95) - self.silent_below_db if levels.size else 0))
         centres, partials = centres[speech], partials[speech]
         if partials.shape[0] < 4:
             return Result.skipped("less than about 3 s of sound for the speaker encoder")

@@ -33,7 +33,7 @@ from workbench.timeline import timeline_figure, zoom_figures
 FIGURE_DPI = 110
 DEPENDENCIES = (
     "numpy", "scipy", "librosa", "soundfile", "av", "matplotlib", "jinja2", "click", "pyloudnorm",
-    "ruptures", "weasyprint", "praat-parselmouth",
+    "ruptures", "weasyprint", "praat-parselmouth", "resemblyzer", "torch",
 )
 LIMITATIONS = [
     "This report measures and shows; it does not decide whether the recording is authentic, "

@@ -21,13 +21,14 @@ from analyses.levels import Levels
 from analyses.metadata import Metadata
 from analyses.noise_floor import NoiseFloor
 from analyses.overview import Overview
+from analyses.speaker import Speaker
 from analyses.voice import Voice
 from workbench.analysis import Analysis
 from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
-    Overview, Levels, Channels, Metadata, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice,
+    Overview, Levels, Channels, Metadata, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
 )
 
 
