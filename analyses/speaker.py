@@ -123,11 +123,13 @@ class Speaker(Analysis):
         )
 
     def _segments(self, centres: np.ndarray, partials: np.ndarray, duration_s: float) -> list[dict]:
-        """Consecutive segments of ``segment_s`` holding at least two partials each."""
+        """Consecutive segments of ``segment_s`` in which at least three quarters of the encoder
+        windows carry sound (a short or mostly silent segment embeds too noisily to compare)."""
         segments = []
+        needed = max(2, int(0.75 * self.segment_s * PARTIAL_RATE_PER_S))
         for start in np.arange(0.0, duration_s, self.segment_s):
             inside = (centres >= start) & (centres < start + self.segment_s)
-            if np.count_nonzero(inside) >= 2:
+            if np.count_nonzero(inside) >= needed:
                 segments.append({"start_s": float(start), "end_s": float(min(duration_s, start + self.segment_s)),
                                  "partials": int(np.count_nonzero(inside)),
                                  "embedding": _unit(partials[inside].mean(axis=0))})
@@ -150,7 +152,12 @@ class Speaker(Analysis):
 
 def _encoder():
     """Resemblyzer's pretrained encoder on the CPU (imported here: the extra is optional)."""
-    from resemblyzer import VoiceEncoder
+    import warnings
+
+    with warnings.catch_warnings():
+        # webrtcvad's own import of pkg_resources warns; it is not the user's concern.
+        warnings.simplefilter("ignore")
+        from resemblyzer import VoiceEncoder
 
     return VoiceEncoder(device="cpu", verbose=False)
 

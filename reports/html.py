@@ -23,6 +23,8 @@ CSP = (
 )
 LONG_LIST = 12
 """Lists longer than this (curves, histograms, embeddings) are not spelled out in the HTML."""
+LONG_TEXT = 300
+"""Nested values whose JSON is longer than this are left to report.json too."""
 TEMPLATES = Path(str(files("reports") / "templates"))
 
 
@@ -52,7 +54,8 @@ def fmt(value: Any) -> str:
     if isinstance(value, list) and all(not isinstance(v, (list, dict)) for v in value):
         return ", ".join(fmt(v) for v in value)
     if isinstance(value, (list, dict)):
-        return json.dumps(_rounded(value), ensure_ascii=False)
+        text = json.dumps(_rounded(value), ensure_ascii=False)
+        return text if len(text) <= LONG_TEXT else f"{len(value)} entries (in report.json)"
     return str(value)
 
 

@@ -80,8 +80,10 @@ def _unit(v):
 def test_a_segment_unlike_the_references_is_flagged_where_it_is():
     rng = np.random.default_rng(5)
     speaker, other = rng.random(256), rng.random(256)
-    refs = [Side(f"r{i}", {}, {"speaker": {"embedding": _unit(speaker + 0.05 * rng.random(256))}})
-            for i in range(3)]
+    near = lambda v: _unit(v + 0.05 * rng.random(256))
+    refs = [Side(f"r{i}", {}, {"speaker": {"embedding": near(speaker), "segments": [
+        {"start_s": 2.0 * k, "end_s": 2.0 * k + 2.0, "embedding": near(speaker)} for k in range(5)]}})
+        for i in range(3)]
     segments = [{"start_s": 2.0 * k, "end_s": 2.0 * k + 2.0,
                  "embedding": _unit((other if k == 6 else speaker) + 0.05 * rng.random(256))} for k in range(10)]
     disputed = Side("clip", {"duration_s": 20.0},

@@ -6,8 +6,8 @@ references' range by more than the measure's tolerance (the allowance for ordina
 between sessions of one speaker and device) becomes a ``reference_mismatch`` finding; its
 strength grows with the excess in units of that tolerance. Whole-clip mismatches are not places on the time axis, so they are not
 flagged (they are listed with the comparison and among the other observations); segments of the
-clip whose speaker embedding lies below every reference pair's similarity by more than the
-tolerance are flagged places.
+clip whose speaker embedding lies further from the references than any reference's own segment
+lies from the other references, by more than the tolerance, are flagged places.
 
 Only reports are read (report.json of the disputed clip and of each reference), so the
 comparison is reproducible from the JSON alone.
@@ -273,19 +273,50 @@ def _speaker_rows(disputed: Side, references: list[Side]) -> dict[str, Any]:
     starts = np.array([s["start_s"] for s in segments])
     ends = np.array([s["end_s"] for s in segments])
     sims = np.array([_unit(np.asarray(s["embedding"], dtype=float)) @ centroid for s in segments])
-    floor = min(pairs) - SPEAKER_TOLERANCE if pairs else None
-    if floor is not None:
-        for start, end, sim in zip(starts, ends, sims):
-            if sim < floor:
-                out["findings"].append(Finding(
-                    kind="reference_mismatch", start_s=start, end_s=end,
-                    strength=_strength(min(pairs) - sim, SPEAKER_TOLERANCE), flagged=True,
-                    summary=(f"Speaker similarity of this segment to the references is {sim:.2f}, below "
-                             f"the lowest similarity between two references ({min(pairs):.2f})."),
-                    details={"measure": "speaker.segment_similarity", "similarity": float(sim)},
-                ))
-    out["figure"] = _speaker_figure(starts, ends, sims, pairs, float(disputed.evidence.get("duration_s") or ends.max()))
+    yardstick = _reference_segment_similarities(references)
+    if yardstick:
+        lowest = min(yardstick)
+        below = sims < lowest - SPEAKER_TOLERANCE
+        for group in _touching_runs(starts, ends, below):
+            worst = float(sims[group].min())
+            start, end = float(starts[group[0]]), float(ends[group[-1]])
+            out["findings"].append(Finding(
+                kind="reference_mismatch", start_s=start, end_s=end,
+                strength=_strength(lowest - worst, SPEAKER_TOLERANCE), flagged=True,
+                summary=(f"From {mmss(start)} to {mmss(end)} the voice's similarity to the references "
+                         f"drops to {worst:.2f}; no segment of a reference falls below {lowest:.2f} "
+                         "against the other references."),
+                details={"measure": "speaker.segment_similarity", "similarity": worst},
+            ))
+    out["figure"] = _speaker_figure(starts, ends, sims, yardstick,
+                                    float(disputed.evidence.get("duration_s") or ends.max()))
     return out
+
+
+def _touching_runs(starts: np.ndarray, ends: np.ndarray, mask: np.ndarray) -> list[list[int]]:
+    """Indices of the selected segments, grouped where one ends where the next starts."""
+    groups: list[list[int]] = []
+    for i in np.flatnonzero(mask):
+        if groups and groups[-1][-1] == i - 1 and abs(ends[i - 1] - starts[i]) < 1e-6:
+            groups[-1].append(int(i))
+        else:
+            groups.append([int(i)])
+    return groups
+
+
+def _reference_segment_similarities(references: list[Side]) -> list[float]:
+    """Each reference segment's similarity to the mean embedding of the other references: the
+    spread a genuine segment of this speaker shows (needs two references with segments)."""
+    wholes = [r.value("speaker", "embedding") for r in references]
+    values = []
+    for i, ref in enumerate(references):
+        others = [np.asarray(w, dtype=float) for j, w in enumerate(wholes) if j != i and w is not None]
+        if not others:
+            continue
+        centroid = _unit(np.mean(others, axis=0))
+        values += [float(_unit(np.asarray(s["embedding"], dtype=float)) @ centroid)
+                   for s in ref.value("speaker", "segments") or []]
+    return values
 
 
 def _distance_row(measure: str, label: str, unit: str, value: float, yardstick: list[float],
@@ -373,7 +404,8 @@ def _measures_figure(rows: list[dict], disputed: Side, references: list[Side]) -
         ax.set_xlim(-0.5, 1.0)
         ax.set_xticks([0, 0.5], ["refs", "clip"], fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
-        ax.set_title(f"{row['label']}\n({row['unit']})", fontsize=8, loc="left")
+        ax.set_title(f"{row['label']}\n({row['unit']}){' OUTSIDE' if row['outside'] else ''}", fontsize=8, loc="left",
+                     color=DISPUTED_COLOR if row["outside"] else "black")
         ax.grid(True, axis="y", alpha=0.3)
     for ax in axes[len(numeric):]:
         ax.set_visible(False)
@@ -418,22 +450,23 @@ def _curves_figure(disputed: Side, references: list[Side]) -> FigureOut | None:
                      "clip (red) over each reference (grey).")
 
 
-def _speaker_figure(starts, ends, sims, pairs, duration_s: float) -> FigureOut:
+def _speaker_figure(starts, ends, sims, yardstick: list[float], duration_s: float) -> FigureOut:
     fig = Figure(figsize=(FIGURE_WIDTH_IN, 2.8), dpi=SCREEN_DPI, layout="constrained")
     ax = fig.subplots()
-    if pairs:
-        ax.axhspan(min(pairs), max(pairs), color=REFERENCE_COLOR, alpha=0.25, linewidth=0,
-                   label="references among themselves")
-        ax.axhline(min(pairs) - SPEAKER_TOLERANCE, color=REFERENCE_COLOR, linestyle="--", linewidth=1,
+    if yardstick:
+        ax.axhspan(min(yardstick), max(yardstick), color=REFERENCE_COLOR, alpha=0.25, linewidth=0,
+                   label="reference segments against the other references")
+        ax.axhline(min(yardstick) - SPEAKER_TOLERANCE, color=REFERENCE_COLOR, linestyle="--", linewidth=1,
                    label="flag below this")
     ax.hlines(sims, starts, ends, color=DISPUTED_COLOR, linewidth=3, label="segments of the disputed clip")
     ax.set_xlim(0, duration_s)
-    ax.set_ylim(min(0.4, float(np.min(sims)) - 0.05, min(pairs or [1.0]) - 0.1), 1.0)
+    ax.set_ylim(min(0.4, float(np.min(sims)) - 0.05, min(yardstick or [1.0]) - 0.1), 1.0)
     ax.set_ylabel("cosine similarity")
     ax.set_xlabel(f"time (m:ss), 0:00 to {mmss(duration_s)}")
     ax.xaxis.set_major_formatter(lambda value, _: mmss(value, decimals=0))
     ax.set_title("Speaker similarity of each segment to the references' mean embedding", loc="left")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, alpha=0.3)
-    return FigureOut("speaker", fig, "Per-segment speaker similarity (red) with the references' "
-                     "similarities among themselves (grey band) as the yardstick.")
+    return FigureOut("speaker", fig, "Per-segment speaker similarity to the references (red), with "
+                     "the references' own segments against the other references (grey band) as the "
+                     "yardstick.")
