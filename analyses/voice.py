@@ -353,9 +353,12 @@ def ltas_bands(spec: Spectrogram, *, below_db: float = 30.0) -> tuple[np.ndarray
     columns = np.flatnonzero(level >= np.percentile(level, 95) - below_db)
     per_bin = 10.0 ** (spec.mean_power_db(columns) / 10.0)
     centres = LTAS_CENTRES_HZ[LTAS_CENTRES_HZ * 2 ** (1 / 6) <= spec.freqs_hz[-1]]
-    bands = np.array([
-        per_bin[(spec.freqs_hz >= c * 2 ** (-1 / 6)) & (spec.freqs_hz < c * 2 ** (1 / 6))].sum()
-        for c in centres])
+    # Power per band = mean power density of its bins x its width; a low band narrower than the
+    # FFT's bin spacing takes the density at its centre.
+    density = np.array([
+        per_bin[inside].mean() if (inside := (spec.freqs_hz >= c * 2 ** (-1 / 6)) & (spec.freqs_hz < c * 2 ** (1 / 6))).any()
+        else np.interp(c, spec.freqs_hz, per_bin) for c in centres])
+    bands = density * centres * (2 ** (1 / 6) - 2 ** (-1 / 6))
     return centres, 10 * np.log10(bands / max(bands.sum(), 1e-30) + 1e-30)
 
 

@@ -99,6 +99,8 @@ CATEGORICAL = (
     ("enf", "enf_nominal_hz", "Mains hum (Hz)"),
 )
 LTAS_TOLERANCE_DB = 2.0
+LTAS_FLOOR_DB = 60.0
+"""LTAS bands more than this below the loudest band are compared as if exactly this low."""
 SPEAKER_TOLERANCE = 0.05
 """Allowance below the references' own lowest similarity (cosine) before a segment is flagged."""
 
@@ -240,8 +242,10 @@ def _ltas_row(disputed: Side, references: list[Side]) -> dict | None:
     bands = np.array(sorted(b for b in shared if b * 2 ** (1 / 6) <= top))
     if bands.size < 3:
         return None
-    levels = [np.interp(bands, c[0], c[1]) for c in curves]
-    levels = [lv - lv.mean() for lv in levels]  # shape only: a level or gain offset is not a difference
+    # Shape only: each curve re its loudest band, floored where a band is empty (below a codec's
+    # cut-off) so an empty band counts as a large difference, not an unbounded one.
+    levels = [np.maximum(lv - lv.max(), -LTAS_FLOOR_DB) for lv in (np.interp(bands, c[0], c[1]) for c in curves)]
+    levels = [lv - lv.mean() for lv in levels]
     ref_levels = np.array(levels[1:])
     distance = float(np.sqrt(np.mean((levels[0] - ref_levels.mean(axis=0)) ** 2)))
     yardstick = [float(np.sqrt(np.mean((ref_levels[i] - np.delete(ref_levels, i, axis=0).mean(axis=0)) ** 2)))
