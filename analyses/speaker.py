@@ -33,8 +33,8 @@ class Speaker(Analysis):
     segment_s : float >= 2
         Length of the segments compared, in seconds.
     silent_below_db : float > 0
-        Encoder windows more than this far below the loud level (95th percentile) are silent and
-        left out.
+        Encoder windows more than this far below the loud level (95th percentile of each 5-minute
+        piece) are silent and left out.
     change_margin : float in (0, 1)
         A segment is flagged when its similarity to the rest of the clip lies below the median
         segment's by more than this (cosine), and by more than ``change_mads`` robust spreads.
@@ -81,10 +81,7 @@ class Speaker(Analysis):
         except ImportError:
             return Result.skipped("the speaker extra is not installed: pip install '.[speaker]' "
                                   "(Resemblyzer with its bundled encoder weights; PyTorch on the CPU)")
-        centres, partials, levels = _partials(encoder, clip)
-        speech = (levels > SILENT_DBFS) & (
-            levels >= (np.percentile(levels, 95) - self.silent_below_db if levels.size else 0))
-        centres, partials = centres[speech], partials[speech]
+        centres, partials = _partials(encoder, clip, self.silent_below_db)
         if partials.shape[0] < 4:
             return Result.skipped("less than about 3 s of sound for the speaker encoder")
         whole = _unit(partials.mean(axis=0))
@@ -162,26 +159,40 @@ def _encoder():
     return VoiceEncoder(device="cpu", verbose=False)
 
 
-def _partials(encoder, clip: Clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centre times (s), partial embeddings (n, 256) and window levels (dBFS) over the clip."""
-    centres, partials, levels = [], [], []
+def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, np.ndarray]:
+    """Centre times (s) and partial embeddings (n, 256) of the encoder windows with sound.
+
+    Resemblyzer's own steps (``compute_partial_slices``, ``wav_to_mel_spectrogram``, the
+    encoder's forward pass) as in its ``embed_utterance``, except that windows in silence (below
+    ``SILENT_DBFS``, or ``silent_below_db`` under the piece's 95th-percentile window) never reach
+    the network: they would cost time and blur the embeddings.
+    """
+    import torch
+    from resemblyzer import audio
+
+    centres, partials = [], []
     for start_s, y in mono_pieces(clip, ENCODER_RATE_HZ, piece_s=PIECE_S):
         if y.size < 1.6 * ENCODER_RATE_HZ:
             continue
         rms = np.sqrt(np.mean(y**2))
         gain = max(1.0, 10 ** (TARGET_DBFS / 20) / rms) if rms > 0 else 1.0
-        wav = (y * gain).astype(np.float32)
-        _, embeds, slices = encoder.embed_utterance(wav, return_partials=True, rate=PARTIAL_RATE_PER_S)
-        for piece_slice, embed in zip(slices, embeds):
-            window = wav[piece_slice.start : min(wav.size, piece_slice.stop)]
-            if window.size == 0:
-                continue
-            centres.append(start_s + (piece_slice.start + piece_slice.stop) / 2 / ENCODER_RATE_HZ)
-            partials.append(embed)
-            levels.append(10 * np.log10(np.mean(window.astype(np.float64) ** 2) + 1e-20))
+        wav_slices, mel_slices = encoder.compute_partial_slices(y.size, PARTIAL_RATE_PER_S, 0.75)
+        wav = np.pad(y * gain, (0, max(0, wav_slices[-1].stop - y.size))).astype(np.float32)
+        energy = np.concatenate(([0.0], np.cumsum(wav.astype(np.float64) ** 2)))
+        levels = np.array([10 * np.log10((energy[w.stop] - energy[w.start]) / (w.stop - w.start) + 1e-20)
+                           for w in wav_slices])
+        sounding = (levels > SILENT_DBFS) & (levels >= np.percentile(levels, 95) - silent_below_db)
+        if not sounding.any():
+            continue
+        mel = audio.wav_to_mel_spectrogram(wav)
+        mels = np.array([mel[m] for m, keep in zip(mel_slices, sounding) if keep])
+        with torch.no_grad():
+            partials.append(encoder(torch.from_numpy(mels)).cpu().numpy())
+        centres += [start_s + (w.start + w.stop) / 2 / ENCODER_RATE_HZ
+                    for w, keep in zip(wav_slices, sounding) if keep]
     if not partials:
-        return np.zeros(0), np.zeros((0, 256)), np.zeros(0)
-    return np.array(centres), np.array(partials), np.array(levels)
+        return np.zeros(0), np.zeros((0, 256))
+    return np.array(centres), np.concatenate(partials)
 
 
 def _merged(findings: list[Finding]) -> list[Finding]:

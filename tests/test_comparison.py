@@ -45,7 +45,8 @@ def test_another_speaker_is_outside_on_f0_formants_and_spectrum(voices):
     refs = [_side(f"r{i}", r) for i, r in enumerate(voices["refs"])]
     result = compare(_side("b", voices["b"]), refs)
     rows = _rows(result)
-    for measure in ("voice.f0_median_hz", "voice.f1_median_hz", "ltas.distance_db"):
+    # Formants are 15 % higher: beyond the 10 % tolerance, F3 (least vowel-dependent) shows it.
+    for measure in ("voice.f0_median_hz", "voice.f3_median_hz", "ltas.distance_db"):
         assert rows[measure]["outside"] and rows[measure]["strength"] > 0.5, rows[measure]
     mismatches = {f.details["measure"]: f for f in result.findings}
     assert "voice.f0_median_hz" in mismatches
