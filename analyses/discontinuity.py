@@ -85,9 +85,8 @@ class Discontinuity(Analysis):
         sr = clip.sample_rate_hz
         if clip.frames < 8:
             return Result.skipped("too few samples")
-        candidate, score, uniqueness, spike, track = self._scan(clip.mono, sr)
+        positions, score, uniqueness, spike, track = self._scan(clip, sr)
         findings = []
-        positions = np.flatnonzero(candidate)
         for _start, _stop, members in merge_runs(positions, positions + 1, max_gap=int(self.merge_s * sr)):
             best = members[int(np.argmax(score[members]))]
             peak = int(positions[best])
@@ -113,33 +112,34 @@ class Discontinuity(Analysis):
         return Result(measurements=measurements, findings=findings, figures=figures,
                       tracks=[Track("break score", times, track)])
 
-    def _scan(self, mono: np.ndarray, sr: int):
-        """Score the signal in 30 s pieces (with context on both sides), so memory stays flat
-        however long the clip is. Returns the candidate mask and, for the candidates only, their
-        score, uniqueness and spike, plus the break-score track per ``TRACK_BLOCK_S``."""
+    def _scan(self, clip: Clip, sr: int):
+        """Score the mono mix in 30 s pieces read from the source (with context on both sides), so
+        memory stays flat however long the clip is. Returns the candidates' sample positions,
+        score, uniqueness and spike, and the break-score track per ``TRACK_BLOCK_S``."""
         context = max(4, int(self.context_s * sr))
         guard = max(1, int(round(self.guard_s * sr)))
         block = max(1, int(TRACK_BLOCK_S * sr))
         piece = block * int(SCAN_PIECE_S / TRACK_BLOCK_S)
         margin = context + self.difference_order + 1
-        candidate = np.zeros(mono.size, dtype=bool)
+        positions: list[np.ndarray] = []
         values: list[np.ndarray] = []
         track: list[np.ndarray] = []
-        for start in range(0, mono.size, piece):
-            lo, hi = max(0, start - margin), min(mono.size, start + piece + margin)
-            score, uniqueness, spike = spike_scores(mono[lo:hi].astype(np.float64), context=context,
+        for start in range(0, clip.frames, piece):
+            lo, hi = max(0, start - margin), min(clip.frames, start + piece + margin)
+            score, uniqueness, spike = spike_scores(clip.mono_range(lo, hi).astype(np.float64), context=context,
                                                     guard=guard, order=self.difference_order)
-            core = slice(start - lo, min(start + piece, mono.size) - lo)
+            core = slice(start - lo, min(start + piece, clip.frames) - lo)
             score, uniqueness, spike = score[core], uniqueness[core], spike[core]
             hits = ((score >= self.min_score) & (uniqueness >= self.min_uniqueness)
                     & (spike >= 10 ** (self.min_level_dbfs / 20)))
-            candidate[start : start + hits.size] = hits
+            positions.append(start + np.flatnonzero(hits))
             values.append(np.stack([score[hits], uniqueness[hits], spike[hits]]))
             shown = np.minimum(score, 100.0) * (uniqueness >= self.min_uniqueness)
             full = shown.size // block
             track.append(shown[: full * block].reshape(full, block).max(axis=1) if full else shown[:0])
         score, uniqueness, spike = np.concatenate(values, axis=1) if values else np.zeros((3, 0))
-        return candidate, score, uniqueness, spike, np.concatenate(track) if track else np.zeros(0)
+        found = np.concatenate(positions) if positions else np.zeros(0, dtype=int)
+        return found, score, uniqueness, spike, np.concatenate(track) if track else np.zeros(0)
 
     def _figure(self, clip: Clip, times, track, findings) -> FigureOut:
         fig, (ax,) = new_figure(height_in=2.8)
@@ -168,7 +168,7 @@ class Discontinuity(Analysis):
             centre = finding.details["sample"]
             lo, hi = max(0, centre - half), min(clip.frames, centre + half)
             t_ms = (np.arange(lo, hi) - centre) / sr * 1000
-            ax.plot(t_ms, clip.mono[lo:hi], color="#1f4e79", linewidth=0.9, marker=".", markersize=2)
+            ax.plot(t_ms, clip.mono_range(lo, hi), color="#1f4e79", linewidth=0.9, marker=".", markersize=2)
             ax.axvline(0, color="#d62728", linewidth=0.8)
             ax.set_title(f"{mmss(finding.start_s, decimals=3)}", loc="left", fontsize=9)
             ax.set_xlabel("ms from the break")

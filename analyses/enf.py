@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ from scipy import signal
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
 from workbench.clip import Clip
+from workbench.resample import mono_pieces
 from workbench.errors import ParameterError
 from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
 from workbench.steps import strongest_apart
@@ -101,7 +101,8 @@ class Enf(Analysis):
         self._grid = load_grid_log(Path(reference)) if reference else None
 
     def run(self, clip: Clip) -> Result:
-        x = _to_analysis_rate(clip.mono, clip.sample_rate_hz)
+        # Polyphase resampling in 60-s pieces: the hum and its harmonics lie below 500 Hz.
+        x = np.concatenate([y for _, y in mono_pieces(clip, ANALYSIS_RATE_HZ, piece_s=60.0)] or [np.zeros(0)])
         if x.size < 4 * ANALYSIS_RATE_HZ:
             return Result.skipped("shorter than 4 s: too short to measure mains hum")
         spectrum = signal.welch(x, fs=ANALYSIS_RATE_HZ, nperseg=min(x.size, 8 * ANALYSIS_RATE_HZ))
@@ -289,25 +290,6 @@ class Enf(Analysis):
 
 def _nfft(frame_s: float) -> int:
     return int(2 ** np.ceil(np.log2(frame_s * ANALYSIS_RATE_HZ * 16)))
-
-
-def _to_analysis_rate(x: np.ndarray, sample_rate_hz: int, *, piece_s: float = 60.0) -> np.ndarray:
-    """Resample to 1 kHz (polyphase, anti-aliased): the hum and its harmonics lie below 500 Hz.
-
-    Done in pieces of ``piece_s`` with 1 s of context each side (the filter needs far less), so a
-    long recording is never copied whole at double precision.
-    """
-    common = gcd(ANALYSIS_RATE_HZ, int(sample_rate_hz))
-    up, down = ANALYSIS_RATE_HZ // common, int(sample_rate_hz) // common
-    core = down * max(1, int(piece_s * sample_rate_hz) // down)
-    margin = down * max(1, int(sample_rate_hz) // down)
-    pieces = []
-    for start in range(0, x.size, core):
-        lo, hi = max(0, start - margin), min(x.size, start + core + margin)
-        y = signal.resample_poly(x[lo:hi].astype(np.float64), up, down)
-        skip = (start - lo) * up // down
-        pieces.append(y[skip : skip + -(-(min(start + core, x.size) - start) * up // down)])
-    return np.concatenate(pieces) if pieces else np.zeros(0)
 
 
 def _bandpass(x: np.ndarray, centre_hz: float, halfwidth_hz: float = 1.0) -> np.ndarray:

@@ -128,7 +128,7 @@ class Levels(Analysis):
             if length_s < self.min_silence_s:
                 continue
             at_edge = start == 0 or stop == clip.frames
-            exact = not np.any(clip.samples[start:stop])
+            exact = not np.any(clip.read(start, stop))
             what = "exact digital zero" if exact else f"near-zero samples (<= {self.silence_threshold_dbfs:g} dBFS)"
             where = "at the edge of the file" if at_edge else "inside the recording"
             findings.append(
@@ -166,22 +166,8 @@ class Levels(Analysis):
     # -- clipping --------------------------------------------------------------------------
     def _clipping(self, clip: Clip) -> tuple[list[Finding], dict]:
         sr = clip.sample_rate_hz
-        run_starts: list[int] = []
-        run_stops: list[int] = []
-        peaks = np.max(np.abs(clip.samples), axis=0)
-        for channel, peak in enumerate(peaks):
-            if peak <= 0 or to_db(peak) < self.min_clip_level_dbfs:
-                continue
-            x = clip.samples[:, channel]
-            level = peak * (1 - self.clip_tolerance)
-            for mask in (x >= level, x <= -level):
-                starts, stops = true_runs(mask)
-                long_enough = (stops - starts) >= self.min_clip_run_samples
-                run_starts.extend(starts[long_enough])
-                run_stops.extend(stops[long_enough])
-        order = np.argsort(run_starts)
-        starts = np.asarray(run_starts, dtype=int)[order]
-        stops = np.asarray(run_stops, dtype=int)[order]
+        peaks = np.max([np.max(np.abs(b.samples), axis=0) for b in clip.blocks(block_s=60.0)], axis=0)
+        starts, stops = self._runs_at_peak(clip, peaks)
         findings = []
         for start, stop, members in merge_runs(starts, stops, max_gap=int(self.clip_merge_s * sr)):
             clipped = int(np.sum(stops[members] - starts[members]))
@@ -206,18 +192,46 @@ class Levels(Analysis):
         }
         return findings, stats
 
+    def _runs_at_peak(self, clip: Clip, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted (starts, stops) of the runs of at least ``min_clip_run_samples`` samples at a
+        channel's peak, found block by block; a run cut by a block boundary is joined again."""
+        found: list[tuple[int, int]] = []
+        for channel, peak in enumerate(peaks):
+            if peak <= 0 or to_db(peak) < self.min_clip_level_dbfs:
+                continue
+            level = peak * (1 - self.clip_tolerance)
+            for sign in (1.0, -1.0):
+                runs: list[tuple[int, int]] = []
+                for block in clip.blocks(block_s=60.0):
+                    starts, stops = true_runs(sign * block.samples[:, channel] >= level)
+                    for start, stop in zip(starts + block.start, stops + block.start):
+                        if runs and runs[-1][1] == start:
+                            runs[-1] = (runs[-1][0], int(stop))
+                        else:
+                            runs.append((int(start), int(stop)))
+                found += [run for run in runs if run[1] - run[0] >= self.min_clip_run_samples]
+        found.sort()
+        return (np.array([r[0] for r in found], dtype=int), np.array([r[1] for r in found], dtype=int))
+
     # -- DC offset -------------------------------------------------------------------------
     def _dc(self, clip: Clip) -> tuple[np.ndarray, np.ndarray, list[Finding], dict]:
         sr = clip.sample_rate_hz
         window = max(1, int(self.dc_window_s * sr))
         n_windows = clip.frames // window
-        stats = {"dc_offset_per_channel": clip.samples.mean(axis=0, dtype=np.float64).tolist()}
+        total = np.zeros(clip.channels)
+        means = []
+        # Blocks hold whole windows, so each window's mean comes from one block.
+        for block in clip.blocks(block_s=window * max(1, int(60 * sr) // window) / sr):
+            total += block.samples.sum(axis=0, dtype=np.float64)
+            whole = block.samples.shape[0] // window
+            means.append(block.samples[: whole * window].reshape(whole, window, clip.channels)
+                         .mean(axis=1, dtype=np.float64))
+        stats = {"dc_offset_per_channel": (total / max(1, clip.frames)).tolist()}
         stats["dc_offset_dbfs_per_channel"] = [to_db(v) for v in stats["dc_offset_per_channel"]]
         k = self.dc_context_windows
         if n_windows < 2 * k:
             return np.zeros(0), np.zeros((0, clip.channels)), [], stats
-        framed = clip.samples[: n_windows * window].reshape(n_windows, window, clip.channels)
-        track = framed.mean(axis=1, dtype=np.float64)
+        track = np.concatenate(means)[:n_windows]
         times = (np.arange(n_windows) + 0.5) * window / sr
         findings: list[Finding] = []
         for channel in range(clip.channels):
@@ -255,7 +269,7 @@ class Levels(Analysis):
     # -- figures ---------------------------------------------------------------------------
     def _figure(self, clip: Clip, findings: list[Finding], dc_times, dc_track) -> FigureOut:
         fig, (ax_wave, ax_dc) = new_figure(height_in=4.6, nrows=2, height_ratios=[3, 2])
-        draw_waveform(ax_wave, clip.mono, clip.sample_rate_hz)
+        draw_waveform(ax_wave, clip)
         flagged = [f for f in findings if f.flagged]
         shade_findings(ax_wave, flagged, min_width_s=clip.duration_s / 300)
         ax_wave.set_title(

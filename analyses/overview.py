@@ -68,7 +68,7 @@ class Overview(Analysis):
 
     def _waveform_and_spectrogram(self, clip: Clip) -> FigureOut:
         fig, (ax_wave, ax_spec) = new_figure(height_in=5.2, nrows=2, height_ratios=[1, 2])
-        draw_waveform(ax_wave, clip.mono, clip.sample_rate_hz)
+        draw_waveform(ax_wave, clip)
         ax_wave.set_title("Waveform (mono mix)", loc="left")
         image = draw_spectrogram(
             ax_spec, clip.spectrogram, duration_s=clip.duration_s,

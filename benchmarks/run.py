@@ -1,4 +1,4 @@
-"""The performance harness (`make bench`): full default analyses of 1-, 10- and 60-minute clips
+"""The performance harness (`make bench`): full default analyses of 1-, 10-, 60- and 180-minute clips
 beside a decode + STFT baseline and peer tools, with wall time and peak memory.
 
 Every measurement runs in its own process (``_measure``) so peak RSS is that command's alone
@@ -139,7 +139,7 @@ def markdown(rows: list[dict], peers: dict, peer_seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10, 60])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10, 60, 180])
     parser.add_argument("--peers-minutes", type=float, default=10)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--output", type=Path, default=HERE / "results.md")

@@ -29,6 +29,7 @@ def test_mono_is_the_mean_of_channels():
 @pytest.mark.parametrize("rate, n_fft", [(8000, 512), (16000, 1024), (44100, 2048), (48000, 2048), (96000, 4096)])
 def test_stft_size_scales_with_rate(rate, n_fft):
     assert stft_sizes(rate) == (n_fft, n_fft // 4)
+    assert stft_sizes(rate, duration_s=3600.0) == (n_fft, n_fft // 2)
 
 
 def test_spectrogram_is_computed_once_and_finds_a_tone():

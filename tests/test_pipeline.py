@@ -7,6 +7,7 @@ from reports.model import Finding
 from workbench import registry
 from workbench.analysis import Analysis, Result
 from workbench.cli import cli
+from workbench.clip import Clip
 from workbench.evidence import open_evidence
 from workbench.pipeline import analyze_clip, run_analysis
 
@@ -116,3 +117,34 @@ def test_long_recordings_get_zooms_on_their_strongest_places(tmp_path):
     assert report.figures["zoom-1"] == "figures/zoom-1.png"
     assert (tmp_path / "out" / "figures" / "zoom-1.png").exists()
     assert "Zoom on place 1" in (tmp_path / "out" / "report.html").read_text()
+
+
+class _WatchedSource:
+    """An ArraySource that records the longest read, in frames."""
+
+    def __init__(self, samples, rate):
+        from workbench.clip import ArraySource
+
+        self.inner = ArraySource(samples, rate)
+        self.sample_rate_hz, self.channels, self.frames = rate, self.inner.channels, self.inner.frames
+        self.longest = 0
+
+    def read(self, start, stop):
+        self.longest = max(self.longest, stop - start)
+        return self.inner.read(start, stop)
+
+
+def test_no_default_analysis_reads_a_long_recording_whole():
+    """Long recordings are processed in pieces: with the full default analyses (the speaker
+    extra included) no read spans more than about five minutes of a six-minute recording."""
+    from fixtures.synth import recording
+    from workbench.registry import build
+
+    rate = 8000
+    rec = recording(seed=9, duration_s=360.0, sample_rate_hz=rate)
+    source = _WatchedSource(rec.samples, rate)
+    clip = Clip(source)
+    for analysis in build(only=[], skip=[], params={}):
+        result = analysis.run(clip)
+        assert result.status in ("ok", "skipped"), (analysis.name, result.message)
+    assert source.longest <= 302 * rate, source.longest / rate

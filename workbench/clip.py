@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 STFT_BLOCK_FRAMES = 4096
 SPECTROGRAM_WINDOW_S = 0.0464
 """Target STFT window length in seconds: 2048 samples at 44.1 kHz, scaled to other rates."""
+LONG_RECORDING_S = 1800.0
+"""From this duration (s) on, the shared STFT hops half a window instead of a quarter."""
 
 
 class AudioSource(Protocol):
@@ -144,15 +146,17 @@ class Block:
     samples: np.ndarray
 
 
-def stft_sizes(sample_rate_hz: int) -> tuple[int, int]:
+def stft_sizes(sample_rate_hz: int, duration_s: float = 0.0) -> tuple[int, int]:
     """Return (n_fft, hop_length) for the shared STFT at a given rate.
 
     The window is the power of two nearest to ``SPECTROGRAM_WINDOW_S`` (2048 at 44.1 and 48 kHz,
     512 at 11.025 kHz), the hop a quarter of it, so time and frequency resolution are similar at
-    every rate.
+    every rate. Recordings of ``LONG_RECORDING_S`` or more get a hop of half the window (23 ms at
+    44.1 kHz, still far finer than any analysis window): it halves the spectrogram that every
+    analysis shares, which is what bounds the memory of a recording of hours.
     """
     n_fft = 2 ** max(6, round(math.log2(SPECTROGRAM_WINDOW_S * sample_rate_hz)))
-    return n_fft, n_fft // 4
+    return n_fft, n_fft // (2 if duration_s >= LONG_RECORDING_S else 4)
 
 
 class Clip:
@@ -169,6 +173,7 @@ class Clip:
     def __init__(self, source: AudioSource, *, info: "EvidenceInfo | None" = None):
         self.source = source
         self.info = info
+        self._envelopes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def from_array(cls, samples: np.ndarray, sample_rate_hz: int) -> "Clip":
@@ -247,24 +252,53 @@ class Clip:
             return samples[:, 0]
         return samples.mean(axis=1, dtype=np.float32)
 
+    def envelope(self, n_px: int) -> tuple[np.ndarray, np.ndarray]:
+        """Minimum and maximum of the mono mix in each of at most ``n_px`` equal spans (the
+        waveform as a figure ``n_px`` pixels wide shows it), read a span at a time."""
+        if n_px not in self._envelopes:
+            if self.frames <= n_px:
+                y = self.mono_range(0, self.frames)
+                self._envelopes[n_px] = (y, y)
+            else:
+                edges = np.linspace(0, self.frames, n_px + 1).astype(int)
+                low, high = np.empty(n_px, dtype=np.float32), np.empty(n_px, dtype=np.float32)
+                for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+                    span = self.mono_range(a, b)
+                    low[i], high[i] = span.min(), span.max()
+                self._envelopes[n_px] = (low, high)
+        return self._envelopes[n_px]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``[start, stop)`` of every channel (float32, non-finite samples as 0), read from
+        the source: no whole recording is decoded or kept for it."""
+        stop = min(stop, self.frames)
+        if start >= stop:
+            return np.zeros((0, self.channels), dtype=np.float32)
+        return _finite(self.source.read(start, stop))
+
+    def mono_range(self, start: int, stop: int) -> np.ndarray:
+        """The mono mix of frames ``[start, stop)`` (float32), read from the source."""
+        samples = self.read(start, stop)
+        return samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
+
     @cached_property
     def spectrogram(self) -> Spectrogram:
-        """The shared magnitude STFT of :attr:`mono` (see :func:`stft_sizes`)."""
+        """The shared magnitude STFT of the mono mix (see :func:`stft_sizes`)."""
         import librosa
 
-        n_fft, hop = stft_sizes(self.sample_rate_hz)
-        y = self.mono
-        if y.size < n_fft:
-            y = np.pad(y, (0, n_fft - y.size))
+        n_fft, hop = stft_sizes(self.sample_rate_hz, self.duration_s)
         # Centred frames (librosa's center=True with zero padding), computed a block of frames at
-        # a time so the complex STFT of a long recording is never held whole: only magnitudes.
+        # a time from the source, so neither the samples nor the complex STFT of a long recording
+        # is ever held whole: only magnitudes.
+        size = max(self.frames, n_fft)
         half = n_fft // 2
-        n_frames = 1 + y.size // hop
+        n_frames = 1 + size // hop
         magnitude = np.empty((n_fft // 2 + 1, n_frames), dtype=np.float32)
         for first in range(0, n_frames, STFT_BLOCK_FRAMES):
             last = min(n_frames, first + STFT_BLOCK_FRAMES)
             lo, hi = first * hop - half, (last - 1) * hop + n_fft - half
-            piece = np.pad(y[max(0, lo) : min(y.size, hi)], (max(0, -lo), max(0, hi - y.size)))
+            piece = np.pad(self.mono_range(max(0, lo), min(size, hi)), (max(0, -lo), 0))
+            piece = np.pad(piece, (0, hi - lo - piece.size))
             magnitude[:, first:last] = np.abs(
                 librosa.stft(piece, n_fft=n_fft, hop_length=hop, window="hann", center=False))
         freqs = librosa.fft_frequencies(sr=self.sample_rate_hz, n_fft=n_fft)

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
 from reports.model import Finding
-from workbench.clip import Spectrogram
+from workbench.clip import Clip, Spectrogram
 
 FIGURE_WIDTH_IN = 11.0
 SCREEN_DPI = 110
@@ -78,18 +78,11 @@ def _pool_max(values: np.ndarray, n_out: int, axis: int) -> np.ndarray:
     return np.maximum.reduceat(values, edges[:-1], axis=axis)
 
 
-def envelope(y: np.ndarray, n_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel minimum and maximum of a 1-D signal (``n_px`` columns at most)."""
-    if y.size <= n_px:
-        return y, y
-    edges = np.linspace(0, y.size, n_px + 1).astype(int)[:-1]
-    return np.minimum.reduceat(y, edges), np.maximum.reduceat(y, edges)
-
-
-def draw_waveform(ax, y: np.ndarray, sample_rate_hz: int, *, color: str = "#1f4e79"):
-    """Draw the min/max envelope of ``y`` (full scale 1.0) against time; return the artist."""
-    low, high = envelope(y, PLOT_WIDTH_PX)
-    t = np.linspace(0, y.size / sample_rate_hz, low.size)
+def draw_waveform(ax, clip: Clip, *, color: str = "#1f4e79"):
+    """Draw the min/max envelope of the clip's mono mix (full scale 1.0) against time, one
+    column per pixel; return the artist."""
+    low, high = clip.envelope(PLOT_WIDTH_PX)
+    t = np.linspace(0, clip.duration_s, low.size)
     artist = ax.fill_between(t, low, high, color=color, linewidth=0.6, step="mid")
     ax.set_ylim(-1.05, 1.05)
     ax.set_ylabel("amplitude (FS)")
