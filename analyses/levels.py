@@ -14,6 +14,21 @@ from workbench.steps import find_steps, strongest_apart
 from workbench.units import to_db
 
 
+def block_runs(clip: Clip, test) -> list[tuple[int, int]]:
+    """(start, stop) frames of the runs where ``test(samples)`` (a boolean per frame of a block
+    of shape (frames, channels)) holds, found block by block; a run cut by a block boundary is
+    joined again, so no per-frame array of the whole recording is built."""
+    runs: list[tuple[int, int]] = []
+    for block in clip.blocks(block_s=60.0):
+        starts, stops = true_runs(test(block.samples))
+        for start, stop in zip(starts + block.start, stops + block.start):
+            if runs and runs[-1][1] == start:
+                runs[-1] = (runs[-1][0], int(stop))
+            else:
+                runs.append((int(start), int(stop)))
+    return runs
+
+
 class Levels(Analysis):
     """Sample-level checks: clipped runs, digital silence and DC offset over time.
 
@@ -120,10 +135,8 @@ class Levels(Analysis):
     def _digital_silence(self, clip: Clip) -> list[Finding]:
         sr = clip.sample_rate_hz
         threshold = 10 ** (self.silence_threshold_dbfs / 20)
-        quiet = np.concatenate([np.all(np.abs(b.samples) <= threshold, axis=1) for b in clip.blocks(block_s=60.0)])
-        starts, stops = true_runs(quiet)
         findings = []
-        for start, stop in zip(starts, stops):
+        for start, stop in block_runs(clip, lambda x: np.all(np.abs(x) <= threshold, axis=1)):
             length_s = (stop - start) / sr
             if length_s < self.min_silence_s:
                 continue
@@ -152,9 +165,9 @@ class Levels(Analysis):
         if frames.size == 0:
             return []
         sr = clip.sample_rate_hz
-        mask = np.zeros(clip.frames, dtype=bool)
-        mask[frames] = True
-        starts, stops = true_runs(mask)
+        breaks = np.flatnonzero(np.diff(frames) != 1)  # frames are sorted: runs are consecutive indices
+        starts = frames[np.concatenate(([0], breaks + 1))]
+        stops = frames[np.concatenate((breaks, [frames.size - 1]))] + 1
         return [
             Finding(kind="nonfinite_samples", start_s=start / sr, end_s=stop / sr, strength=1.0,
                     flagged=True, summary=(f"{stop - start} frame(s) of NaN or infinite samples, read "
@@ -194,21 +207,14 @@ class Levels(Analysis):
 
     def _runs_at_peak(self, clip: Clip, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sorted (starts, stops) of the runs of at least ``min_clip_run_samples`` samples at a
-        channel's peak, found block by block; a run cut by a block boundary is joined again."""
+        channel's peak."""
         found: list[tuple[int, int]] = []
         for channel, peak in enumerate(peaks):
             if peak <= 0 or to_db(peak) < self.min_clip_level_dbfs:
                 continue
             level = peak * (1 - self.clip_tolerance)
             for sign in (1.0, -1.0):
-                runs: list[tuple[int, int]] = []
-                for block in clip.blocks(block_s=60.0):
-                    starts, stops = true_runs(sign * block.samples[:, channel] >= level)
-                    for start, stop in zip(starts + block.start, stops + block.start):
-                        if runs and runs[-1][1] == start:
-                            runs[-1] = (runs[-1][0], int(stop))
-                        else:
-                            runs.append((int(start), int(stop)))
+                runs = block_runs(clip, lambda x, c=channel, s=sign: s * x[:, c] >= level)
                 found += [run for run in runs if run[1] - run[0] >= self.min_clip_run_samples]
         found.sort()
         return (np.array([r[0] for r in found], dtype=int), np.array([r[1] for r in found], dtype=int))

@@ -44,6 +44,7 @@ class Speaker(Analysis):
 
     name = "speaker"
     version = "1.0"
+    heavy = True
     description = "Speaker embeddings per segment and whole (Resemblyzer); segments unlike the rest."
     measures = (
         "The mono mix at 16 kHz, volume-normalised as Resemblyzer does, through Resemblyzer's "
@@ -170,6 +171,8 @@ def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, 
     import torch
     from resemblyzer import audio
 
+    # One thread: the pipeline already runs analyses (and clips) side by side on the cores.
+    torch.set_num_threads(1)
     centres, partials = [], []
     for start_s, y in mono_pieces(clip, ENCODER_RATE_HZ, piece_s=PIECE_S):
         if y.size < 1.6 * ENCODER_RATE_HZ:

@@ -77,6 +77,7 @@ class Voice(Analysis):
 
     name = "voice"
     version = "1.0"
+    heavy = True
     description = "Praat voice measures: F0, jitter, shimmer, HNR, formants, pauses, LTAS."
     measures = (
         "The mono mix resampled to 16 kHz, in 5-minute pieces. F0: Praat To Pitch (ac) 60-600 Hz "

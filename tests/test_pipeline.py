@@ -148,3 +148,26 @@ def test_no_default_analysis_reads_a_long_recording_whole():
         result = analysis.run(clip)
         assert result.status in ("ok", "skipped"), (analysis.name, result.message)
     assert source.longest <= 302 * rate, source.longest / rate
+
+
+class Dying(Marking):
+    name = "dying"
+
+    def run(self, clip):
+        import os
+
+        os._exit(9)  # the worker process dies outright
+
+
+def test_analyses_in_parallel_give_the_same_report_and_survive_a_dead_worker(clean_wav, tmp_path):
+    from analyses.levels import Levels
+
+    analyses = [Marking(at_s=5.0), Levels(), Marking(at_s=2.0)]
+    serial = analyze_clip(open_evidence(clean_wav), analyses, tmp_path / "serial", command="test")
+    parallel = analyze_clip(open_evidence(clean_wav), analyses, tmp_path / "parallel", command="test", workers=2)
+    assert parallel.timeline == serial.timeline
+    assert [a.measurements for a in parallel.analyses] == [a.measurements for a in serial.analyses]
+    assert (tmp_path / "parallel" / "figures" / "levels-levels.png").exists()
+    dead = analyze_clip(open_evidence(clean_wav), [Levels(), Dying()], tmp_path / "dead", command="test", workers=2)
+    statuses = {a.name: (a.status, a.message) for a in dead.analyses}
+    assert statuses["dying"][0] == "error" and "process running it failed" in statuses["dying"][1]

@@ -94,6 +94,9 @@ class Analysis:
     """What it measures, for the report."""
     cannot_show: ClassVar[str]
     """What its findings cannot show, for the report."""
+    heavy: ClassVar[bool] = False
+    """True for an analysis that takes much longer than the others: started first when a clip's
+    analyses run in parallel."""
 
     def parameters(self) -> dict[str, Any]:
         """The keyword-only ``__init__`` parameters and their values, read from the signature."""

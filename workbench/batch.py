@@ -37,6 +37,8 @@ class Job:
     role: str = "disputed"
     references: list[dict[str, Any]] = field(default_factory=list)
     """Reports of reference recordings to compare with (see :func:`analyze_clip`)."""
+    workers: int = 1
+    """Processes running this clip's analyses at once."""
 
 
 @dataclass
@@ -96,7 +98,8 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
         return Outcome(row={"clip": str(job.clip), "status": "unreadable", "message": str(exc)},
                        code=EXIT_EVIDENCE, errors=[f"{job.clip}: {exc}"])
     report = analyze_clip(clip, job.analyses, job.folder, command=job.command, formats=job.formats,
-                          progress=progress, case=job.case, references=job.references)
+                          progress=progress, case=job.case, references=job.references,
+                          workers=job.workers)
     errors, code = [], EXIT_OK
     if report.evidence_changed:
         errors.append(f"{job.clip}: the file changed during analysis (SHA-256 differs)")

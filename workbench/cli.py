@@ -7,6 +7,7 @@ be read or decoded; 4 an evidence file changed during analysis.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -197,10 +198,13 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
     from workbench.batch import Job, run_jobs
 
     folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
+    # One clip at a time: its analyses share the machine's cores (up to two processes).
+    clip_workers = min(2, os.cpu_count() or 1) if jobs == 1 and not scheduler else 1
     reference_codes, reference_reports = [], []
     if references:
         reference_folders = _unique_folders(references, outdir / REFERENCES_FOLDER, subfolders=True)
-        reference_jobs = [Job(ref, folder, analyses, command, tuple(formats), None, force, role="reference")
+        reference_jobs = [Job(ref, folder, analyses, command, tuple(formats), None, force,
+                              role="reference", workers=clip_workers)
                           for ref, folder in zip(references, reference_folders)]
         for job, outcome in run_jobs(reference_jobs, workers=jobs, scheduler=scheduler):
             reference_codes.append(outcome.code)
@@ -220,7 +224,7 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
         case = load_case(case_dir)
         case = {"case_id": case["case_id"], "examiner": case["examiner"]}
     work = [Job(clip, folder, analyses, command, tuple(formats), case, force,
-                references=_references_for(folder, reference_reports, formats))
+                references=_references_for(folder, reference_reports, formats), workers=clip_workers)
             for clip, folder in zip(clips, folders)]
     parallel = jobs > 1 or scheduler
     progress = _Progress(len(clips) if parallel else len(clips) * (len(analyses) + 1), quiet)
@@ -261,8 +265,6 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
 def _references_for(folder: Path, reports: list[tuple[Path, dict]], formats) -> list[dict]:
     """The reference reports as one clip's report sees them: each with the path of its own
     report relative to the clip's folder."""
-    import os
-
     main_file = "report.html" if "html" in formats else "report.json"
     return [{**report, "report_path": Path(os.path.relpath(ref_folder / main_file, folder)).as_posix()}
             for ref_folder, report in reports]

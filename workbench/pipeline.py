@@ -138,6 +138,7 @@ def analyze_clip(
     progress: Progress | None = None,
     case: dict[str, str] | None = None,
     references: list[dict[str, Any]] | None = None,
+    workers: int = 1,
 ) -> Report:
     """Run ``analyses`` on ``clip`` and write the report into ``outdir``.
 
@@ -161,17 +162,16 @@ def analyze_clip(
         Reports (report.json content, plus ``report_path``: where that report lies, relative to
         ``outdir``) of known-genuine reference recordings; a ``comparison`` section sets the
         clip beside them.
+    workers : int
+        Analyses run in this many forked processes at once (1: one after another here).
     """
     started = utc_now()
     started_clock = time.perf_counter()
     (outdir / "figures").mkdir(parents=True, exist_ok=True)
     entries, tracks = [], []
-    for analysis in analyses:
-        if progress:
-            progress(analysis.name)
-        result, wall_s = run_analysis(analysis, clip)
-        tracks.extend(result.tracks)
-        entries.append(_entry(analysis, result, wall_s, outdir))
+    for entry, entry_tracks in run_all(analyses, clip, outdir, progress=progress, workers=workers):
+        entries.append(entry)
+        tracks.extend(entry_tracks)
     if references:
         if progress:
             progress(Comparison.name)
@@ -215,6 +215,64 @@ def analyze_clip(
     write_report(report, outdir, formats=formats)
     write_manifest(outdir, report.evidence)
     return report
+
+
+def run_all(analyses: list[Analysis], clip: Clip, outdir: Path, *, progress: Progress | None = None,
+            workers: int = 1) -> list[tuple[AnalysisEntry, list]]:
+    """Run every analysis, saving its figures under ``outdir``; return (entry, tracks) pairs in
+    the order of ``analyses``.
+
+    With ``workers`` > 1 the analyses run in forked processes that inherit the clip with its
+    shared spectrogram already computed (copy-on-write: it is not copied, nor computed again);
+    ``heavy`` analyses start first. Inside a daemon process (a batch worker), or where fork is not
+    available, they run one after another.
+    """
+    import multiprocessing
+
+    if workers <= 1 or len(analyses) < 2 or multiprocessing.current_process().daemon or \
+            "fork" not in multiprocessing.get_all_start_methods():
+        out = []
+        for analysis in analyses:
+            if progress:
+                progress(analysis.name)
+            out.append(_run_one(analysis, clip, outdir))
+        return out
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    global _SHARED
+    clip.spectrogram  # computed once, before the fork
+    _SHARED = (clip, outdir)
+    results: dict[int, tuple[AnalysisEntry, list]] = {}
+    order = sorted(range(len(analyses)), key=lambda i: not getattr(analyses[i], "heavy", False))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_run_shared, analyses[i]): i for i in order}
+            for future in as_completed(futures):
+                i = futures[future]
+                if progress:
+                    progress(analyses[i].name)
+                try:
+                    results[i] = future.result()
+                except Exception as exc:  # a worker that died costs its analysis, not the report
+                    failed = Result(status="error", message=f"the process running it failed ({type(exc).__name__}: {exc})")
+                    results[i] = (_entry(analyses[i], failed, 0.0, outdir), [])
+    finally:
+        _SHARED = None
+    return [results[i] for i in range(len(analyses))]
+
+
+_SHARED: tuple[Clip, Path] | None = None
+"""The clip and output folder that forked analysis workers inherit (see :func:`run_all`)."""
+
+
+def _run_shared(analysis: Analysis) -> tuple[AnalysisEntry, list]:
+    clip, outdir = _SHARED
+    return _run_one(analysis, clip, outdir)
+
+
+def _run_one(analysis: Analysis, clip: Clip, outdir: Path) -> tuple[AnalysisEntry, list]:
+    result, wall_s = run_analysis(analysis, clip)
+    return _entry(analysis, result, wall_s, outdir), result.tracks
 
 
 def _entry(analysis: Analysis | Comparison, result: Result, wall_s: float, outdir: Path) -> AnalysisEntry:
