@@ -16,9 +16,13 @@ from workbench.plotting import format_time_axis, mmss, new_figure, shade_finding
 from workbench.resample import mono_pieces
 
 ENCODER_RATE_HZ = 16000
-PIECE_S = 300.0
+PIECE_S = 60.0
+"""The encoder works on pieces of this length (s): the mel spectrogram of a 5-minute piece alone
+took 0.25 GB."""
 PARTIAL_RATE_PER_S = 2.0
 """Partial embeddings (1.6-s windows each) per second of audio: consecutive windows overlap by 1.1 s."""
+ENCODER_BATCH = 64
+"""Encoder windows per forward pass: 600 at once held about 0.7 GB of LSTM activations."""
 SILENT_DBFS = -80.0
 """Encoder windows at or below this level (after volume normalisation) are silent whatever else."""
 TARGET_DBFS = -30.0
@@ -33,7 +37,7 @@ class Speaker(Analysis):
     segment_s : float >= 2
         Length of the segments compared, in seconds.
     silent_below_db : float > 0
-        Encoder windows more than this far below the loud level (95th percentile of each 5-minute
+        Encoder windows more than this far below the loud level (95th percentile of each 1-minute
         piece) are silent and left out.
     change_margin : float in (0, 1)
         A segment is flagged when its similarity to the rest of the clip lies below the median
@@ -190,7 +194,9 @@ def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, 
         mel = audio.wav_to_mel_spectrogram(wav)
         mels = np.array([mel[m] for m, keep in zip(mel_slices, sounding) if keep])
         with torch.no_grad():
-            partials.append(encoder(torch.from_numpy(mels)).cpu().numpy())
+            # In batches: the LSTM keeps every time step's activations of its whole batch.
+            for first in range(0, len(mels), ENCODER_BATCH):
+                partials.append(encoder(torch.from_numpy(mels[first : first + ENCODER_BATCH])).cpu().numpy())
         centres += [start_s + (w.start + w.stop) / 2 / ENCODER_RATE_HZ
                     for w, keep in zip(wav_slices, sounding) if keep]
     if not partials:

@@ -22,8 +22,9 @@ from workbench.resample import mono_pieces
 from workbench.runs import true_runs
 
 ANALYSIS_RATE_HZ = 16000
-PIECE_S = 300.0
-"""Praat works on pieces of this length (s), so a long recording is never held whole."""
+PIECE_S = 60.0
+"""Praat works on pieces of this length (s), so a long recording is never held whole (5-minute
+pieces cost 0.4 GB of resampling and Praat buffers)."""
 F0_HISTOGRAM_EDGES_HZ = 50.0 * 2.0 ** (np.arange(49) / 12.0)
 """One-semitone bins from 50 to 800 Hz: fixed, so histograms of different clips line up."""
 LTAS_CENTRES_HZ = 1000.0 * 2.0 ** (np.arange(-13, 14) / 3.0)
@@ -80,7 +81,7 @@ class Voice(Analysis):
     heavy = True
     description = "Praat voice measures: F0, jitter, shimmer, HNR, formants, pauses, LTAS."
     measures = (
-        "The mono mix resampled to 16 kHz, in 5-minute pieces. F0: Praat To Pitch (ac) 60-600 Hz "
+        "The mono mix resampled to 16 kHz, in 1-minute pieces. F0: Praat To Pitch (ac) 60-600 Hz "
         "for the speaker's range, then To Pitch (cc) between 0.75 x its 25th and 1.5 x its 75th "
         "percentile (10 ms steps); median, 5th-95th percentile, spread (SD) and range in "
         "semitones over voiced frames. Jitter (local, rap, ppq5) and shimmer (local, apq3, apq5, "

@@ -56,18 +56,56 @@ def make_clip(seconds: float) -> Path:
     return path
 
 
+TREE_SAMPLER = """
+import os, subprocess, sys, threading, time, resource
+
+def tree_pss_kb(root):
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as handle:
+                    parents[int(name)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    tree, frontier = set(), {root}
+    while frontier:
+        tree |= frontier
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - tree
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+t = time.perf_counter()
+process = subprocess.Popen(sys.argv[1:])
+peak, done = [0], threading.Event()
+def sample():
+    while not done.is_set():
+        peak[0] = max(peak[0], tree_pss_kb(process.pid))
+        time.sleep(0.2)
+sampler = threading.Thread(target=sample)
+sampler.start()
+code = process.wait()
+done.set()
+sampler.join()
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, peak[0], code)
+"""
+
+
 def _measure(argv: list[str]) -> dict[str, float]:
-    """Run ``argv`` in a fresh wrapper process; return wall time (s) and peak RSS (MB)."""
-    wrapper = (
-        "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter(); code = subprocess.run(sys.argv[1:]).returncode\n"
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
-    )
-    out = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, check=True)
-    wall, rss_kb, code = out.stdout.split()[-3:]
+    """Run ``argv`` under a sampler; return wall time (s), the peak RSS of its largest process
+    (MB) and the peak proportional set size of its whole process tree (MB, sampled every 0.2 s:
+    forked analysis workers share the parent's pages, and PSS counts each shared page once)."""
+    out = subprocess.run([sys.executable, "-c", TREE_SAMPLER, *argv], capture_output=True, text=True, check=True)
+    wall, rss_kb, pss_kb, code = out.stdout.split()[-4:]
     if int(code) not in (0, 1):
         raise RuntimeError(f"{argv[:3]} exited {code}")
-    return {"wall_s": float(wall), "peak_rss_mb": int(rss_kb) / 1024}
+    return {"wall_s": float(wall), "peak_rss_mb": int(rss_kb) / 1024, "tree_pss_mb": int(pss_kb) / 1024}
 
 
 def _python(script: str, clip: Path) -> list[str]:
@@ -108,14 +146,16 @@ def markdown(rows: list[dict], peers: dict, peer_seconds: float) -> str:
         f"Python {platform.python_version()}, `make bench`. Speech-like 44.1 kHz mono 16-bit WAV with "
         "room tone and mains hum. Full run: `workbench analyze` with every default analysis, JSON + "
         "HTML + figures. Baseline: decode (soundfile) + one librosa STFT (2048/512) + dB. Peak RSS: "
-        "the largest process of the command.",
+        "the largest process of the command; tree PSS: the peak memory of the command's whole "
+        "process tree (the analysis workers included, shared pages counted once), sampled every 0.2 s.",
         "",
-        "| clip | full run (s) | baseline (s) | ratio | full peak RSS (MB) | baseline peak RSS (MB) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| clip | full run (s) | baseline (s) | ratio | full peak RSS (MB) | full tree PSS (MB) | baseline peak RSS (MB) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(f"| {r['seconds'] / 60:g} min | {r['full']['wall_s']:.1f} | {r['baseline']['wall_s']:.2f} | "
-                     f"{r['ratio']:.1f}x | {r['full']['peak_rss_mb']:.0f} | {r['baseline']['peak_rss_mb']:.0f} |")
+                     f"{r['ratio']:.1f}x | {r['full']['peak_rss_mb']:.0f} | {r['full']['tree_pss_mb']:.0f} | "
+                     f"{r['baseline']['peak_rss_mb']:.0f} |")
     lines += ["", "Per-analysis wall time (s), from each report's recorded timings:", "",
               "| analysis | " + " | ".join(f"{r['seconds'] / 60:g} min" for r in rows) + " |",
               "| --- |" + " --- |" * len(rows)]
@@ -127,7 +167,8 @@ def markdown(rows: list[dict], peers: dict, peer_seconds: float) -> str:
         slope = (b["full"]["wall_s"] - a["full"]["wall_s"]) / ((b["seconds"] - a["seconds"]) / 60)
         lines += ["", f"Growth from {a['seconds'] / 60:g} to {b['seconds'] / 60:g} min: wall time x{growth:.1f} "
                   f"for x{b['seconds'] / a['seconds']:g} duration; slope {slope:.2f} s per minute of audio; "
-                  f"peak RSS x{b['full']['peak_rss_mb'] / a['full']['peak_rss_mb']:.1f}."]
+                  f"peak RSS x{b['full']['peak_rss_mb'] / a['full']['peak_rss_mb']:.1f}, "
+                  f"tree PSS x{b['full']['tree_pss_mb'] / a['full']['tree_pss_mb']:.1f}."]
     if peers:
         lines += ["", f"Peers on the {peer_seconds / 60:g}-minute clip:", "", "| tool | wall (s) | peak RSS (MB) |",
                   "| --- | --- | --- |"]
@@ -148,7 +189,8 @@ def main(argv: list[str] | None = None) -> str:
     for minutes in args.minutes:
         rows.append(bench_clip(minutes * 60))
         print(f"{minutes:g} min: full {rows[-1]['full']['wall_s']:.1f} s, ratio {rows[-1]['ratio']:.1f}x, "
-              f"peak {rows[-1]['full']['peak_rss_mb']:.0f} MB", flush=True)
+              f"peak {rows[-1]['full']['peak_rss_mb']:.0f} MB, tree PSS {rows[-1]['full']['tree_pss_mb']:.0f} MB",
+              flush=True)
     peers = {} if args.no_peers else bench_peers(args.peers_minutes * 60)
     text = markdown(rows, peers, args.peers_minutes * 60)
     args.output.write_text(text, encoding="utf-8")

@@ -13,7 +13,7 @@ from workbench.atomic import atomic_write_text
 def write_index(outdir: Path, rows: list[dict[str, Any]]) -> None:
     """Write ``outdir/index.json`` and ``outdir/index.html`` listing every clip of the run.
 
-    Each row has ``clip`` and ``status`` ("done" or "unreadable"), and for done clips
+    Each row has ``clip`` and ``status`` ("done", "unreadable" or "report_failed"), and for done clips
     ``folder``, ``duration_s``, ``container``, ``codec``, ``flagged`` and ``errored``.
     """
     outdir.mkdir(parents=True, exist_ok=True)

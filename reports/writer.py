@@ -20,16 +20,31 @@ def report_json(report: Report) -> str:
 
 def write_report(report: Report, outdir: Path, *, formats: tuple[str, ...] = FORMATS) -> None:
     """Write report.json, then render report.html (and report.pdf) from that JSON, not from live
-    objects, so ``workbench render`` of the same JSON gives the same report."""
+    objects, so ``workbench render`` of the same JSON gives the same report.
+
+    Raises
+    ------
+    ReportError
+        When a human-readable format cannot be rendered (report.json is already written).
+    """
     text = report_json(report)
     atomic_write_text(outdir / "report.json", text)
     model = Report.from_dict(json.loads(text))
-    if "html" in formats:
-        render_to_file(model, outdir)
-    if "pdf" in formats:
-        from reports.pdf import render_pdf
+    for fmt in ("html", "pdf"):
+        if fmt not in formats:
+            continue
+        try:
+            if fmt == "html":
+                render_to_file(model, outdir)
+            else:
+                from reports.pdf import render_pdf
 
-        render_pdf(model, outdir)
+                render_pdf(model, outdir)
+        except ReportError:
+            raise
+        except Exception as exc:  # a renderer bug must cost this file, not the run or report.json
+            raise ReportError(f"report.json was written but report.{fmt} could not be rendered "
+                              f"({type(exc).__name__}: {exc})") from None
 
 
 def render_to_file(report: Report, outdir: Path) -> Path:

@@ -171,3 +171,18 @@ def test_analyses_in_parallel_give_the_same_report_and_survive_a_dead_worker(cle
     dead = analyze_clip(open_evidence(clean_wav), [Levels(), Dying()], tmp_path / "dead", command="test", workers=2)
     statuses = {a.name: (a.status, a.message) for a in dead.analyses}
     assert statuses["dying"][0] == "error" and "process running it failed" in statuses["dying"][1]
+
+
+def test_a_report_that_cannot_be_rendered_is_one_error_line_and_the_json_stays(clean_wav, tmp_path, monkeypatch):
+    import reports.writer
+
+    def broken(report, outdir):
+        raise KeyError("planted template failure")
+
+    monkeypatch.setattr(reports.writer, "render_to_file", broken)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "analyze", str(clean_wav), "-o", str(out), "--only", "levels"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "report.html could not be rendered" in result.output and "planted template failure" in result.output
+    assert json.loads((out / "report.json").read_text())["analyses"][0]["name"] == "levels"
+    assert (out / "manifest.json").exists()

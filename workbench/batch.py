@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 from workbench import __version__
 from workbench.errors import (
-    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EvidenceError,
+    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EvidenceError, ReportError,
 )
 
 
@@ -97,9 +97,13 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
     except EvidenceError as exc:
         return Outcome(row={"clip": str(job.clip), "status": "unreadable", "message": str(exc)},
                        code=EXIT_EVIDENCE, errors=[f"{job.clip}: {exc}"])
-    report = analyze_clip(clip, job.analyses, job.folder, command=job.command, formats=job.formats,
-                          progress=progress, case=job.case, references=job.references,
-                          workers=job.workers)
+    try:
+        report = analyze_clip(clip, job.analyses, job.folder, command=job.command, formats=job.formats,
+                              progress=progress, case=job.case, references=job.references,
+                              workers=job.workers)
+    except ReportError as exc:
+        return Outcome(row={"clip": str(job.clip), "status": "report_failed", "message": str(exc)},
+                       code=EXIT_ANALYSIS_ERROR, errors=[f"{job.clip}: {exc}"])
     errors, code = [], EXIT_OK
     if report.evidence_changed:
         errors.append(f"{job.clip}: the file changed during analysis (SHA-256 differs)")

@@ -212,8 +212,10 @@ def analyze_clip(
             save_figure(figure, outdir / report.figures[f"zoom-{number}"])
     report.run["finished_utc"] = utc_now()
     report.run["wall_time_s"] = round(time.perf_counter() - started_clock, 3)
-    write_report(report, outdir, formats=formats)
-    write_manifest(outdir, report.evidence)
+    try:
+        write_report(report, outdir, formats=formats)
+    finally:
+        write_manifest(outdir, report.evidence)
     return report
 
 
