@@ -189,13 +189,17 @@ class Enf(Analysis):
     def _phase(self, x, nominal, harmonic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Phase of the harmonic relative to the nominal rotation, per hop, in radians at the
         fundamental (the harmonic's phase divided by its order), and the hum's amplitude."""
-        band = _bandpass(x, harmonic * nominal, halfwidth_hz=0.5)
-        t = np.arange(x.size) / ANALYSIS_RATE_HZ
-        rotation = np.exp(-2j * np.pi * harmonic * nominal * t)
-        baseband = signal.hilbert(band) * rotation
+        analytic = signal.hilbert(_bandpass(x, harmonic * nominal, halfwidth_hz=0.5))
         hop = max(1, int(self.hop_s * ANALYSIS_RATE_HZ))
         n = x.size // hop
-        blocks = baseband[: n * hop].reshape(n, hop).mean(axis=1)
+        blocks = np.empty(n, dtype=complex)
+        # Rotated to baseband and averaged per hop a batch of hops at a time: the time axis and
+        # the rotation of a long recording are never built whole.
+        for first in range(0, n, TRACE_BATCH_FRAMES):
+            last = min(n, first + TRACE_BATCH_FRAMES)
+            t = np.arange(first * hop, last * hop) / ANALYSIS_RATE_HZ
+            part = analytic[first * hop : last * hop] * np.exp(-2j * np.pi * harmonic * nominal * t)
+            blocks[first:last] = part.reshape(last - first, hop).mean(axis=1)
         phase = np.unwrap(np.angle(blocks)) / harmonic
         return (np.arange(n) + 0.5) * hop / ANALYSIS_RATE_HZ, phase, np.abs(blocks)
 
