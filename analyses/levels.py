@@ -14,19 +14,20 @@ from workbench.steps import find_steps, strongest_apart
 from workbench.units import to_db
 
 
-def block_runs(clip: Clip, test) -> list[tuple[int, int]]:
-    """(start, stop) frames of the runs where ``test(samples)`` (a boolean per frame of a block
-    of shape (frames, channels)) holds, found block by block; a run cut by a block boundary is
-    joined again, so no per-frame array of the whole recording is built."""
-    runs: list[tuple[int, int]] = []
-    for block in clip.blocks(block_s=60.0):
-        starts, stops = true_runs(test(block.samples))
-        for start, stop in zip(starts + block.start, stops + block.start):
-            if runs and runs[-1][1] == start:
-                runs[-1] = (runs[-1][0], int(stop))
-            else:
-                runs.append((int(start), int(stop)))
-    return runs
+def block_runs(clip: Clip, tests: list) -> list[list[tuple[int, int]]]:
+    """For each of ``tests`` (samples of shape (frames, channels) -> a boolean per frame), the
+    (start, stop) frames of the runs where it holds; all found in one walk over the blocks, a run
+    cut by a block boundary joined again, so no per-frame array of the whole recording is built."""
+    found: list[list[tuple[int, int]]] = [[] for _ in tests]
+    for block in clip.blocks(block_s=60.0) if tests else ():
+        for test, runs in zip(tests, found):
+            starts, stops = true_runs(test(block.samples))
+            for start, stop in zip(starts + block.start, stops + block.start):
+                if runs and runs[-1][1] == start:
+                    runs[-1] = (runs[-1][0], int(stop))
+                else:
+                    runs.append((int(start), int(stop)))
+    return found
 
 
 class Levels(Analysis):
@@ -136,7 +137,7 @@ class Levels(Analysis):
         sr = clip.sample_rate_hz
         threshold = 10 ** (self.silence_threshold_dbfs / 20)
         findings = []
-        for start, stop in block_runs(clip, lambda x: np.all(np.abs(x) <= threshold, axis=1)):
+        for start, stop in block_runs(clip, [lambda x: np.all(np.abs(x) <= threshold, axis=1)])[0]:
             length_s = (stop - start) / sr
             if length_s < self.min_silence_s:
                 continue
@@ -208,15 +209,14 @@ class Levels(Analysis):
     def _runs_at_peak(self, clip: Clip, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sorted (starts, stops) of the runs of at least ``min_clip_run_samples`` samples at a
         channel's peak."""
-        found: list[tuple[int, int]] = []
-        for channel, peak in enumerate(peaks):
-            if peak <= 0 or to_db(peak) < self.min_clip_level_dbfs:
-                continue
-            level = peak * (1 - self.clip_tolerance)
-            for sign in (1.0, -1.0):
-                runs = block_runs(clip, lambda x, c=channel, s=sign: s * x[:, c] >= level)
-                found += [run for run in runs if run[1] - run[0] >= self.min_clip_run_samples]
-        found.sort()
+        tests = [
+            lambda x, c=channel, s=sign, level=peak * (1 - self.clip_tolerance): s * x[:, c] >= level
+            for channel, peak in enumerate(peaks)
+            if peak > 0 and to_db(peak) >= self.min_clip_level_dbfs
+            for sign in (1.0, -1.0)
+        ]
+        found = sorted(run for runs in block_runs(clip, tests) for run in runs
+                       if run[1] - run[0] >= self.min_clip_run_samples)
         return (np.array([r[0] for r in found], dtype=int), np.array([r[1] for r in found], dtype=int))
 
     # -- DC offset -------------------------------------------------------------------------

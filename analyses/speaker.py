@@ -14,6 +14,7 @@ from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, requ
 from workbench.clip import Clip
 from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
 from workbench.resample import mono_pieces
+from workbench.runs import touching_groups
 
 ENCODER_RATE_HZ = 16000
 PIECE_S = 60.0
@@ -102,23 +103,28 @@ class Speaker(Analysis):
             limit = median - max(self.change_margin, self.change_mads * spread)
             for segment, value in zip(segments, similarity):
                 segment["similarity_to_rest"] = float(value)
-                if value < limit:
-                    shortfall = median - value
-                    findings.append(Finding(
-                        kind="speaker_change", start_s=segment["start_s"], end_s=segment["end_s"],
-                        strength=shortfall / (shortfall + self.change_margin), flagged=True,
-                        summary=(f"The voice from {mmss(segment['start_s'])} to {mmss(segment['end_s'])} "
-                                 f"embeds at similarity {value:.2f} to the rest of the clip; the median "
-                                 f"segment's is {median:.2f}."),
-                        details={"similarity": float(value), "median_similarity": median},
-                    ))
+            starts = np.array([s["start_s"] for s in segments])
+            ends = np.array([s["end_s"] for s in segments])
+            # Adjacent segments below the limit are one place.
+            for group in touching_groups(starts, ends, similarity < limit):
+                worst = float(similarity[group].min())
+                start, end = float(starts[group[0]]), float(ends[group[-1]])
+                shortfall = median - worst
+                findings.append(Finding(
+                    kind="speaker_change", start_s=start, end_s=end,
+                    strength=shortfall / (shortfall + self.change_margin), flagged=True,
+                    summary=(f"The voice from {mmss(start)} to {mmss(end)} embeds at similarity "
+                             f"{worst:.2f} to the rest of the clip{' (its lowest segment)' if len(group) > 1 else ''}; "
+                             f"the median segment's is {median:.2f}."),
+                    details={"similarity": worst, "median_similarity": median},
+                ))
             measurements |= {"segment_similarity_median": median, "segment_similarity_min": float(similarity.min())}
             track = (np.array([(s["start_s"] + s["end_s"]) / 2 for s in segments]), similarity)
         measurements["segments"] = [
             {**s, "embedding": np.round(s["embedding"], 4)} for s in segments]
         figures = [self._figure(clip, segments, findings)] if len(segments) >= 3 else []
         return Result(
-            measurements=measurements, findings=_merged(findings), figures=figures,
+            measurements=measurements, findings=findings, figures=figures,
             parameters={"encoder": "resemblyzer GE2E (pretrained.pt in the package)",
                         "encoder_rate_hz": ENCODER_RATE_HZ, "partial_rate_per_s": PARTIAL_RATE_PER_S},
             tracks=[Track("speaker similarity", *track)] if track[0].size else [],
@@ -202,26 +208,6 @@ def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, 
     if not partials:
         return np.zeros(0), np.zeros((0, 256))
     return np.array(centres), np.concatenate(partials)
-
-
-def _merged(findings: list[Finding]) -> list[Finding]:
-    """Adjacent flagged segments as one finding (strongest strength, span of both)."""
-    merged: list[Finding] = []
-    for finding in findings:
-        if merged and abs(merged[-1].end_s - finding.start_s) < 1e-6:
-            last = merged[-1]
-            strongest = max(last, finding, key=lambda f: f.strength)
-            merged[-1] = Finding(kind=last.kind, start_s=last.start_s, end_s=finding.end_s,
-                                 strength=strongest.strength, flagged=True,
-                                 summary=f"The voice from {mmss(last.start_s)} to {mmss(finding.end_s)} "
-                                         f"embeds unlike the rest of the clip (lowest similarity "
-                                         f"{min(last.details['similarity'], finding.details['similarity']):.2f}; "
-                                         f"median segment {last.details['median_similarity']:.2f}).",
-                                 details={**strongest.details,
-                                          "similarity": min(last.details["similarity"], finding.details["similarity"])})
-        else:
-            merged.append(finding)
-    return merged
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

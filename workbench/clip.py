@@ -1,9 +1,10 @@
 """The :class:`Clip`: decoded audio at its native rate with lazily computed, shared intermediates.
 
-A Clip reads its samples through a *source* that can deliver any frame range, so analyses that
-only need a pass over the signal can walk it in blocks (:meth:`Clip.blocks`) without holding the
-whole recording; analyses that need the whole signal ask for :attr:`Clip.samples`, :attr:`Clip.mono`
-or :attr:`Clip.spectrogram`, each computed once and shared by every analysis of the run.
+A Clip reads its samples through a *source* that can deliver any frame range, so analyses walk
+it in blocks or ranges (:meth:`Clip.blocks`, :meth:`Clip.read`, :meth:`Clip.mono_range`) without
+holding the whole recording. :attr:`Clip.spectrogram` is computed once and shared by every
+analysis of the run; :attr:`Clip.samples` holds the whole signal, for an analysis that cannot
+work in pieces.
 """
 
 from __future__ import annotations
@@ -243,14 +244,6 @@ class Clip:
     def samples(self) -> np.ndarray:
         """All frames, float32 of shape (frames, channels), native rate, full scale 1.0."""
         return _finite(self.source.read(0, self.frames))
-
-    @cached_property
-    def mono(self) -> np.ndarray:
-        """Mono mix: the arithmetic mean of all channels, float32 of shape (frames,)."""
-        samples = self.samples
-        if samples.shape[1] == 1:
-            return samples[:, 0]
-        return samples.mean(axis=1, dtype=np.float32)
 
     def envelope(self, n_px: int) -> tuple[np.ndarray, np.ndarray]:
         """Minimum and maximum of the mono mix in each of at most ``n_px`` equal spans (the

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from reports.model import AnalysisEntry, Finding, jsonable
 from workbench.analysis import FigureOut, Result
 from workbench.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, mmss, plain_log_axis
+from workbench.runs import touching_groups
 
 DISPUTED_COLOR = "#d62728"
 REFERENCE_COLOR = "#7f7f7f"
@@ -281,7 +282,7 @@ def _speaker_rows(disputed: Side, references: list[Side]) -> dict[str, Any]:
     if yardstick:
         lowest = min(yardstick)
         below = sims < lowest - SPEAKER_TOLERANCE
-        for group in _touching_runs(starts, ends, below):
+        for group in touching_groups(starts, ends, below):
             worst = float(sims[group].min())
             start, end = float(starts[group[0]]), float(ends[group[-1]])
             out["findings"].append(Finding(
@@ -295,17 +296,6 @@ def _speaker_rows(disputed: Side, references: list[Side]) -> dict[str, Any]:
     out["figure"] = _speaker_figure(starts, ends, sims, yardstick,
                                     float(disputed.evidence.get("duration_s") or ends.max()))
     return out
-
-
-def _touching_runs(starts: np.ndarray, ends: np.ndarray, mask: np.ndarray) -> list[list[int]]:
-    """Indices of the selected segments, grouped where one ends where the next starts."""
-    groups: list[list[int]] = []
-    for i in np.flatnonzero(mask):
-        if groups and groups[-1][-1] == i - 1 and abs(ends[i - 1] - starts[i]) < 1e-6:
-            groups[-1].append(int(i))
-        else:
-            groups.append([int(i)])
-    return groups
 
 
 def _reference_segment_similarities(references: list[Side]) -> list[float]:

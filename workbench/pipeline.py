@@ -245,7 +245,7 @@ def run_all(analyses: list[Analysis], clip: Clip, outdir: Path, *, progress: Pro
     clip.spectrogram  # computed once, before the fork
     _SHARED = (clip, outdir)
     results: dict[int, tuple[AnalysisEntry, list]] = {}
-    order = sorted(range(len(analyses)), key=lambda i: not getattr(analyses[i], "heavy", False))
+    order = sorted(range(len(analyses)), key=lambda i: not analyses[i].heavy)
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             futures = {pool.submit(_run_shared, analyses[i]): i for i in order}

@@ -46,8 +46,7 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     start = 0
     while start < clip.frames:
         lo, hi = max(0, start - margin), min(clip.frames, start + core + margin)
-        x = clip.source.read(lo, hi).astype(np.float64).mean(axis=1)
-        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        x = clip.mono_range(lo, hi).astype(np.float64)
         y = signal.resample_poly(x, up, down) if up != down else x
         skip = (start - lo) * up // down
         count = -(-(min(start + core, clip.frames) - start) * up // down)

@@ -30,3 +30,14 @@ def merge_runs(
         else:
             merged.append((int(start), int(stop), [index]))
     return merged
+
+
+def touching_groups(starts: np.ndarray, ends: np.ndarray, mask: np.ndarray) -> list[list[int]]:
+    """Indices of the selected segments, grouped where one ends where the next starts."""
+    groups: list[list[int]] = []
+    for i in np.flatnonzero(mask):
+        if groups and groups[-1][-1] == i - 1 and abs(ends[i - 1] - starts[i]) < 1e-6:
+            groups[-1].append(int(i))
+        else:
+            groups.append([int(i)])
+    return groups
