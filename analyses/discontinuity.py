@@ -17,69 +17,80 @@ SCAN_PIECE_S = 30.0
 
 
 class Discontinuity(Analysis):
-    """Spikes of the waveform's high-order difference that stand alone in their neighbourhood.
+    """Steps in the waveform's value that neither side of them predicts (butt-splice candidates).
 
-    A butt splice joins two waveforms that do not continue each other: the value or the slope
-    jumps between two samples, which puts one large spike in the difference of order
-    ``difference_order`` (3: ``x[n] - 3 x[n-1] + 3 x[n-2] - x[n-3]``, a steep high-pass under
-    which speech is small and a jump is not). Ordinary sound puts spikes there too (glottal
-    pulses, noise), but they repeat: a splice's spike is much larger than every other spike
-    around it. A sample is a candidate when its spike is ``min_score`` times the local RMS of the
-    difference (the spike itself left out) *and* ``min_uniqueness`` times the largest other spike
-    within ``context_s``.
+    A butt splice joins two waveforms that do not continue each other: between two samples the
+    value jumps. A linear predictor fitted to the sound around (order ``lpc_order``, coefficients
+    re-estimated every ``lpc_frame_s``) then fails twice at the same boundary: predicting the
+    first sample after it from the past (forward error), and the last sample before it from the
+    future (backward error), with opposite signs and, for a pure step, the same size. The break
+    statistic at a boundary is the smaller of the two errors when their signs are opposite, else
+    zero. A glottal pulse, a plosive or a note onset is one new excitation that the forward
+    predictor misses but which leaves no matching backward error, so speech rarely scores; and
+    where it does, the pulses repeat. A boundary is a candidate when its statistic is
+    ``min_score`` times the local RMS of the statistic (the boundary itself left out) *and*
+    ``min_uniqueness`` times the largest other value within ``context_s``.
 
     Parameters
     ----------
     context_s : float > 0
-        Neighbourhood on each side used for the local RMS and the uniqueness test, in seconds.
+        Neighbourhood on each side used for the local RMS and the uniqueness test, in seconds
+        (longer than two pitch periods, so one pulse of a voice is compared with the next).
     guard_s : float > 0
-        Half-width around a sample that is left out of its own neighbourhood, in seconds.
+        Half-width around a boundary that is left out of its own neighbourhood, in seconds.
     min_score : float > 0
-        Smallest spike, as a multiple of the local RMS of the difference.
+        Smallest statistic, as a multiple of its local RMS.
     min_uniqueness : float > 1
-        Smallest ratio of the spike to the largest other spike in its neighbourhood.
+        Smallest ratio of the statistic to the largest other value in its neighbourhood.
     min_level_dbfs : float
-        Spikes smaller than this (in dBFS) are ignored, so the least significant bit's noise in
+        Steps smaller than this (in dBFS) are ignored, so the least significant bit's noise in
         near-silence is not mistaken for a break.
     merge_s : float >= 0
         Candidates closer than this are one finding, in seconds.
-    difference_order : int in [1, 6]
-        Order of the difference taken (higher stresses high frequencies more).
+    lpc_order : int >= 1
+        Largest order of the linear predictor; at low sample rates it is 2 + rate / 1000.
+    lpc_frame_s : float > 0
+        Interval at which the predictor is re-estimated (from a Hann window twice as long).
     """
 
     name = "discontinuity"
-    version = "1.0"
-    description = "Sample-level waveform breaks that stand out from their surroundings (butt-splice candidates)."
+    version = "2.0"
+    description = "Sample-level steps in the waveform that neither side predicts (butt-splice candidates)."
     measures = (
-        "Samples where the waveform's third difference (a steep high-pass) spikes far above its "
-        "local level and far above every other spike nearby: a jump in value or slope between two "
-        "samples, as a butt splice leaves."
+        "Boundaries between two samples where a linear predictor of the surrounding sound fails "
+        "both ways at once, forward from the past and backward from the future, with opposite "
+        "signs: a step in value between two samples, as a butt splice leaves. The score is that "
+        "error over its local RMS; a candidate also stands well above every other within 30 ms."
     )
     cannot_show = (
         "A splice made at a zero crossing with matching slope, crossfaded, or made before lossy "
-        "coding leaves no sample-level break and is not found here. Clicks from a microphone, a "
-        "cable, a digital dropout or a codec error look the same as a splice. A candidate is a "
-        "place to listen to and to inspect at sample level, not an edit."
+        "coding leaves no sample-level step and is not found here. A single-sample click is not a "
+        "step and is not looked for. A cable fault, a digital dropout or a codec error can leave a "
+        "step just as a splice does. At 8 kHz a step the size of ordinary sample-to-sample motion "
+        "is often missed (see the validation row). A candidate is a place to listen to and to "
+        "inspect at sample level, not an edit."
     )
 
     def __init__(
-        self, *, context_s: float = 0.01, guard_s: float = 0.0005, min_score: float = 5.0,
+        self, *, context_s: float = 0.03, guard_s: float = 0.0005, min_score: float = 5.0,
         min_uniqueness: float = 2.2, min_level_dbfs: float = -60.0, merge_s: float = 0.05,
-        difference_order: int = 3,
+        lpc_order: int = 16, lpc_frame_s: float = 0.02,
     ):
         require(context_s > 0, "discontinuity.context_s must be > 0")
         require(0 < guard_s < context_s, "discontinuity.guard_s must be in (0, context_s)")
         require(min_score > 0, "discontinuity.min_score must be > 0")
         require(min_uniqueness > 1, "discontinuity.min_uniqueness must be > 1")
         require(merge_s >= 0, "discontinuity.merge_s must be >= 0")
-        require(1 <= difference_order <= 6, "discontinuity.difference_order must be in [1, 6]")
+        require(lpc_order >= 1, "discontinuity.lpc_order must be >= 1")
+        require(lpc_frame_s > 0, "discontinuity.lpc_frame_s must be > 0")
         self.context_s = float(context_s)
         self.guard_s = float(guard_s)
         self.min_score = float(min_score)
         self.min_uniqueness = float(min_uniqueness)
         self.min_level_dbfs = float(min_level_dbfs)
         self.merge_s = float(merge_s)
-        self.difference_order = int(difference_order)
+        self.lpc_order = int(lpc_order)
+        self.lpc_frame_s = float(lpc_frame_s)
 
     def run(self, clip: Clip) -> Result:
         sr = clip.sample_rate_hz
@@ -94,9 +105,9 @@ class Discontinuity(Analysis):
             findings.append(Finding(
                 kind="discontinuity", start_s=at_s, end_s=at_s,
                 strength=min(1.0, float(score[best]) / 60.0), flagged=True,
-                summary=(f"A sample-level break at {mmss(at_s, decimals=3)}: the waveform's "
-                         f"high-pass difference is {score[best]:.0f}x its local level and "
-                         f"{uniqueness[best]:.1f}x any other spike within {self.context_s * 1000:.0f} ms."),
+                summary=(f"A step of about {spike[best]:.3f} FS at {mmss(at_s, decimals=3)} that "
+                         f"neither side predicts: {score[best]:.0f}x the local level of prediction "
+                         f"errors and {uniqueness[best]:.1f}x any other within {self.context_s * 1000:.0f} ms."),
                 details={"sample": peak, "score": float(score[best]),
                          "uniqueness": float(uniqueness[best]), "jump": float(spike[best])},
             ))
@@ -114,20 +125,23 @@ class Discontinuity(Analysis):
 
     def _scan(self, clip: Clip, sr: int):
         """Score the mono mix in 30 s pieces read from the source (with context on both sides), so
-        memory stays flat however long the clip is. Returns the candidates' sample positions,
-        score, uniqueness and spike, and the break-score track per ``TRACK_BLOCK_S``."""
+        memory stays flat however long the clip is. Returns the candidates' sample positions
+        (the first sample after the step), score, uniqueness and step size, and the break-score
+        track per ``TRACK_BLOCK_S``."""
         context = max(4, int(self.context_s * sr))
         guard = max(1, int(round(self.guard_s * sr)))
         block = max(1, int(TRACK_BLOCK_S * sr))
         piece = block * int(SCAN_PIECE_S / TRACK_BLOCK_S)
-        margin = context + self.difference_order + 1
+        order = min(self.lpc_order, 2 + sr // 1000)
+        frame = max(order + 1, int(round(self.lpc_frame_s * sr)))
+        margin = context + 2 * frame + order
         positions: list[np.ndarray] = []
         values: list[np.ndarray] = []
         track: list[np.ndarray] = []
         for start in range(0, clip.frames, piece):
             lo, hi = max(0, start - margin), min(clip.frames, start + piece + margin)
-            score, uniqueness, spike = spike_scores(clip.mono_range(lo, hi).astype(np.float64), context=context,
-                                                    guard=guard, order=self.difference_order)
+            steps = step_errors(clip.mono_range(lo, hi).astype(np.float64), order=order, frame=frame)
+            score, uniqueness, spike = spike_scores(steps, context=context, guard=guard)
             core = slice(start - lo, min(start + piece, clip.frames) - lo)
             score, uniqueness, spike = score[core], uniqueness[core], spike[core]
             hits = ((score >= self.min_score) & (uniqueness >= self.min_uniqueness)
@@ -148,10 +162,10 @@ class Discontinuity(Analysis):
         shade_findings(ax, findings, min_width_s=clip.duration_s / 300)
         ax.set_ylim(0, max(self.min_score * 2, float(np.max(track)) * 1.1 if track.size else 1))
         ax.set_ylabel("score (x local RMS)")
-        ax.set_title("Break score per 50 ms (only spikes that stand alone); dashed: flag threshold", loc="left")
+        ax.set_title("Break score per 50 ms (only steps that stand alone); dashed: flag threshold", loc="left")
         ax.grid(True, alpha=0.3)
         format_time_axis(ax, clip.duration_s)
-        return FigureOut("score", fig, "Largest stand-alone spike of the high-order difference per 50 ms.")
+        return FigureOut("score", fig, "Largest stand-alone step score per 50 ms.")
 
     def _zooms(self, clip: Clip, findings, max_panels: int = 6) -> FigureOut:
         strongest = sorted(findings, key=lambda f: -f.strength)[:max_panels]
@@ -178,20 +192,80 @@ class Discontinuity(Analysis):
         return FigureOut("zoom", fig, "The waveform 5 ms either side of the strongest candidates, sample by sample.")
 
 
-def spike_scores(
-    x: np.ndarray, *, context: int, guard: int, order: int = 2
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-sample break score, uniqueness and spike size of a signal.
+def step_errors(x: np.ndarray, *, order: int, frame: int) -> np.ndarray:
+    """Per boundary, the evidence of a step in value between sample ``n - 1`` and sample ``n``.
+
+    Linear-prediction coefficients of ``order`` are estimated every ``frame`` samples (from a
+    Hann window of ``2 * frame`` centred on the frame). ``e_f[n]`` is the error predicting
+    ``x[n]`` from the ``order`` samples before it, ``e_b[n - 1]`` the error predicting
+    ``x[n - 1]`` from the ``order`` samples after it (same coefficients: a stationary process
+    predicts the same both ways). A step of size J gives ``e_f[n] ~ J`` and ``e_b[n - 1] ~ -J``.
 
     Returns
     -------
-    score : |d| over the RMS of d within ``context`` samples, the ``guard`` samples around
-        the sample left out.
-    uniqueness : |d| over the largest |d| within ``context`` samples outside the guard.
-    spike : |d|, the difference's magnitude (full-scale units).
+    np.ndarray [shape=x.shape]
+        ``min(|e_f[n]|, |e_b[n - 1]|)`` where the two have opposite signs, else 0 (full-scale
+        units); 0 within ``order`` samples of either end, where one side is missing.
     """
-    d = np.zeros_like(x)
-    d[order:] = np.abs(np.diff(x, n=order))
+    n = x.size
+    frames = max(1, -(-n // frame))
+    a = lpc_per_frame(x, order=order, frame=frame)
+    padded = np.zeros(frames * frame + 2 * order)
+    padded[order : order + n] = x
+    step = padded.strides[0]
+    # view[f, i, j] = padded[f * frame + i + j]: sample f * frame + i sits at j = order.
+    view = np.lib.stride_tricks.as_strided(padded, shape=(frames, frame, 2 * order + 1),
+                                           strides=(frame * step, step, step), writeable=False)
+    forward = np.einsum("fij,fj->fi", view[:, :, : order + 1], a[:, ::-1]).ravel()[:n]
+    backward = np.einsum("fij,fj->fi", view[:, :, order:], a).ravel()[:n]
+    after, before = forward[1:], backward[:-1]
+    out = np.zeros(n)
+    out[1:] = np.where(after * before < 0, np.minimum(np.abs(after), np.abs(before)), 0.0)
+    out[: order + 1] = 0.0
+    out[max(0, n - order) :] = 0.0
+    return out
+
+
+def lpc_per_frame(x: np.ndarray, *, order: int, frame: int) -> np.ndarray:
+    """Prediction-error filters ``[1, a_1 .. a_order]`` (rows) for each ``frame`` samples of ``x``.
+
+    Autocorrelation method with a Hann window of ``2 * frame`` centred on each frame, all frames
+    solved together by the Levinson-Durbin recursion; a -40 dB white-noise floor keeps silent or
+    pure-tone frames well conditioned.
+    """
+    frames = max(1, -(-x.size // frame))
+    padded = np.zeros(frames * frame + 2 * frame)
+    padded[frame // 2 : frame // 2 + x.size] = x
+    step = padded.strides[0]
+    windows = np.lib.stride_tricks.as_strided(padded, shape=(frames, 2 * frame),
+                                              strides=(frame * step, step), writeable=False)
+    n_fft = 1 << int(np.ceil(np.log2(4 * frame)))
+    power = np.abs(np.fft.rfft(windows * np.hanning(2 * frame), n_fft)) ** 2
+    r = np.fft.irfft(power, n_fft)[:, : order + 1]
+    r[:, 0] = r[:, 0] * (1 + 1e-4) + 1e-20
+    a = np.zeros((frames, order + 1))
+    a[:, 0] = 1.0
+    error = r[:, 0].copy()
+    for i in range(1, order + 1):
+        k = -(r[:, i] + np.einsum("fj,fj->f", a[:, 1:i], r[:, i - 1 : 0 : -1])) / error
+        a[:, 1:i] = a[:, 1:i] + k[:, None] * a[:, i - 1 : 0 : -1]
+        a[:, i] = k
+        error *= 1 - k * k
+    return a
+
+
+def spike_scores(
+    d: np.ndarray, *, context: int, guard: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-sample score, uniqueness and size of a non-negative statistic ``d``.
+
+    Returns
+    -------
+    score : d over the RMS of d within ``context`` samples, the ``guard`` samples around
+        the sample left out.
+    uniqueness : d over the largest d within ``context`` samples outside the guard.
+    spike : d itself.
+    """
     window, inner = 2 * context + 1, 2 * guard + 1
     total = uniform_filter1d(d * d, size=window, mode="nearest") * window
     centre = uniform_filter1d(d * d, size=inner, mode="nearest") * inner
@@ -200,6 +274,6 @@ def spike_scores(
     # Largest |d| in [n - context, n - guard - 1] and in [n + guard + 1, n + context].
     running = maximum_filter1d(d, size=side, origin=-(side // 2), mode="nearest")  # max of d[n : n + side]
     padded = np.concatenate([np.zeros(context + 1), running, np.zeros(context + 1)])
-    n = np.arange(x.size) + context + 1
+    n = np.arange(d.size) + context + 1
     neighbours = np.maximum(padded[n - context], padded[n + guard + 1]) + 1e-12
     return d / rms, d / neighbours, d

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from analyses.discontinuity import Discontinuity, spike_scores
+from scipy import signal
+
+from analyses.discontinuity import Discontinuity, spike_scores, step_errors
 from conftest import clip_of, flagged
 from fixtures import plant, scenes
 
@@ -32,22 +34,25 @@ def test_clean_speech_has_no_break(rate):
     assert flagged(result, "discontinuity") == []
 
 
-def test_a_click_in_a_pause_is_found_and_periodic_pulses_are_not():
+def test_a_step_in_a_pause_is_found_and_ringing_pulses_and_a_click_are_not():
     sr = 16000
     t = np.arange(sr * 4) / sr
     pulses = np.zeros_like(t)
-    pulses[::160] = 0.5  # 100 Hz impulse train for the first two seconds: spikes, but not alone
-    pulses[sr * 2:] = 0
+    pulses[: sr * 2 : 160] = 1.0  # 100 Hz excitation for two seconds, each ringing like a formant
+    r, theta = np.exp(-np.pi * 100 / sr), 2 * np.pi * 700 / sr
+    voiced = signal.lfilter([0.1], [1, -2 * r * np.cos(theta), r * r], pulses)
     noise = np.random.default_rng(0).normal(0, 1e-3, t.size)
-    signal = pulses + noise
-    signal[int(3.2 * sr)] += 0.2
-    result = Discontinuity().run(clip_of(scenes.Fixture(signal[:, None].astype(np.float32), sr)))
-    hits = flagged(result, "discontinuity")
-    assert [round(h.start_s, 3) for h in hits] == [3.2]
+    x = voiced + noise
+    x[int(2.5 * sr)] += 0.3  # a one-sample click: up and straight down again, not a step
+    x[int(3.2 * sr):] += 0.1  # a step that stays
+    result = Discontinuity().run(clip_of(scenes.Fixture(x[:, None].astype(np.float32), sr)))
+    assert [round(h.start_s, 3) for h in flagged(result, "discontinuity")] == [3.2]
 
 
-def test_spike_scores_of_a_step():
-    x = np.zeros(2000)
-    x[1000:] = 1.0
-    score, uniqueness, spike = spike_scores(x + np.random.default_rng(1).normal(0, 1e-3, 2000), context=100, guard=2)
-    assert np.argmax(score) in (1000, 1001) and uniqueness[np.argmax(score)] > 10
+def test_step_errors_peak_at_a_step_and_agree_with_its_size():
+    x = np.random.default_rng(1).normal(0, 1e-3, 4000)
+    x[2000:] += 0.05
+    steps = step_errors(x, order=8, frame=320)
+    score, uniqueness, size = spike_scores(steps, context=200, guard=4)
+    assert np.argmax(score) == 2000 and uniqueness[2000] > 10
+    assert size[2000] == pytest.approx(0.05, rel=0.2)
