@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 
 import numpy as np
 
@@ -12,13 +13,24 @@ from workbench.plotting import format_time_axis, legend_outside, mmss, new_figur
 from workbench.steps import best_split, strongest_apart
 
 
-class NoiseFloor(Analysis):
-    """Background level and spectral shape measured in the pauses, tracked over time.
+MIN_BAND_BINS = 24
+"""Bands narrower than this many STFT bins are left out: a harmonic fills them, no valley shows."""
+QUIET_PERCENTILE = 25.0
+"""A band's background is judged steady from its quietest quarter of frames in a window."""
 
-    In each window the background of each band is the ``floor_percentile`` of its frame levels
-    (minimum statistics: the quiet frames between words set it). The multiband track is cut into
+
+class NoiseFloor(Analysis):
+    """Background level and spectral shape measured in the pauses and valleys, tracked over time.
+
+    Each frame's level in each band is taken from its quietest bins only (the lowest
+    ``valley_fraction`` of them, scaled to the whole band): between the harmonics of a voice or
+    a note the background shows through, so it can be measured where sound never pauses. In each
+    window the background of each band is the ``floor_percentile`` of those frame levels
+    (minimum statistics: the quiet frames between words set it), kept only where it is steady
+    (the quietest quarter of the frames varies no more than background noise alone would, plus
+    ``max_spread_db``). Bands steady in at least half the windows make the track; it is cut into
     stretches of constant background by PELT change-point detection (ruptures ``KernelCPD`` with
-    a linear kernel, i.e. the L2 cost) on the track standardised by its own frame-to-frame noise.
+    a linear kernel, i.e. the L2 cost) on the track standardised by its own window-to-window noise.
 
     Parameters
     ----------
@@ -43,28 +55,29 @@ class NoiseFloor(Analysis):
     min_band_step_db : float > 0
         ... or any single band's background steps by this much (a change of colour confined to
         one band, e.g. hiss above a hum-dominated background).
-    min_contrast_db : float
-        A window is judged only when its median frame is this much louder than its background
-        estimate, i.e. when it has pauses (continuous music or noise has none) ...
+    valley_fraction : float in (0, 1]
+        Share of a band's bins (the quietest) that give a frame's level in that band.
     max_spread_db : float > 0
-        ... and the level of its quietest frames (up to twice ``floor_percentile``) varies by no
-        more than this (standard deviation, dB): a background is steady.
+        A band's background in a window is kept when the standard deviation of the quietest
+        quarter of its frame levels exceeds that of steady noise by no more than this (dB).
     """
 
     name = "noise_floor"
-    version = "1.0"
-    description = "Background (room tone) level and colour in the pauses over time, and where it changes."
+    version = "2.0"
+    description = "Background (room tone) level and colour in the pauses and spectral valleys over time, and where it changes."
     measures = (
         "The background level in each of several frequency bands, estimated from the quietest "
-        "frames of each window (the pauses between words), over time; the places where the "
-        "background's level or spectral shape changes (PELT change points), with the step in dB "
-        "and the distance between the spectral shapes before and after."
+        "bins of each frame (between harmonics) and the quietest frames of each window (the "
+        "pauses between words), over time; the places where the background's level or spectral "
+        "shape changes (PELT change points), with the step in dB and the distance between the "
+        "spectral shapes before and after."
     )
     cannot_show = (
         "A change of background can come from inserted material recorded elsewhere, but also "
         "from automatic gain control, a noise suppressor adapting, a door closing, traffic, a fan "
-        "switching, the speaker moving, or a codec switching mode. Where speech never pauses "
-        "within a window the estimate rises with the voice. Digital silence (exact zero) is left "
+        "switching, the speaker moving, or a codec switching mode. Where sound fills a band "
+        "without pauses or valleys (dense music, broadband noise) that band is not judged there. "
+        "Digital silence (exact zero) is left "
         "out and reported by the levels analysis."
     )
 
@@ -72,7 +85,7 @@ class NoiseFloor(Analysis):
         self, *, window_s: float = 3.0, hop_s: float = 0.5, floor_percentile: float = 10.0,
         bands: int = 8, low_hz: float = 100.0, high_hz: float = 8000.0, penalty: float = 8.0,
         min_segment_s: float = 2.0, min_step_db: float = 5.0, min_shape_db: float = 5.0,
-        min_contrast_db: float = 12.0, max_spread_db: float = 2.0, min_band_step_db: float = 8.0,
+        valley_fraction: float = 0.25, max_spread_db: float = 1.5, min_band_step_db: float = 8.0,
     ):
         require(window_s > 0 and hop_s > 0, "noise_floor.window_s and hop_s must be > 0")
         require(0 < floor_percentile <= 50, "noise_floor.floor_percentile must be in (0, 50]")
@@ -81,6 +94,8 @@ class NoiseFloor(Analysis):
         require(penalty > 0, "noise_floor.penalty must be > 0")
         require(min_segment_s > 0, "noise_floor.min_segment_s must be > 0")
         require(min_step_db > 0 and min_shape_db > 0, "noise_floor.min_step_db and min_shape_db must be > 0")
+        require(0 < valley_fraction <= 1, "noise_floor.valley_fraction must be in (0, 1]")
+        require(max_spread_db > 0, "noise_floor.max_spread_db must be > 0")
         self.window_s = float(window_s)
         self.hop_s = float(hop_s)
         self.floor_percentile = float(floor_percentile)
@@ -91,39 +106,58 @@ class NoiseFloor(Analysis):
         self.min_segment_s = float(min_segment_s)
         self.min_step_db = float(min_step_db)
         self.min_shape_db = float(min_shape_db)
-        self.min_contrast_db = float(min_contrast_db)
+        self.valley_fraction = float(valley_fraction)
         self.max_spread_db = float(max_spread_db)
         self.min_band_step_db = float(min_band_step_db)
 
     def run(self, clip: Clip) -> Result:
         spec = clip.spectrogram
-        band_db, edges = self._band_levels(spec)
+        band_db, edges, bins = self._band_levels(spec)
+        if not edges:
+            return Result.skipped(f"no band between {self.low_hz:g} and {self.high_hz:g} Hz is "
+                                  f"{MIN_BAND_BINS} STFT bins wide at this sample rate")
         frame_s = spec.hop_length / spec.sample_rate_hz
         audible = np.isfinite(band_db).all(axis=0)
         if audible.sum() < 4:
             return Result.skipped("the clip has no background to measure (silent or too short)")
-        times, floor = self._floor_track(band_db, audible, frame_s)
+        times, floor = self._floor_track(band_db, audible, frame_s, bins)
         if times.size < 4:
             return Result.skipped(f"the clip is too short for {self.window_s:g} s background windows")
-        broadband = _power_sum_db(floor)
-        judged = float(np.mean(np.isfinite(broadband)))
+        used = np.mean(np.isfinite(floor), axis=0) >= 0.5
+        if not used.any():
+            return Result.skipped(
+                f"no band has a steady background in half of the {self.window_s:g} s windows "
+                "(sound without pauses or spectral valleys)")
+        floor, band_db = floor[:, used], band_db[used]
+        edges = [band for band, keep in zip(edges, used) if keep]
+        judged = float(np.mean(np.isfinite(floor)))
+        filled = _fill_gaps(floor)
+        broadband = np.where(np.isfinite(floor).any(axis=1), _power_sum_db(filled), np.nan)
         if judged < 0.25:
             return Result.skipped(
-                f"only {judged:.0%} of the {self.window_s:g} s windows have pauses to measure the "
-                "background in (continuous sound)")
-        boundaries = self._change_points(floor)
+                f"only {judged:.0%} of the {self.window_s:g} s windows have a steady background "
+                "(sound without pauses or spectral valleys)")
+        boundaries = self._change_points(filled)
+        rows = np.isfinite(floor).any(axis=1)
         context = max(2, int(round(self.min_segment_s / self.hop_s)))
-        findings = [
-            self._finding(band_db, audible, _judged(floor[:b][::-1], context), _judged(floor[b:], context),
-                          times[b], frame_s, edges)
-            for b in boundaries
-        ]
+        # A window straddling a change sees part of both sides: each side is measured from the
+        # windows clear of the boundary (up to the neighbouring change), and one change seen as
+        # the two ends of that ramp is one.
+        clear = int(np.ceil(self.window_s / 2 / self.hop_s))
+        bounds = [0, *boundaries, len(filled)]
+        findings = []
+        for i, b in enumerate(boundaries):
+            before = np.arange(bounds[i], b - clear) if b - clear > bounds[i] else np.arange(bounds[i], b)
+            after = np.arange(b + clear, bounds[i + 2]) if b + clear < bounds[i + 2] else np.arange(b, bounds[i + 2])
+            findings.append(self._finding(
+                band_db, audible, _judged(filled[before[::-1]], rows[before[::-1]], context),
+                _judged(filled[after], rows[after], context), times[b], frame_s, edges))
         # Change points too small to be worth a line (half the flag thresholds) are not reported.
         findings = strongest_apart(
             [f for f in findings if abs(f.details["step_db"]) >= self.min_step_db / 2
              or f.details["shape_distance_db"] >= self.min_shape_db / 2
              or f.details["largest_band_step_db"] >= self.min_band_step_db / 2],
-            min_gap_s=self.min_segment_s,
+            min_gap_s=max(self.min_segment_s, self.window_s),
         )
         valid = np.isfinite(broadband)
         measurements = {
@@ -131,59 +165,72 @@ class NoiseFloor(Analysis):
             "noise_floor_dbfs_min": float(np.min(broadband[valid])) if valid.any() else None,
             "noise_floor_dbfs_max": float(np.max(broadband[valid])) if valid.any() else None,
             "change_points": len(findings),
-            "windows_with_pauses": judged,
-            "band_edges_hz": edges.tolist(),
+            "windows_judged": judged,
+            "band_edges_hz": edges,
         }
         figure = self._figure(clip, times, floor, broadband, edges, findings)
         return Result(measurements=measurements, findings=findings, figures=[figure],
                       parameters=spec.parameters(),
                       tracks=[Track("noise floor (dBFS)", times, broadband)])
 
-    def _band_levels(self, spec: Spectrogram) -> tuple[np.ndarray, np.ndarray]:
-        """Per-frame level (dB re FS sine, summed power) of log-spaced bands; -inf where empty."""
+    def _band_levels(self, spec: Spectrogram) -> tuple[np.ndarray, list[tuple[float, float]], np.ndarray]:
+        """Per-frame background level of log-spaced bands from their quietest bins.
+
+        Returns the levels (dB re FS sine; -inf where the quietest bins are exactly zero), the
+        bands' edges (Hz) and their number of bins; bands with fewer than ``MIN_BAND_BINS`` bins
+        are left out. A band's level is the mean power of its lowest ``valley_fraction`` of bins,
+        scaled to the band's width and corrected for the bias that selection has on noise (so
+        steady noise reads at its level).
+        """
         high = min(self.high_hz, 0.9 * spec.sample_rate_hz / 2)
         edges = np.geomspace(self.low_hz, high, self.bands + 1)
         scale = np.float32(spec.n_fft / 4) ** 2
-        rows = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            rows_in_band = spec.magnitude[(spec.freqs_hz >= lo) & (spec.freqs_hz < hi)]
-            # Sum of squares band by band: no full-size power array for a long recording.
-            total = np.einsum("ij,ij->j", rows_in_band, rows_in_band, dtype=np.float64) / scale
-            rows.append(np.where(total > 1e-18, 10 * np.log10(np.maximum(total, 1e-30)), -np.inf))
-        return np.array(rows), edges
+        frames = spec.magnitude.shape[1]
+        bands = [(float(lo), float(hi), np.flatnonzero((spec.freqs_hz >= lo) & (spec.freqs_hz < hi)))
+                 for lo, hi in zip(edges[:-1], edges[1:])]
+        bands = [band for band in bands if band[2].size >= MIN_BAND_BINS]
+        levels = np.empty((len(bands), frames))
+        for i, (_lo, _hi, rows) in enumerate(bands):
+            keep = max(1, int(round(self.valley_fraction * rows.size)))
+            bias_db, _spread = _valley_noise(rows.size, keep)
+            # Frame blocks: no full-size copy of the band for a long recording.
+            for start in range(0, frames, 8192):
+                block = spec.magnitude[rows, start : start + 8192]
+                low = np.partition(block, keep - 1, axis=0)[:keep] if keep < rows.size else block
+                power = np.einsum("ij,ij->j", low, low, dtype=np.float64) / scale * (rows.size / keep)
+                levels[i, start : start + 8192] = np.where(
+                    power > 1e-18, 10 * np.log10(np.maximum(power, 1e-30)) + bias_db, -np.inf)
+        return levels, [(lo, hi) for lo, hi, _ in bands], np.array([rows.size for *_, rows in bands])
 
-    def _floor_track(self, band_db, audible, frame_s) -> tuple[np.ndarray, np.ndarray]:
+    def _floor_track(self, band_db, audible, frame_s, bins) -> tuple[np.ndarray, np.ndarray]:
+        """Per window and band, the background (``floor_percentile`` of the frame levels), NaN
+        where the band's quieter frames vary more than steady noise would (plus
+        ``max_spread_db``)."""
         per_window = max(2, int(round(self.window_s / frame_s)))
         hop = max(1, int(round(self.hop_s / frame_s)))
         starts = np.arange(0, band_db.shape[1] - per_window + 1, hop)
         floor = np.full((starts.size, band_db.shape[0]), np.nan)
+        allowed = np.array([_valley_noise(m, max(1, int(round(self.valley_fraction * m))))[1]
+                            for m in bins]) + self.max_spread_db
         for i, start in enumerate(starts):
             cols = np.arange(start, start + per_window)[audible[start : start + per_window]]
             if cols.size < per_window // 4:
                 continue
-            estimate = np.percentile(band_db[:, cols], self.floor_percentile, axis=1)
-            level = _power_sum_db(band_db[:, cols].T)
-            quiet = level[level <= np.percentile(level, 2 * self.floor_percentile)]
-            # Without pauses the quiet frames are quiet signal, not background: a background is
-            # well below the typical frame and steady from frame to frame.
-            contrast = np.median(level) - _power_sum_db(estimate[np.newaxis])[0]
-            if contrast >= self.min_contrast_db and np.std(quiet) <= self.max_spread_db:
-                floor[i] = estimate
+            levels = band_db[:, cols]
+            estimate = np.percentile(levels, self.floor_percentile, axis=1)
+            cut = np.percentile(levels, QUIET_PERCENTILE, axis=1, keepdims=True)
+            quiet = np.where(levels <= cut, levels, np.nan)
+            spread = np.nanstd(quiet, axis=1)
+            floor[i] = np.where(spread <= allowed, estimate, np.nan)
         return (starts + per_window / 2) * frame_s, floor
 
-    def _change_points(self, floor: np.ndarray) -> list[int]:
-        """Window indices where a new stretch of constant background starts (PELT, L2 cost)."""
+    def _change_points(self, data: np.ndarray) -> list[int]:
+        """Window indices where a new stretch of constant background starts (PELT, L2 cost) in
+        the gap-filled band track ``data``."""
         import ruptures
 
-        rows = np.isfinite(floor).all(axis=1)
-        if rows.sum() < 8:
+        if len(data) < 8:
             return []
-        data = floor.copy()
-        data[~rows] = np.nan
-        # Fill unmeasured windows from their neighbours so indices keep their times.
-        idx = np.arange(len(data))
-        for band in range(data.shape[1]):
-            data[:, band] = np.interp(idx, idx[rows], data[rows, band])
         noise = np.median(np.abs(np.diff(data, axis=0)), axis=0) / 0.6745 / np.sqrt(2)
         scaled = data / np.maximum(noise, 0.3)
         min_size = max(2, int(round(self.min_segment_s / self.hop_s)))
@@ -212,7 +259,7 @@ class NoiseFloor(Analysis):
             kind="noise_floor_change", start_s=at_s, end_s=at_s,
             strength=min(1.0, max(abs(step), shape) / 20.0), flagged=flagged,
             summary=(f"The background changes near {mmss(at_s)}: level {step:+.1f} dB, spectral "
-                     f"shape moves {shape:.1f} dB RMS across {len(edges) - 1} bands (largest band "
+                     f"shape moves {shape:.1f} dB RMS across {len(edges)} bands (largest band "
                      f"step {band_step:.1f} dB)."),
             details={"step_db": step, "shape_distance_db": shape, "largest_band_step_db": band_step,
                      "before_db": before.tolist(), "after_db": after.tolist()},
@@ -243,7 +290,7 @@ class NoiseFloor(Analysis):
         colors = [f"C{i % 10}" for i in range(floor.shape[1])]
         for band, color in enumerate(colors):
             ax_bands.plot(times, floor[:, band], color=color, linewidth=0.9,
-                          label=f"{edges[band]:.0f}-{edges[band + 1]:.0f} Hz")
+                          label=f"{edges[band][0]:.0f}-{edges[band][1]:.0f} Hz")
         ax_bands.set_ylabel("band level (dB)")
         ax_bands.set_title("Background per band: a change of colour moves the bands apart", loc="left")
         ax_bands.grid(True, alpha=0.3)
@@ -253,9 +300,32 @@ class NoiseFloor(Analysis):
         return FigureOut("noise-floor", fig, "Background level and per-band background over time.")
 
 
-def _judged(floor: np.ndarray, count: int) -> np.ndarray:
-    """The first ``count`` judged (finite) windows of ``floor``, walking outward from a boundary."""
-    rows = np.isfinite(floor).all(axis=1)
+@lru_cache(maxsize=None)
+def _valley_noise(bins: int, keep: int) -> tuple[float, float]:
+    """For steady noise (independent exponential bin powers), the mean dB by which the mean of
+    the lowest ``keep`` of ``bins`` bins reads below the true level, and the standard deviation
+    (dB) of the quietest quarter of such readings. Simulated once per band shape (seeded)."""
+    rng = np.random.default_rng(0)
+    power = np.sort(rng.exponential(size=(4000, bins)), axis=1)[:, :keep].mean(axis=1)
+    readings = 10 * np.log10(power)
+    quiet = readings[readings <= np.percentile(readings, QUIET_PERCENTILE)]
+    return float(-np.mean(readings)), float(np.std(quiet))
+
+
+def _fill_gaps(floor: np.ndarray) -> np.ndarray:
+    """Each band's unjudged windows filled from its judged neighbours, so indices keep their
+    times (every band passed in is judged in at least one window)."""
+    filled = floor.copy()
+    idx = np.arange(len(floor))
+    for band in range(floor.shape[1]):
+        known = np.isfinite(floor[:, band])
+        filled[:, band] = np.interp(idx, idx[known], floor[known, band])
+    return filled
+
+
+def _judged(floor: np.ndarray, rows: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` windows of ``floor`` where ``rows`` is true (judged in some band),
+    walking outward from a boundary."""
     return floor[rows][:count]
 
 

@@ -26,8 +26,21 @@ def test_inserted_noisier_stretch_is_found_at_both_edges(rate, level_dbfs):
 def test_clean_background_raises_no_flag(rate, seed):
     result = NoiseFloor().run(clip_of(scenes.clean(seed=seed, duration_s=30.0, sample_rate_hz=rate)))
     assert flagged(result, "noise_floor_change") == []
-    assert -60 < result.measurements["noise_floor_dbfs_median"] < -50
+    # The room tone is -62 dBFS over the whole band; the bands measured hold most of it.
+    assert -68 < result.measurements["noise_floor_dbfs_median"] < -56
 
 
 def test_silence_is_skipped():
     assert NoiseFloor().run(Clip.from_array(np.zeros(48000), 16000)).status == "skipped"
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+def test_noisier_stretch_under_continuous_music_is_found(rate):
+    """No pauses: the background is read between the notes' harmonics."""
+    from fixtures.synth import recording
+
+    base = recording(seed=64, duration_s=30.0, sample_rate_hz=rate, content="tonal").samples
+    samples, truths = plant.noise_floor_change(base, rate, start_s=9.0, length_s=10.0, level_dbfs=-52.0)
+    hits = flagged(NoiseFloor().run(clip_of(scenes.Fixture(samples, rate))), "noise_floor_change")
+    assert len(hits) == 2 and all(lands_near(hits, truth, tolerance_s=1.0) for truth in truths), hits
+    assert flagged(NoiseFloor().run(clip_of(scenes.Fixture(base, rate))), "noise_floor_change") == []
