@@ -29,7 +29,8 @@ class Enf(Analysis):
     the hum is band-passed (+-1 Hz) around each harmonic with enough SNR; in frames of
     ``frame_s`` the spectral peak is found with a zero-padded FFT and quadratic interpolation,
     and the harmonics' frequencies (divided by their order) are averaged with SNR weights. Phase:
-    the band-passed strongest harmonic's analytic phase minus the nominal rotation; a cut or an
+    the strongest harmonic's analytic phase (band-passed +-``phase_halfwidth_hz`` around it) minus
+    a steady rotation at the trace's mean frequency; a cut or an
     insertion leaves a step in it. Lines fitted to the phase before and after each instant
     (``guard_s`` left out around it) are compared; a jump above ``min_phase_jump_rad`` is an
     ``enf_discontinuity``.
@@ -56,13 +57,17 @@ class Enf(Analysis):
     noise_factor : float > 0
         A jump must also be this many times the phase noise there: the larger of the RMS
         deviation from the two fitted lines and the hum amplitude's relative deviation.
+    phase_halfwidth_hz : float > 0
+        Half-width of the band-pass around the harmonic whose phase is followed, in Hz,
+        centred on the harmonic of the trace's mean frequency (narrower: less noise, slower
+        settling, so ``guard_s`` must grow with it).
     reference : str
         Path of a grid-frequency log (CSV: time in seconds, frequency in Hz) to match the trace
         against; empty for none. Read when the analysis is configured.
     """
 
     name = "enf"
-    version = "1.0"
+    version = "1.1"
     description = "Mains hum (50/60 Hz) presence, frequency trace, phase breaks, grid-log matching."
     measures = (
         "Whether mains hum at 50 or 60 Hz (or harmonics) is present and how far it stands above "
@@ -79,8 +84,9 @@ class Enf(Analysis):
 
     def __init__(
         self, *, min_snr_db: float = 10.0, peak_halfwidth_hz: float = 0.3, harmonics: int = 4,
-        frame_s: float = 2.0, hop_s: float = 0.1, fit_s: float = 1.5, guard_s: float = 0.6,
+        frame_s: float = 2.0, hop_s: float = 0.1, fit_s: float = 3.0, guard_s: float = 1.2,
         min_phase_jump_rad: float = 0.8, noise_factor: float = 8.0, reference: str = "",
+        phase_halfwidth_hz: float = 0.25,
     ):
         require(peak_halfwidth_hz > 0, "enf.peak_halfwidth_hz must be > 0")
         require(harmonics >= 1, "enf.harmonics must be >= 1")
@@ -88,6 +94,7 @@ class Enf(Analysis):
         require(guard_s >= 0, "enf.guard_s must be >= 0")
         require(0 < min_phase_jump_rad < np.pi, "enf.min_phase_jump_rad must be in (0, pi)")
         require(noise_factor > 0, "enf.noise_factor must be > 0")
+        require(0 < phase_halfwidth_hz < 5, "enf.phase_halfwidth_hz must be in (0, 5)")
         self.min_snr_db = float(min_snr_db)
         self.peak_halfwidth_hz = float(peak_halfwidth_hz)
         self.harmonics = int(harmonics)
@@ -98,6 +105,7 @@ class Enf(Analysis):
         self.min_phase_jump_rad = float(min_phase_jump_rad)
         self.noise_factor = float(noise_factor)
         self.reference = str(reference)
+        self.phase_halfwidth_hz = float(phase_halfwidth_hz)
         self._grid = load_grid_log(Path(reference)) if reference else None
 
     def run(self, clip: Clip) -> Result:
@@ -123,7 +131,8 @@ class Enf(Analysis):
         used = {k: v for k, v in snrs[best_nominal].items() if v >= self.min_snr_db}
         times, trace = self._trace(x, best_nominal, used)
         strongest = max(used, key=used.get)
-        phase_times, phase, amplitude = self._phase(x, best_nominal, strongest)
+        centre = float(np.nanmean(trace)) if np.isfinite(trace).any() else best_nominal
+        phase_times, phase, amplitude = self._phase(x, centre, strongest)
         findings = self._phase_jumps(phase_times, phase, amplitude, strongest)
         valid = np.isfinite(trace)
         measurements.update({
@@ -186,10 +195,11 @@ class Enf(Analysis):
         return times, trace
 
     # -- phase -----------------------------------------------------------------------------
-    def _phase(self, x, nominal, harmonic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Phase of the harmonic relative to the nominal rotation, per hop, in radians at the
-        fundamental (the harmonic's phase divided by its order), and the hum's amplitude."""
-        analytic = signal.hilbert(_bandpass(x, harmonic * nominal, halfwidth_hz=0.5))
+    def _phase(self, x, mains_hz, harmonic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Phase of the harmonic relative to a steady rotation at ``mains_hz`` (the trace's mean),
+        per hop, in radians at the fundamental (the harmonic's phase divided by its order), and
+        the hum's amplitude."""
+        analytic = signal.hilbert(_bandpass(x, harmonic * mains_hz, halfwidth_hz=self.phase_halfwidth_hz))
         hop = max(1, int(self.hop_s * ANALYSIS_RATE_HZ))
         n = x.size // hop
         blocks = np.empty(n, dtype=complex)
@@ -198,7 +208,7 @@ class Enf(Analysis):
         for first in range(0, n, TRACE_BATCH_FRAMES):
             last = min(n, first + TRACE_BATCH_FRAMES)
             t = np.arange(first * hop, last * hop) / ANALYSIS_RATE_HZ
-            part = analytic[first * hop : last * hop] * np.exp(-2j * np.pi * harmonic * nominal * t)
+            part = analytic[first * hop : last * hop] * np.exp(-2j * np.pi * harmonic * mains_hz * t)
             blocks[first:last] = part.reshape(last - first, hop).mean(axis=1)
         phase = np.unwrap(np.angle(blocks)) / harmonic
         return (np.arange(n) + 0.5) * hop / ANALYSIS_RATE_HZ, phase, np.abs(blocks)

@@ -38,6 +38,18 @@ def test_cut_leaves_a_phase_jump_where_it_was_made(rate):
     assert abs(abs(hits[0].details["phase_jump_rad"]) - 1.5) < 0.4
 
 
+@pytest.mark.parametrize("rate", [16000, 44100])
+def test_cut_is_found_under_a_noisy_room_and_the_clean_noisy_room_is_not_flagged(rate):
+    """Room tone 12 dB above the hum (about 10 dB hum-to-noise in a 1 Hz band)."""
+    from fixtures.synth import recording
+
+    base = recording(seed=74, duration_s=30.0, sample_rate_hz=rate, room_dbfs=-40.0).samples
+    samples, truth = plant.enf_cut(base, rate, at_s=14.2, phase_jump_rad=1.2)
+    hits = flagged(Enf().run(clip_of(scenes.Fixture(samples, rate))), "enf_discontinuity")
+    assert len(hits) == 1 and lands_near(hits, truth, tolerance_s=1.0), hits
+    assert flagged(Enf().run(clip_of(scenes.Fixture(base, rate))), "enf_discontinuity") == []
+
+
 def test_grid_log_match_finds_the_known_offset(tmp_path):
     rng = np.random.default_rng(5)
     grid_t = np.arange(0, 600.0, 1.0)
