@@ -473,7 +473,7 @@ def validate(ctx, outdir, quick):
     from workbench.validation import markdown, run_validation
 
     analyses = {name: cls() for name, cls in available().items()}
-    options = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), duration_s=20.0,
+    options = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), seeds=(1,), duration_s=20.0,
                    clean_seeds=(11,), clean_duration_s=30.0) if quick else {}
     echo = None if ctx.obj["quiet"] or not sys.stderr.isatty() else (
         lambda label: click.echo(f"  {label}", err=True))
