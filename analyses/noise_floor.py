@@ -250,8 +250,9 @@ class NoiseFloor(Analysis):
             after = np.nanmedian(segment_after, axis=0)
         step = float(_power_sum_db(after[np.newaxis])[0] - _power_sum_db(before[np.newaxis])[0])
         shape = float(np.sqrt(np.mean(((after - after.mean()) - (before - before.mean())) ** 2)))
-        louder = max(_power_sum_db(before[np.newaxis])[0], _power_sum_db(after[np.newaxis])[0])
-        at_s = self._place(band_db, audible, boundary_s - self.hop_s / 2, frame_s, louder)
+        band = int(np.nanargmax(np.abs(after - before))) if np.isfinite(after - before).any() else 0
+        at_s = self._place(band_db[band], audible, boundary_s - self.hop_s / 2, frame_s,
+                           float(max(before[band], after[band])))
         band_step = float(np.max(np.abs(after - before)))
         flagged = (abs(step) >= self.min_step_db or shape >= self.min_shape_db
                    or band_step >= self.min_band_step_db)
@@ -265,13 +266,14 @@ class NoiseFloor(Analysis):
                      "before_db": before.tolist(), "after_db": after.tolist()},
         )
 
-    def _place(self, band_db, audible, coarse_s: float, frame_s: float, louder_db: float) -> float:
-        """Refine a change time to frame resolution: the best two-piece split of the levels of the
-        background frames (no louder than the louder background + 3 dB) within a window of it."""
+    def _place(self, band_levels, audible, coarse_s: float, frame_s: float, louder_db: float) -> float:
+        """Refine a change time to frame resolution: the best two-piece split of the frame levels
+        of the band that changed most (where sound masks the change least), over its background
+        frames (no louder than the louder background + 3 dB) within a window of it."""
         lo = max(0, int((coarse_s - self.window_s) / frame_s))
-        hi = min(band_db.shape[1], int((coarse_s + self.window_s) / frame_s))
+        hi = min(band_levels.size, int((coarse_s + self.window_s) / frame_s))
         cols = np.arange(lo, hi)[audible[lo:hi]]
-        level = _power_sum_db(band_db[:, cols].T)
+        level = band_levels[cols]
         background = level <= louder_db + 3.0
         if background.sum() < 4:
             return coarse_s
