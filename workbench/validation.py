@@ -44,16 +44,18 @@ def _in_signal(rng: np.random.Generator, duration_s: float) -> float:
 
 
 def _splice_with_jump(x, sr, rng, duration_s, target, condition):
-    """A butt splice whose jump is within 10 % of ``target`` (full scale): removals of 50-500 ms
-    are tried at up to 20 places in the middle of the recording (in a pause the waveform may
-    never move that far); where none reaches it, the closest jump found."""
+    """A butt splice whose departure is within 10 % of ``target`` (full scale): the first sample
+    after the join differs by that much from the sample the original had there (what the
+    waveform would have done), whatever the waveform's own sample-to-sample motion. Removals of
+    50-500 ms are tried at up to 20 places in the middle of the recording (in a pause the
+    waveform may never move that far); where none reaches it, the closest found."""
     best = None
     lengths = np.arange(int(0.05 * sr), int(0.5 * sr))
     for _ in range(20):
         start = int(_in_signal(rng, duration_s) * sr)
-        jumps = np.abs(x[start + lengths, 0] - x[start - 1, 0])
-        i = int(np.argmin(np.abs(jumps - target)))
-        miss = abs(jumps[i] - target)
+        departures = np.abs(x[start + lengths, 0] - x[start, 0])
+        i = int(np.argmin(np.abs(departures - target)))
+        miss = abs(departures[i] - target)
         if best is None or miss < best[0]:
             best = (miss, start, lengths[i])
         if miss <= 0.1 * target:
@@ -225,7 +227,7 @@ def markdown(results: dict) -> str:
         )
     lines += ["", "## Strengths planted", "", "| kind | weak | moderate | strong |", "| --- | --- | --- | --- |"]
     units = {"digital_silence": "s long", "clipping": "dB past full scale", "dc_offset_change": "FS step",
-             "discontinuity": "FS jump", "noise_floor_change": "dB of white noise over the room tone",
+             "discontinuity": "FS departure at the join", "noise_floor_change": "dB of white noise over the room tone",
              "bandwidth_change": "x sample rate low-pass", "enf_discontinuity": "rad phase jump",
              "polarity_inversion": "s inverted"}
     for kind, levels in s["levels"].items():
