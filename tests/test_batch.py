@@ -38,6 +38,19 @@ def test_rerun_skips_finished_clips_and_force_redoes_them(tmp_path, clean_wav, a
     assert "skipped" not in forced.output and forced.exit_code == 0
 
 
+def test_a_report_from_an_older_analysis_version_is_redone(tmp_path, clean_wav):
+    out = tmp_path / "batch"
+    args = ["analyze", clean_wav, "-o", out, "--only", "levels"]
+    assert invoke(*args).exit_code == 0
+    report = out / "report.json"
+    data = json.loads(report.read_text())
+    data["analyses"][0]["version"] = "0.9"  # as an earlier release of the tool would have written
+    report.write_text(json.dumps(data))
+    again = invoke(*args)
+    assert again.exit_code == 0 and "skipped" not in again.output
+    assert json.loads(report.read_text())["analyses"][0]["version"] != "0.9"
+
+
 def test_dask_local_cluster_runs_the_same_per_clip_work(tmp_path, clean_wav, artifacts_wav):
     from distributed import LocalCluster
 

@@ -54,15 +54,19 @@ class Outcome:
 
 def _reusable(job: Job, digest: str) -> dict | None:
     """The existing report.json of ``job.folder`` when it was made from the same bytes, by the
-    same tool version, with the same analyses and parameters and every requested format; else None."""
+    same tool version, with the same analyses (and analysis versions) and parameters and every
+    requested format; else None."""
     try:
         report = json.loads((job.folder / "report.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     stored = report.get("run", {}).get("parameters", {})
     names = [a.name for a in job.analyses] + (["comparison"] if job.references else [])
+    versions = {entry.get("name"): entry.get("version") for entry in report.get("analyses", [])
+                if isinstance(entry, dict)}
     same_analyses = list(stored) == names and all(
-        all(stored[a.name].get(k) == v for k, v in a.parameters().items()) for a in job.analyses
+        versions.get(a.name) == a.version
+        and all(stored[a.name].get(k) == v for k, v in a.parameters().items()) for a in job.analyses
     )
     if job.references:
         hashes = [r["evidence"]["sha256"] for r in job.references]
