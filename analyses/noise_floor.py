@@ -15,6 +15,9 @@ from workbench.steps import best_split, strongest_apart
 
 MIN_BAND_BINS = 24
 """Bands narrower than this many STFT bins are left out: a harmonic fills them, no valley shows."""
+MIN_AXIS_SPAN_DB = 12.0
+"""The level axes span at least this much, so steady noise's fraction-of-a-dB wobble does not
+look like a change next to the flag thresholds (5-8 dB)."""
 QUIET_PERCENTILE = 25.0
 """A band's background is judged steady from its quietest quarter of frames in a window."""
 
@@ -286,9 +289,10 @@ class NoiseFloor(Analysis):
         shade_findings(ax_level, [f for f in findings if f.flagged], min_width_s=clip.duration_s / 300)
         ax_level.set_ylabel("background (dBFS)")
         ax_level.set_title(
-            f"Background level ({self.floor_percentile:g}th percentile of frames per {self.window_s:g} s); "
-            "red: flagged changes", loc="left")
+            f"Background level, {edges[0][0]:.0f}-{edges[-1][1]:.0f} Hz ({self.floor_percentile:g}th "
+            f"percentile of frames per {self.window_s:g} s); red: flagged changes", loc="left")
         ax_level.grid(True, alpha=0.3)
+        _at_least_span(ax_level, broadband, MIN_AXIS_SPAN_DB)
         colors = [f"C{i % 10}" for i in range(floor.shape[1])]
         for band, color in enumerate(colors):
             ax_bands.plot(times, floor[:, band], color=color, linewidth=0.9,
@@ -296,6 +300,7 @@ class NoiseFloor(Analysis):
         ax_bands.set_ylabel("band level (dB)")
         ax_bands.set_title("Background per band: a change of colour moves the bands apart", loc="left")
         ax_bands.grid(True, alpha=0.3)
+        _at_least_span(ax_bands, floor, MIN_AXIS_SPAN_DB)
         legend_outside(ax_bands)
         format_time_axis(ax_bands, clip.duration_s)
         ax_level.set_xlabel("")
@@ -312,6 +317,14 @@ def _valley_noise(bins: int, keep: int) -> tuple[float, float]:
     readings = 10 * np.log10(power)
     quiet = readings[readings <= np.percentile(readings, QUIET_PERCENTILE)]
     return float(-np.mean(readings)), float(np.std(quiet))
+
+
+def _at_least_span(ax, values: np.ndarray, span_db: float) -> None:
+    """Widen the y axis of ``ax`` to ``span_db`` around the finite ``values`` if they span less."""
+    finite = values[np.isfinite(values)]
+    if finite.size and np.ptp(finite) < span_db:
+        middle = (finite.max() + finite.min()) / 2
+        ax.set_ylim(middle - span_db / 2, middle + span_db / 2)
 
 
 def _fill_gaps(floor: np.ndarray) -> np.ndarray:
