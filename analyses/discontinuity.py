@@ -12,6 +12,8 @@ from workbench.runs import merge_runs
 
 TRACK_BLOCK_S = 0.05
 """The break-score track keeps the largest score per 50 ms."""
+LPC_BATCH_FRAMES = 256
+"""Frames whose predictor is estimated together (bounds the FFT's temporaries)."""
 SCAN_PIECE_S = 30.0
 """The signal is scored in pieces of this length (memory stays flat for long clips)."""
 
@@ -239,9 +241,14 @@ def lpc_per_frame(x: np.ndarray, *, order: int, frame: int) -> np.ndarray:
     step = padded.strides[0]
     windows = np.lib.stride_tricks.as_strided(padded, shape=(frames, 2 * frame),
                                               strides=(frame * step, step), writeable=False)
-    n_fft = 1 << int(np.ceil(np.log2(4 * frame)))
-    power = np.abs(np.fft.rfft(windows * np.hanning(2 * frame), n_fft)) ** 2
-    r = np.fft.irfft(power, n_fft)[:, : order + 1]
+    # Lags up to ``order`` only: the FFT needs no more than the window plus the largest lag.
+    n_fft = 1 << int(np.ceil(np.log2(2 * frame + order + 1)))
+    taper = np.hanning(2 * frame)
+    r = np.empty((frames, order + 1))
+    for first in range(0, frames, LPC_BATCH_FRAMES):  # bounded temporaries
+        batch = windows[first : first + LPC_BATCH_FRAMES] * taper
+        r[first : first + LPC_BATCH_FRAMES] = np.fft.irfft(
+            np.abs(np.fft.rfft(batch, n_fft)) ** 2, n_fft)[:, : order + 1]
     r[:, 0] = r[:, 0] * (1 + 1e-4) + 1e-20
     a = np.zeros((frames, order + 1))
     a[:, 0] = 1.0
