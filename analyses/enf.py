@@ -250,7 +250,8 @@ class Enf(Analysis):
                          f"{mmss(times[i])} (a cut, an insertion or a restart leaves such a jump)."),
                 details={"phase_jump_rad": float(jumps[i]), "harmonic": harmonic},
             ))
-        return strongest_apart(findings, min_gap_s=2 * (self.fit_s + self.guard_s))
+        # One jump raises the statistic wherever the fits straddle it (fit_s + guard_s either side).
+        return strongest_apart(findings, min_gap_s=self.fit_s + self.guard_s)
 
     # -- figures ---------------------------------------------------------------------------
     def _presence_figure(self, spectrum: tuple[np.ndarray, np.ndarray], nominal) -> FigureOut:

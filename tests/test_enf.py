@@ -50,6 +50,16 @@ def test_cut_is_found_under_a_noisy_room_and_the_clean_noisy_room_is_not_flagged
     assert flagged(Enf().run(clip_of(scenes.Fixture(base, rate))), "enf_discontinuity") == []
 
 
+def test_two_cuts_eight_seconds_apart_are_two_findings():
+    """The edges of an 8-s insertion recorded elsewhere: each is its own phase jump."""
+    rate = 16000
+    fixture = scenes.clean(seed=75, duration_s=40.0, sample_rate_hz=rate, mains_hz=50.0)
+    samples, first = plant.enf_cut(fixture.samples, rate, at_s=14.0, phase_jump_rad=1.5)
+    samples, second = plant.enf_cut(samples, rate, at_s=22.0, phase_jump_rad=-1.5)
+    hits = flagged(Enf().run(clip_of(scenes.Fixture(samples, rate))), "enf_discontinuity")
+    assert len(hits) == 2 and lands_near(hits, first, 1.0) and lands_near(hits, second, 1.0), hits
+
+
 def test_grid_log_match_finds_the_known_offset(tmp_path):
     rng = np.random.default_rng(5)
     grid_t = np.arange(0, 600.0, 1.0)
