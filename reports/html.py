@@ -70,6 +70,15 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+def at_rate(by_rate: dict[str, float] | None, rate_hz: int) -> str:
+    """The measured moderate-strength detection at the validated sample rate nearest ``rate_hz``
+    (e.g. "38% at 8,000 Hz"); "—" when the row has none."""
+    if not by_rate:
+        return "—"
+    nearest = min(by_rate, key=lambda r: abs(float(r) - rate_hz))
+    return f"{by_rate[nearest]:.0%} at {int(float(nearest)):,} Hz"
+
+
 def data_uri(path: Path) -> str | None:
     """A PNG file as a data URI, or None when it is missing."""
     try:
@@ -86,7 +95,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(mmss=mmss, fmt=fmt, pct=lambda v: "—" if v is None else f"{v:.0%}")
+    env.filters.update(mmss=mmss, fmt=fmt, at_rate=at_rate, pct=lambda v: "—" if v is None else f"{v:.0%}")
     return env
 
 

@@ -60,3 +60,17 @@ def test_report_sections_are_present(artifacts_wav, tmp_path):
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
     assert not re.search(r"\b(fake|deepfake|probability)\b", text, re.IGNORECASE)
     assert "the reviewer decides" in html
+
+
+def test_error_rate_rows_give_the_rate_measured_nearest_the_clips_sample_rate(tmp_path):
+    from reports.html import at_rate
+    from workbench.pipeline import VALIDATION
+
+    clip = scenes.clean(seed=22, duration_s=6.0, sample_rate_hz=8000).write(tmp_path / "phone.wav")
+    out = tmp_path / "out"
+    CliRunner().invoke(cli, ["-q", "analyze", str(clip), "-o", str(out), "--only", "discontinuity"])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    by_rate = VALIDATION["discontinuity"]["detected_moderate_by_rate"]
+    assert f"{by_rate['8000']:.0%} at 8,000 Hz" in html
+    assert at_rate({"8000": 0.5, "44100": 1.0}, 48000) == "100% at 44,100 Hz"
+    assert at_rate(None, 8000) == "—"

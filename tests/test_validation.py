@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from workbench.cli import cli
@@ -19,13 +20,15 @@ def test_quick_validation_runs_and_every_kind_has_a_row(tmp_path):
 
 def test_summary_counts_detections_and_false_flags():
     cases = [
-        {"kind": "clipping", "strength": "moderate", "detected": True, "error_s": 0.2},
-        {"kind": "clipping", "strength": "moderate", "detected": False, "error_s": None},
-        {"kind": "clipping", "strength": "weak", "detected": False, "error_s": None},
+        {"kind": "clipping", "strength": "moderate", "rate": 8000, "detected": True, "error_s": 0.2},
+        {"kind": "clipping", "strength": "moderate", "rate": 8000, "detected": False, "error_s": None},
+        {"kind": "clipping", "strength": "moderate", "rate": 48000, "detected": True, "error_s": 0.1},
+        {"kind": "clipping", "strength": "weak", "rate": 8000, "detected": False, "error_s": None},
     ]
     rows = {r["kind"]: r for r in summary_rows(cases, {"clipping": 3}, clean_hours=0.5)}
-    assert rows["clipping"]["detected_moderate"] == 0.5 and rows["clipping"]["detected_weak"] == 0.0
-    assert rows["clipping"]["median_error_s"] == 0.2 and rows["clipping"]["false_flags_per_hour"] == 6.0
+    assert rows["clipping"]["detected_moderate"] == 2 / 3 and rows["clipping"]["detected_weak"] == 0.0
+    assert rows["clipping"]["detected_moderate_by_rate"] == {"8000": 0.5, "48000": 1.0}
+    assert rows["clipping"]["median_error_s"] == pytest.approx(0.15) and rows["clipping"]["false_flags_per_hour"] == 6.0
     assert rows["digital_silence"]["detected_moderate"] is None
 
 

@@ -182,6 +182,12 @@ def summary_rows(cases: list[dict], false_flags: dict[str, int], clean_hours: fl
             subset = [c for c in mine if c["strength"] == strength]
             row[f"detected_{strength}"] = (sum(c["detected"] for c in subset) / len(subset)) if subset else None
         detected = [c["error_s"] for c in mine if c["detected"] and c["strength"] != "weak"]
+        moderate = [c for c in mine if c["strength"] == "moderate"]
+        row["detected_moderate_by_rate"] = {
+            str(rate): sum(c["detected"] for c in moderate if c["rate"] == rate) / count
+            for rate in sorted({c["rate"] for c in moderate})
+            if (count := sum(1 for c in moderate if c["rate"] == rate))
+        }
         row["median_error_s"] = float(np.median(detected)) if detected else None
         row["max_error_s"] = float(np.max(detected)) if detected else None
         row["planted"] = len(mine)
