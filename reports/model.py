@@ -29,7 +29,7 @@ class Finding:
     start_s, end_s : float
         Where it is, in seconds from the start of the clip.
     strength : float in [0, 1]
-        How pronounced it is; each analysis documents the mapping.
+        How pronounced it is (not a probability); README.md lists the mapping per kind.
     flagged : bool
         True when it is worth the reviewer's ear; flagged findings form the timeline.
     summary : str
