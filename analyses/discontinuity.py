@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
@@ -214,10 +215,8 @@ def step_errors(x: np.ndarray, *, order: int, frame: int) -> np.ndarray:
     a = lpc_per_frame(x, order=order, frame=frame)
     padded = np.zeros(frames * frame + 2 * order)
     padded[order : order + n] = x
-    step = padded.strides[0]
     # view[f, i, j] = padded[f * frame + i + j]: sample f * frame + i sits at j = order.
-    view = np.lib.stride_tricks.as_strided(padded, shape=(frames, frame, 2 * order + 1),
-                                           strides=(frame * step, step, step), writeable=False)
+    view = sliding_window_view(padded, 2 * order + 1)[: frames * frame].reshape(frames, frame, 2 * order + 1)
     forward = np.einsum("fij,fj->fi", view[:, :, : order + 1], a[:, ::-1]).ravel()[:n]
     backward = np.einsum("fij,fj->fi", view[:, :, order:], a).ravel()[:n]
     after, before = forward[1:], backward[:-1]
@@ -238,9 +237,7 @@ def lpc_per_frame(x: np.ndarray, *, order: int, frame: int) -> np.ndarray:
     frames = max(1, -(-x.size // frame))
     padded = np.zeros(frames * frame + 2 * frame)
     padded[frame // 2 : frame // 2 + x.size] = x
-    step = padded.strides[0]
-    windows = np.lib.stride_tricks.as_strided(padded, shape=(frames, 2 * frame),
-                                              strides=(frame * step, step), writeable=False)
+    windows = sliding_window_view(padded, 2 * frame)[::frame][:frames]
     # Lags up to ``order`` only: the FFT needs no more than the window plus the largest lag.
     n_fft = 1 << int(np.ceil(np.log2(2 * frame + order + 1)))
     taper = np.hanning(2 * frame)

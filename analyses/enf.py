@@ -131,13 +131,13 @@ class Enf(Analysis):
         used = {k: v for k, v in snrs[best_nominal].items() if v >= self.min_snr_db}
         times, trace = self._trace(x, best_nominal, used)
         strongest = max(used, key=used.get)
-        centre = float(np.nanmean(trace)) if np.isfinite(trace).any() else best_nominal
-        phase_times, phase, amplitude = self._phase(x, centre, strongest)
-        findings = self._phase_jumps(phase_times, phase, amplitude, strongest)
         valid = np.isfinite(trace)
+        mean_hz = float(np.mean(trace[valid])) if valid.any() else None
+        phase_times, phase, amplitude = self._phase(x, best_nominal if mean_hz is None else mean_hz, strongest)
+        findings = self._phase_jumps(phase_times, phase, amplitude, strongest)
         measurements.update({
             "harmonics_used": sorted(used),
-            "enf_mean_hz": float(np.mean(trace[valid])) if valid.any() else None,
+            "enf_mean_hz": mean_hz,
             "enf_std_hz": float(np.std(trace[valid])) if valid.any() else None,
             "trace_resolution": (f"{self.frame_s:g} s frames every {self.hop_s * TRACE_HOP_FACTOR:g} s; zero-padded FFT "
                                  f"bin {ANALYSIS_RATE_HZ / _nfft(self.frame_s):.4f} Hz with quadratic "

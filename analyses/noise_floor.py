@@ -18,6 +18,8 @@ MIN_BAND_BINS = 24
 MIN_AXIS_SPAN_DB = 12.0
 """The level axes span at least this much, so steady noise's fraction-of-a-dB wobble does not
 look like a change next to the flag thresholds (5-8 dB)."""
+LEVEL_BLOCK_FRAMES = 8192
+"""Spectrogram frames whose band levels are computed together."""
 QUIET_PERCENTILE = 25.0
 """A band's background is judged steady from its quietest quarter of frames in a window."""
 
@@ -135,13 +137,13 @@ class NoiseFloor(Analysis):
         edges = [band for band, keep in zip(edges, used) if keep]
         judged = float(np.mean(np.isfinite(floor)))
         filled = _fill_gaps(floor)
-        broadband = np.where(np.isfinite(floor).any(axis=1), _power_sum_db(filled), np.nan)
+        rows = np.isfinite(floor).any(axis=1)  # windows judged in some band
+        broadband = np.where(rows, _power_sum_db(filled), np.nan)
         if judged < 0.25:
             return Result.skipped(
                 f"only {judged:.0%} of the {self.window_s:g} s windows have a steady background "
                 "(sound without pauses or spectral valleys)")
         boundaries = self._change_points(filled)
-        rows = np.isfinite(floor).any(axis=1)
         context = max(2, int(round(self.min_segment_s / self.hop_s)))
         # A window straddling a change sees part of both sides: each side is measured from the
         # windows clear of the boundary (up to the neighbouring change), and one change seen as
@@ -194,16 +196,20 @@ class NoiseFloor(Analysis):
         bands = [band for band in bands if band[2].size >= MIN_BAND_BINS]
         levels = np.empty((len(bands), frames))
         for i, (_lo, _hi, rows) in enumerate(bands):
-            keep = max(1, int(round(self.valley_fraction * rows.size)))
+            keep = self._kept(rows.size)
             bias_db, _spread = _valley_noise(rows.size, keep)
             # Frame blocks: no full-size copy of the band for a long recording.
-            for start in range(0, frames, 8192):
-                block = spec.magnitude[rows, start : start + 8192]
+            for start in range(0, frames, LEVEL_BLOCK_FRAMES):
+                block = spec.magnitude[rows, start : start + LEVEL_BLOCK_FRAMES]
                 low = np.partition(block, keep - 1, axis=0)[:keep] if keep < rows.size else block
                 power = np.einsum("ij,ij->j", low, low, dtype=np.float64) / scale * (rows.size / keep)
-                levels[i, start : start + 8192] = np.where(
+                levels[i, start : start + LEVEL_BLOCK_FRAMES] = np.where(
                     power > 1e-18, 10 * np.log10(np.maximum(power, 1e-30)) + bias_db, -np.inf)
         return levels, [(lo, hi) for lo, hi, _ in bands], np.array([rows.size for *_, rows in bands])
+
+    def _kept(self, bins: int) -> int:
+        """How many of a band's ``bins`` (the quietest) give a frame's level."""
+        return max(1, int(round(self.valley_fraction * bins)))
 
     def _floor_track(self, band_db, audible, frame_s, bins) -> tuple[np.ndarray, np.ndarray]:
         """Per window and band, the background (``floor_percentile`` of the frame levels), NaN
@@ -213,8 +219,7 @@ class NoiseFloor(Analysis):
         hop = max(1, int(round(self.hop_s / frame_s)))
         starts = np.arange(0, band_db.shape[1] - per_window + 1, hop)
         floor = np.full((starts.size, band_db.shape[0]), np.nan)
-        allowed = np.array([_valley_noise(m, max(1, int(round(self.valley_fraction * m))))[1]
-                            for m in bins]) + self.max_spread_db
+        allowed = np.array([_valley_noise(m, self._kept(m))[1] for m in bins]) + self.max_spread_db
         for i, start in enumerate(starts):
             cols = np.arange(start, start + per_window)[audible[start : start + per_window]]
             if cols.size < per_window // 4:

@@ -172,6 +172,13 @@ def run_validation(
     }
 
 
+def detected_share(cases: list[dict], **conditions) -> float | None:
+    """Share of the ``cases`` matching every ``key=value`` of ``conditions`` that were detected;
+    None when none match."""
+    subset = [c for c in cases if all(c[key] == value for key, value in conditions.items())]
+    return sum(c["detected"] for c in subset) / len(subset) if subset else None
+
+
 def summary_rows(cases: list[dict], false_flags: dict[str, int], clean_hours: float) -> list[dict]:
     """One row per finding kind: detection rate per strength, localisation error, false flags/h."""
     rows = []
@@ -179,14 +186,11 @@ def summary_rows(cases: list[dict], false_flags: dict[str, int], clean_hours: fl
         mine = [c for c in cases if c["kind"] == kind]
         row = {"kind": kind, "analysis": owner}
         for strength in STRENGTHS:
-            subset = [c for c in mine if c["strength"] == strength]
-            row[f"detected_{strength}"] = (sum(c["detected"] for c in subset) / len(subset)) if subset else None
+            row[f"detected_{strength}"] = detected_share(mine, strength=strength)
         detected = [c["error_s"] for c in mine if c["detected"] and c["strength"] != "weak"]
-        moderate = [c for c in mine if c["strength"] == "moderate"]
         row["detected_moderate_by_rate"] = {
-            str(rate): sum(c["detected"] for c in moderate if c["rate"] == rate) / count
-            for rate in sorted({c["rate"] for c in moderate})
-            if (count := sum(1 for c in moderate if c["rate"] == rate))
+            str(rate): detected_share(mine, strength="moderate", rate=rate)
+            for rate in sorted({c["rate"] for c in mine if c["strength"] == "moderate"})
         }
         row["median_error_s"] = float(np.median(detected)) if detected else None
         row["max_error_s"] = float(np.max(detected)) if detected else None
@@ -245,8 +249,7 @@ def markdown(results: dict) -> str:
         moderate = [c for c in results["cases"] if c["kind"] == kind and c["strength"] == "moderate"]
 
         def rate_of(key, value):
-            subset = [c for c in moderate if c[key] == value]
-            return _pct(sum(c["detected"] for c in subset) / len(subset)) if subset else "n/a"
+            return _pct(detected_share(moderate, **{key: value}))
 
         cells = [rate_of("rate", r) for r in s["rates"]] + [rate_of("content", c) for c in ("speech", "tonal")]
         cells += [rate_of("room", r) for r in ("quiet", "noisy")]
