@@ -13,8 +13,8 @@ from workbench.plotting import format_time_axis, legend_outside, mmss, new_figur
 from workbench.steps import best_split, strongest_apart
 
 
-MIN_BAND_BINS = 24
-"""Bands narrower than this many STFT bins are left out: a harmonic fills them, no valley shows."""
+MIN_BAND_HZ = 600.0
+"""Bands narrower than this are left out: between a voice's harmonics too few bins stay quiet."""
 MIN_AXIS_SPAN_DB = 12.0
 """The level axes span at least this much, so steady noise's fraction-of-a-dB wobble does not
 look like a change next to the flag thresholds (5-8 dB)."""
@@ -46,9 +46,12 @@ class NoiseFloor(Analysis):
     floor_percentile : float in (0, 50]
         Percentile of frame levels taken as the background.
     bands : int >= 1
-        Number of log-spaced bands between ``low_hz`` and ``high_hz``.
+        Number of log-spaced bands between ``low_hz`` and ``high_hz``. The edges do not depend
+        on the sample rate, so clips at different rates are measured in the same bands; bands
+        narrower than ``MIN_BAND_HZ`` are left out, and the top one is cut at 90 % of Nyquist
+        (left out when that leaves it narrower than ``MIN_BAND_HZ``).
     low_hz, high_hz : float > 0
-        Band range in Hz (the upper end is capped below Nyquist).
+        Band range in Hz.
     penalty : float > 0
         PELT penalty per band, times log(number of windows); larger finds fewer changes.
     min_segment_s : float > 0
@@ -68,7 +71,7 @@ class NoiseFloor(Analysis):
     """
 
     name = "noise_floor"
-    version = "2.0"
+    version = "2.1"
     description = "Background (room tone) level and colour in the pauses and spectral valleys over time, and where it changes."
     measures = (
         "The background level in each of several frequency bands, estimated from the quietest "
@@ -120,7 +123,7 @@ class NoiseFloor(Analysis):
         band_db, edges, bins = self._band_levels(spec)
         if not edges:
             return Result.skipped(f"no band between {self.low_hz:g} and {self.high_hz:g} Hz is "
-                                  f"{MIN_BAND_BINS} STFT bins wide at this sample rate")
+                                  f"{MIN_BAND_HZ:g} Hz wide below this sample rate's Nyquist")
         frame_s = spec.hop_length / spec.sample_rate_hz
         audible = np.isfinite(band_db).all(axis=0)
         if audible.sum() < 4:
@@ -172,6 +175,7 @@ class NoiseFloor(Analysis):
             "change_points": len(findings),
             "windows_judged": judged,
             "band_edges_hz": edges,
+            "band_floor_dbfs_median": [float(v) for v in np.nanmedian(floor, axis=0)],
         }
         figure = self._figure(clip, times, floor, broadband, edges, findings)
         return Result(measurements=measurements, findings=findings, figures=[figure],
@@ -182,18 +186,18 @@ class NoiseFloor(Analysis):
         """Per-frame background level of log-spaced bands from their quietest bins.
 
         Returns the levels (dB re FS sine; -inf where the quietest bins are exactly zero), the
-        bands' edges (Hz) and their number of bins; bands with fewer than ``MIN_BAND_BINS`` bins
-        are left out. A band's level is the mean power of its lowest ``valley_fraction`` of bins,
+        bands' edges (Hz) and their number of bins; bands narrower than ``MIN_BAND_HZ`` (after
+        the top one is cut at 90 % of Nyquist) are left out. A band's level is the mean power of its lowest ``valley_fraction`` of bins,
         scaled to the band's width and corrected for the bias that selection has on noise (so
         steady noise reads at its level).
         """
-        high = min(self.high_hz, 0.9 * spec.sample_rate_hz / 2)
-        edges = np.geomspace(self.low_hz, high, self.bands + 1)
+        top = 0.9 * spec.sample_rate_hz / 2
+        edges = np.geomspace(self.low_hz, self.high_hz, self.bands + 1)
         scale = np.float32(spec.n_fft / 4) ** 2
         frames = spec.magnitude.shape[1]
-        bands = [(float(lo), float(hi), np.flatnonzero((spec.freqs_hz >= lo) & (spec.freqs_hz < hi)))
-                 for lo, hi in zip(edges[:-1], edges[1:])]
-        bands = [band for band in bands if band[2].size >= MIN_BAND_BINS]
+        pairs = [(float(lo), min(float(hi), top)) for lo, hi in zip(edges[:-1], edges[1:])]
+        bands = [(lo, hi, np.flatnonzero((spec.freqs_hz >= lo) & (spec.freqs_hz < hi)))
+                 for lo, hi in pairs if hi - lo >= MIN_BAND_HZ]
         levels = np.empty((len(bands), frames))
         for i, (_lo, _hi, rows) in enumerate(bands):
             keep = self._kept(rows.size)
@@ -289,7 +293,11 @@ class NoiseFloor(Analysis):
         return float((cols[background][split - 1] + cols[background][split]) / 2 * frame_s)
 
     def _figure(self, clip: Clip, times, floor, broadband, edges, findings) -> FigureOut:
-        fig, (ax_level, ax_bands) = new_figure(height_in=4.8, nrows=2)
+        """The background level over time and, with more than one band, each band's (with one
+        band the two would be the same line)."""
+        per_band = len(edges) > 1
+        fig, axes = new_figure(height_in=4.8 if per_band else 2.8, nrows=2 if per_band else 1)
+        ax_level = axes[0]
         ax_level.plot(times, broadband, color="#1f4e79", linewidth=1.2)
         shade_findings(ax_level, [f for f in findings if f.flagged], min_width_s=clip.duration_s / 300)
         ax_level.set_ylabel("background (dBFS)")
@@ -298,18 +306,19 @@ class NoiseFloor(Analysis):
             f"percentile of frames per {self.window_s:g} s); red: flagged changes", loc="left")
         ax_level.grid(True, alpha=0.3)
         _at_least_span(ax_level, broadband, MIN_AXIS_SPAN_DB)
-        colors = [f"C{i % 10}" for i in range(floor.shape[1])]
-        for band, color in enumerate(colors):
-            ax_bands.plot(times, floor[:, band], color=color, linewidth=0.9,
-                          label=f"{edges[band][0]:.0f}-{edges[band][1]:.0f} Hz")
-        ax_bands.set_ylabel("band level (dB)")
-        ax_bands.set_title("Background per band: a change of colour moves the bands apart", loc="left")
-        ax_bands.grid(True, alpha=0.3)
-        _at_least_span(ax_bands, floor, MIN_AXIS_SPAN_DB)
-        legend_outside(ax_bands)
-        format_time_axis(ax_bands, clip.duration_s)
-        ax_level.set_xlabel("")
-        return FigureOut("noise-floor", fig, "Background level and per-band background over time.")
+        if per_band:
+            ax_bands = axes[1]
+            for band in range(floor.shape[1]):
+                ax_bands.plot(times, floor[:, band], color=f"C{band % 10}", linewidth=0.9,
+                              label=f"{edges[band][0]:.0f}-{edges[band][1]:.0f} Hz")
+            ax_bands.set_ylabel("band level (dB)")
+            ax_bands.set_title("Background per band: a change of colour moves the bands apart", loc="left")
+            ax_bands.grid(True, alpha=0.3)
+            _at_least_span(ax_bands, floor, MIN_AXIS_SPAN_DB)
+            legend_outside(ax_bands)
+        format_time_axis(axes[-1], clip.duration_s)
+        return FigureOut("noise-floor", fig, "Background level and per-band background over time."
+                         if per_band else "Background level over time (one band measured).")
 
 
 @lru_cache(maxsize=None)

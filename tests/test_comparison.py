@@ -74,6 +74,36 @@ def test_no_references_is_skipped(voices):
     assert compare(_side("a", voices["a"]), []).status == "skipped"
 
 
+@pytest.fixture(scope="module")
+def rooms():
+    """Noise-floor results of one generated room recorded at 8 kHz, at 48 kHz, and at 48 kHz with
+    white noise 10 dB over the room tone added throughout."""
+    from analyses.noise_floor import NoiseFloor
+
+    run = lambda rate, seed: NoiseFloor().run(clip_of(scenes.clean(seed=seed, duration_s=20.0, sample_rate_hz=rate)))
+    noisy = scenes.clean(seed=83, duration_s=20.0, sample_rate_hz=48000)
+    noisy.samples = noisy.samples + np.random.default_rng(0).standard_normal(noisy.samples.shape) * 10 ** (-52 / 20)
+    return {"phone": run(8000, 81), "refs": [run(48000, seed) for seed in (82, 84)],
+            "noisy": NoiseFloor().run(clip_of(noisy))}
+
+
+def _room(name, result):
+    return Side(name, {"duration_s": 20.0}, {"noise_floor": jsonable(result.measurements)})
+
+
+def test_noise_floor_is_compared_over_the_bands_every_recording_has(rooms):
+    """An 8 kHz clip has fewer noise-floor bands than 48 kHz references (its top band ends below
+    its Nyquist); the comparison sums the bands all of them measured, not each one's own set."""
+    refs = [_room(f"r{i}", r) for i, r in enumerate(rooms["refs"])]
+    phone = rooms["phone"].measurements
+    assert len(phone["band_edges_hz"]) < len(rooms["refs"][0].measurements["band_edges_hz"])
+    row = _rows(compare(_room("phone", rooms["phone"]), refs))["noise_floor.band_floor_dbfs_median"]
+    assert "2 bands, 894-2675 Hz" in row["note"], row
+    assert not row["outside"] and abs(row["disputed"] - row["ref_median"]) < 2.0, row
+    noisy = _rows(compare(_room("noisy", rooms["noisy"]), refs))["noise_floor.band_floor_dbfs_median"]
+    assert noisy["outside"] and noisy["disputed"] - noisy["ref_max"] > 6.0, noisy
+
+
 def _unit(v):
     return (v / np.linalg.norm(v)).tolist()
 

@@ -44,3 +44,24 @@ def test_noisier_stretch_under_continuous_music_is_found(rate):
     hits = flagged(NoiseFloor().run(clip_of(scenes.Fixture(samples, rate))), "noise_floor_change")
     assert len(hits) == 2 and all(lands_near(hits, truth, tolerance_s=1.0) for truth in truths), hits
     assert flagged(NoiseFloor().run(clip_of(scenes.Fixture(base, rate))), "noise_floor_change") == []
+
+
+@pytest.mark.parametrize("bands, panels", [(2, 2), (1, 1)])
+def test_per_band_panel_only_when_there_are_bands_to_tell_apart(bands, panels):
+    clip = clip_of(scenes.clean(seed=65, duration_s=20.0, sample_rate_hz=16000))
+    result = NoiseFloor(bands=bands, low_hz=1000.0, high_hz=4000.0).run(clip)
+    assert len(result.measurements["band_edges_hz"]) == bands
+    assert len(result.figures[0].figure.axes) == panels
+
+
+def test_the_same_room_reads_the_same_in_the_bands_two_rates_share():
+    """Band edges do not follow the sample rate: an 8 kHz clip's bands are the 48 kHz clip's
+    lower bands (its top one cut below Nyquist), and their backgrounds agree."""
+    low, high = (NoiseFloor().run(clip_of(scenes.clean(seed=66, duration_s=30.0, sample_rate_hz=rate)))
+                 .measurements for rate in (8000, 48000))
+    shared = [band for band in low["band_edges_hz"] if band in high["band_edges_hz"]]
+    assert len(shared) >= 2 and low["band_edges_hz"][-1][1] <= 3600
+    for band in shared:
+        a = low["band_floor_dbfs_median"][low["band_edges_hz"].index(band)]
+        b = high["band_floor_dbfs_median"][high["band_edges_hz"].index(band)]
+        assert abs(a - b) < 2.0, (band, a, b)

@@ -85,7 +85,6 @@ NUMERIC = (
     Measure("voice", "pause_median_s", "Pause length (median)", "s", 0.2),
     Measure("voice", "voiced_segments_per_s", "Speech-rate proxy", "voiced segments/s", 0.5),
     Measure("bandwidth", "effective_bandwidth_hz", "Effective bandwidth", "Hz", 0.10, relative=True),
-    Measure("noise_floor", "noise_floor_dbfs_median", "Noise floor (median)", "dBFS", 6.0),
     Measure("enf", "enf_snr_db", "Mains hum SNR", "dB", 6.0),
 )
 CATEGORICAL = (
@@ -99,6 +98,8 @@ CATEGORICAL = (
     ("bandwidth", "apparent_original_rate_hz", "Apparent original rate (Hz)"),
     ("enf", "enf_nominal_hz", "Mains hum (Hz)"),
 )
+NOISE_FLOOR = Measure("noise_floor", "band_floor_dbfs_median", "Noise floor (median, shared bands)", "dBFS", 6.0)
+"""Compared over the noise-floor bands every recording was measured in (see ``_noise_floor_row``)."""
 LTAS_TOLERANCE_DB = 2.0
 LTAS_FLOOR_DB = 60.0
 """LTAS bands more than this below the loudest band are compared as if exactly this low."""
@@ -162,9 +163,13 @@ def compare(disputed: Side, references: list[Side]) -> Result:
         return Result.skipped("no reference recordings were given (--reference)")
     rows, findings = [], []
     for measure in NUMERIC:
-        row = _numeric_row(measure, disputed, references)
+        row = _numeric_row(measure, _number(disputed.value(measure.analysis, measure.key)),
+                           [_number(r.value(measure.analysis, measure.key)) for r in references])
         if row is not None:
             rows.append(row)
+    noise_floor = _noise_floor_row(disputed, references)
+    if noise_floor is not None:
+        rows.append(noise_floor)
     for analysis, key, label in CATEGORICAL:
         row = _categorical_row(analysis, key, label, disputed, references)
         if row is not None:
@@ -196,9 +201,9 @@ def compare(disputed: Side, references: list[Side]) -> Result:
     )
 
 
-def _numeric_row(measure: Measure, disputed: Side, references: list[Side]) -> dict | None:
-    x = _number(disputed.value(measure.analysis, measure.key))
-    refs = [v for v in (_number(r.value(measure.analysis, measure.key)) for r in references) if v is not None]
+def _numeric_row(measure: Measure, x: float | None, reference_values: list[float | None]) -> dict | None:
+    """The disputed value ``x`` beside the references' values (None: not measured, left out)."""
+    refs = [v for v in reference_values if v is not None]
     if x is None or not refs:
         return None
     values = np.asarray(refs)
@@ -217,6 +222,37 @@ def _numeric_row(measure: Measure, disputed: Side, references: list[Side]) -> di
         row["z"] = (x - float(values.mean())) / sd if sd > 0 else None
         row["percentile"] = float(100 * np.mean(values < x) + 50 * np.mean(values == x))
     return row
+
+
+def _noise_floor_row(disputed: Side, references: list[Side]) -> dict | None:
+    """Background level (power sum of the per-band medians, dBFS) over the noise-floor bands that
+    the disputed clip and every reference measured: the top band follows each clip's Nyquist and
+    a band without a steady background is left out, so the clips' own broadband readings can
+    cover different bands (a phone call against broadcast references)."""
+    bands = [_floor_bands(side) for side in (disputed, *references)]
+    if bands[0] is None:
+        return None
+    measured = [b for b in bands if b is not None]
+    shared = sorted(set.intersection(*(set(b) for b in measured)))
+    if len(measured) < 2 or not shared:
+        return None
+
+    def level(side_bands):
+        return None if side_bands is None else float(
+            10 * np.log10(sum(10 ** (side_bands[band] / 10) for band in shared)))
+
+    row = _numeric_row(NOISE_FLOOR, level(bands[0]), [level(b) for b in bands[1:]])
+    row["note"] = f"{len(shared)} bands, {shared[0][0]:.0f}-{shared[-1][1]:.0f} Hz, measured in every recording"
+    return row
+
+
+def _floor_bands(side: Side) -> dict[tuple[float, float], float] | None:
+    """A side's noise-floor band medians (dBFS) keyed by band edges (Hz), or None."""
+    edges = side.value("noise_floor", "band_edges_hz")
+    levels = side.value("noise_floor", "band_floor_dbfs_median")
+    if not edges or not levels:
+        return None
+    return {(round(float(lo), 1), round(float(hi), 1)): float(v) for (lo, hi), v in zip(edges, levels)}
 
 
 def _categorical_row(analysis: str, key: str, label: str, disputed: Side, references: list[Side]) -> dict | None:
