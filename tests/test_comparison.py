@@ -104,6 +104,21 @@ def test_noise_floor_is_compared_over_the_bands_every_recording_has(rooms):
     assert noisy["outside"] and noisy["disputed"] - noisy["ref_max"] > 6.0, noisy
 
 
+def test_every_measure_panel_shows_each_reference(voices, rooms):
+    """One grey dot per reference value in each panel, derived measures (noise floor) included."""
+    sides = [Side(f"r{i}", {"duration_s": 20.0}, {"voice": jsonable(v.measurements),
+                                                 "noise_floor": jsonable(n.measurements)})
+             for i, (v, n) in enumerate(zip(voices["refs"], [*rooms["refs"], rooms["noisy"]]))]
+    result = compare(sides[0], sides[1:])
+    numeric = [row for row in result.measurements["rows"] if row["kind"] == "numeric"]
+    assert "noise_floor.band_floor_dbfs_median" in {row["measure"] for row in numeric}
+    panels = [ax for ax in result.figures[0].figure.axes if ax.get_visible()]
+    assert len(panels) == len(numeric)
+    for ax, row in zip(panels, numeric):
+        grey = ax.lines[0].get_ydata()
+        assert len(grey) == row["n_refs"] == 2 and sorted(grey) == sorted(row["ref_values"]), row["measure"]
+
+
 def _unit(v):
     return (v / np.linalg.norm(v)).tolist()
 

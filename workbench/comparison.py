@@ -212,7 +212,7 @@ def _numeric_row(measure: Measure, x: float | None, reference_values: list[float
     excess = max(lo - x, x - hi, 0.0)
     row = {
         "measure": f"{measure.analysis}.{measure.key}", "label": measure.label, "unit": measure.unit,
-        "kind": "numeric", "disputed": x, "ref_min": lo, "ref_median": median, "ref_max": hi,
+        "kind": "numeric", "disputed": x, "ref_values": refs, "ref_min": lo, "ref_median": median, "ref_max": hi,
         "n_refs": len(refs), "z": None, "percentile": None, "tolerance": tolerance,
         "tolerance_text": f"{measure.tolerance:.0%} of the median" if measure.relative else f"{measure.tolerance:g} {measure.unit}",
         "outside": excess > tolerance, "strength": _strength(excess, tolerance),
@@ -424,9 +424,7 @@ def _measures_figure(rows: list[dict], disputed: Side, references: list[Side]) -
     fig = Figure(figsize=(FIGURE_WIDTH_IN, 1.9 * nrows + 0.5), dpi=SCREEN_DPI, layout="constrained")
     axes = fig.subplots(nrows, columns, squeeze=False).ravel()
     for ax, row in zip(axes, numeric):
-        analysis, key = row["measure"].split(".", 1)
-        refs = [r.value(analysis, key) for r in references]
-        refs = [v for v in map(_number, refs) if v is not None]
+        refs = row["ref_values"]
         ax.axhspan(row["ref_min"] - row["tolerance"], row["ref_max"] + row["tolerance"],
                    color=REFERENCE_COLOR, alpha=0.15, linewidth=0)
         ax.plot(np.zeros(len(refs)), refs, "o", color=REFERENCE_COLOR, markersize=5)
