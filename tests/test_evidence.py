@@ -53,6 +53,43 @@ def test_m4a_is_decoded_by_pyav_with_encoder_tags(tmp_path):
     assert 0.25 < np.max(np.abs(clip.samples)) < 0.35
 
 
+def test_pyav_decode_goes_through_a_scratch_file_that_is_not_left_behind(tmp_path, monkeypatch):
+    """A long AAC or video soundtrack must not have to fit in memory (or pass through a pipe):
+    it is decoded to a temporary file, mapped, and the file is unlinked at once."""
+    import mmap
+    import tempfile
+
+    sr = 16000
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(2 * sr) / sr)
+    path = write_with_pyav(tmp_path / "call.m4a", tone, sr, codec="aac")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    clip = open_evidence(path)
+    root = clip.source.read(0, 10)
+    while getattr(root, "base", None) is not None:
+        root = root.base
+    assert isinstance(root, mmap.mmap)
+    assert list(scratch.iterdir()) == []
+    assert 0.25 < np.max(np.abs(clip.samples)) < 0.35
+
+
+def test_a_stream_that_decodes_to_too_much_is_refused(tmp_path, monkeypatch):
+    import tempfile
+
+    from workbench import evidence
+
+    sr = 16000
+    path = write_with_pyav(tmp_path / "bomb.m4a", 0.1 * np.ones(2 * sr), sr, codec="aac")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(evidence, "MAX_DECODED_BYTES", sr * 4)
+    with pytest.raises(EvidenceError, match="decodes to more than"):
+        open_evidence(path)
+    assert list(scratch.iterdir()) == []
+
+
 def _file(path, data: bytes):
     path.write_bytes(data)
     return path

@@ -227,7 +227,7 @@ def test_hanging_decoder_costs_one_clip(tmp_path, clean_wav, monkeypatch):
     from workbench import evidence
     from workbench.errors import EvidenceError
 
-    def hang(path):
+    def hang(*args):
         time.sleep(30)
 
     monkeypatch.setattr(evidence, "_inspect", hang)
@@ -241,7 +241,7 @@ def test_exploding_decoder_is_stopped_by_the_memory_limit(clean_wav, monkeypatch
     from workbench import evidence, sandbox
     from workbench.errors import EvidenceError
 
-    def explode(path):
+    def explode(*args):
         return bytearray(1 << 31)
 
     monkeypatch.setattr(evidence, "_inspect", explode)

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import stat
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ from workbench.sandbox import run_limited
 
 HASH_BLOCK_BYTES = 1 << 20
 MAX_DECODED_BYTES = 8 << 30
-"""Refuse to decode a file whose header claims more than this many bytes of float32 samples."""
+"""Refuse to decode a file to more than this many bytes of float32 samples (claimed by its header,
+or written while decoding a compressed stream)."""
 
 MAX_TAG_CHARS = 4096
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -139,31 +141,39 @@ def _probe_pyav(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _decode_pyav(path: Path) -> tuple[np.ndarray, int, bool]:
-    """Decode the first audio stream at its native rate and channel count, as float32 frames;
-    the flag is False when the decoder stopped with an error before the end."""
+def _decode_pyav(path: Path, scratch: Path) -> tuple[int, int, int, bool]:
+    """Decode the first audio stream at its native rate and channel count into ``scratch`` as
+    interleaved float32 frames, so a long recording never has to fit in memory; return the rate,
+    channels and frames, and False when the decoder stopped with an error before the end."""
     import av
 
-    chunks: list[np.ndarray] = []
-    try:
-        with av.open(str(path), mode="r") as container:
-            if not container.streams.audio:
-                raise EvidenceError("has no audio stream")
-            stream = container.streams.audio[0]
-            rate = int(stream.codec_context.sample_rate or 0)
-            for frame in container.decode(stream):
-                chunks.append(_frame_to_float(frame))
-        complete = True
-    except av.FFmpegError as exc:
-        if not chunks:
-            raise EvidenceError(f"could not be decoded ({clean_text(exc)})") from None
-        complete = False  # keep what was decoded before the error; the report says so
-    if not chunks or rate <= 0:
+    rate, channels, frames = 0, 0, 0
+    with open(scratch, "wb") as out:
+        try:
+            with av.open(str(path), mode="r") as container:
+                if not container.streams.audio:
+                    raise EvidenceError("has no audio stream")
+                stream = container.streams.audio[0]
+                rate = int(stream.codec_context.sample_rate or 0)
+                for frame in container.decode(stream):
+                    chunk = _frame_to_float(frame)
+                    if channels and chunk.shape[1] != channels:
+                        raise EvidenceError("changes its channel count mid-stream, which is not supported")
+                    channels = chunk.shape[1]
+                    frames += chunk.shape[0]
+                    if frames * channels * 4 > MAX_DECODED_BYTES:
+                        raise EvidenceError(
+                            f"decodes to more than {MAX_DECODED_BYTES / (1 << 30):g} GiB of samples, "
+                            "more than this tool will decode")
+                    out.write(chunk.tobytes())
+            complete = True
+        except av.FFmpegError as exc:
+            if not frames:
+                raise EvidenceError(f"could not be decoded ({clean_text(exc)})") from None
+            complete = False  # keep what was decoded before the error; the report says so
+    if not frames or rate <= 0:
         raise EvidenceError("contains no decodable audio samples")
-    widths = {chunk.shape[1] for chunk in chunks}
-    if len(widths) != 1:
-        raise EvidenceError("changes its channel count mid-stream, which is not supported")
-    return np.concatenate(chunks, axis=0), rate, complete
+    return rate, channels, frames, complete
 
 
 _INT_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
@@ -209,11 +219,12 @@ def _header_notes(extra_info: str) -> tuple[list[str], bool]:
     return notes, truncated
 
 
-def _inspect(path: Path) -> dict[str, Any]:
+def _inspect(path: Path, scratch: Path) -> dict[str, Any]:
     """Probe and fully decode an evidence file once; runs in a limited child process.
 
     For a file libsndfile reads, the decode is a trial pass in blocks (nothing is kept; the
-    parent later reads on demand). Otherwise PyAV decodes it and the samples are returned.
+    parent later reads on demand). Otherwise PyAV decodes it into the file ``scratch`` and the
+    shape of what it wrote is returned.
     """
     import soundfile as sf
 
@@ -250,14 +261,14 @@ def _inspect(path: Path) -> dict[str, Any]:
         raise EvidenceError(f"has no audio stream (container '{probe['container']}')")
     import av
 
-    samples, rate, complete = _decode_pyav(path)
+    rate, channels, frames, complete = _decode_pyav(path, scratch)
     notes = [] if complete else [
         "The decoder stopped with an error before the end of the stream: the file is damaged or "
         "truncated. What could be decoded was analysed."]
     return {
         "decoder": f"PyAV {av.__version__}", "container": probe["container"],
         "codec": probe.get("codec", "unknown"), "sample_format": probe.get("sample_format", "unknown"),
-        "tags": dict(probe["tags"]), "samples": samples, "rate": rate, "notes": notes,
+        "tags": dict(probe["tags"]), "decoded": (frames, channels), "rate": rate, "notes": notes,
         "truncated": not complete, "container_duration_s": probe["container_duration_s"],
     }
 
@@ -267,6 +278,8 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
 
     The file is hashed, then probed and decoded once in a child process with a time and memory
     limit (:func:`workbench.sandbox.run_limited`), so a hostile file cannot hang or exhaust the run.
+    A file libsndfile reads is then read from on demand; any other (AAC, video containers) is
+    decoded into a temporary file (in ``TMPDIR``), memory-mapped and unlinked at once.
 
     Parameters
     ----------
@@ -287,11 +300,19 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
     except OSError as exc:
         raise EvidenceError(f"cannot be read: {exc.strerror or exc}") from None
     timeout_s = DECODE_TIMEOUT_S + st.st_size / (1 << 20) * DECODE_S_PER_MIB
-    found = run_limited(_inspect, path, timeout_s=timeout_s)
-    if "samples" in found:
-        source: SoundFileSource | ArraySource = ArraySource(found["samples"], found["rate"])
-    else:
-        source = SoundFileSource(path)
+    handle, scratch = tempfile.mkstemp(prefix="workbench-decoded-", suffix=".f32")
+    os.close(handle)
+    try:
+        found = run_limited(_inspect, path, Path(scratch), timeout_s=timeout_s)
+        if "decoded" in found:
+            # Mapped, then unlinked: the pages stay readable (and shared with forked analysis
+            # workers) until the clip is gone, and nothing is left behind on any exit.
+            samples = np.memmap(scratch, dtype=np.float32, mode="r", shape=tuple(found["decoded"]))
+            source: SoundFileSource | ArraySource = ArraySource(samples, found["rate"])
+        else:
+            source = SoundFileSource(path)
+    finally:
+        os.unlink(scratch)
     if source.frames <= 0:
         raise EvidenceError("contains no audio samples")
     info = EvidenceInfo(
