@@ -3,7 +3,7 @@ import pytest
 from scipy import signal
 
 import analyses.voice as voice_module
-from analyses.voice import Voice, ltas_bands
+from analyses.voice import PIECE_S, Voice, ltas_bands
 from conftest import clip_of
 from fixtures import scenes
 from workbench.clip import Clip
@@ -72,14 +72,17 @@ def test_ltas_of_a_lowpassed_signal_falls_above_the_cutoff(rng):
     assert ltas[centres < 800].min() > ltas[centres > 2500].max() + 20
 
 
-@pytest.mark.parametrize("rate", [8000, 44100])
-def test_mono_pieces_join_into_the_whole_resampled_signal(rng, rate):
-    x = rng.standard_normal((rate * 7 + 123, 2)).astype(np.float32)
+@pytest.mark.parametrize("rate, seconds, sizes_s", [(8000, 7, [2, 2, 2, 1]), (44100, 7, [2, 2, 2, 1]),
+                                                    (44100, 6.5, [2, 2, 2.5]), (16000, 4.002, [2, 2.002])])
+def test_mono_pieces_join_into_the_whole_resampled_signal(rng, rate, seconds, sizes_s):
+    """Pieces tile the clip; a remainder under half a piece joins the last one."""
+    x = rng.standard_normal((int(rate * seconds) + 123 * (seconds == 7), 2)).astype(np.float32)
     clip = Clip.from_array(x, rate)
     pieces = list(mono_pieces(clip, 16000, piece_s=2.0))
     joined = np.concatenate([y for _, y in pieces])
     whole = signal.resample_poly(x.astype(np.float64).mean(axis=1), *_ratio(rate))
     assert joined.size == whole.size
+    assert [round(y.size / min(rate, 16000), 2) for _, y in pieces] == pytest.approx(sizes_s, abs=0.03)
     assert [round(s, 3) for s, _ in pieces[:2]] == [0.0, 2.0]
     # Away from the clip's own ends the pieces match the one-pass resampling closely.
     middle = slice(100, -100)
@@ -93,3 +96,12 @@ def _ratio(rate):
         return 1, 1
     g = gcd(16000, rate)
     return 16000 // g, rate // g
+
+
+def test_a_clip_just_over_a_piece_long_is_measured():
+    """One minute and 45 ms (an AAC file's priming and padding on a one-minute recording): the
+    45 ms used to be a piece of its own, too short for Praat, and the voice analysis failed."""
+    fixture = scenes.speaker("a", seed=76, duration_s=PIECE_S + 0.045)
+    result = Voice().run(clip_of(fixture))
+    assert result.status == "ok"
+    assert abs(result.measurements["f0_median_hz"] - scenes.SPEAKERS["a"].f0_hz) < 15

@@ -22,7 +22,9 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     rate_hz : int
         Output rate in Hz; at or above the clip's rate the mix is passed through unchanged.
     piece_s : float
-        Length of each piece in seconds (the last one is shorter).
+        Length of each piece in seconds. The last one runs to the end of the clip and is between
+        half and one and a half pieces long (a remainder shorter than half a piece joins the
+        piece before), so no piece is a sliver too short to analyse.
     margin_s : float
         Context read each side of a piece so the resampling filter has settled at its edges;
         it is cut off again, so consecutive pieces join without gap or overlap.
@@ -43,12 +45,13 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     # Whole multiples of ``down`` keep every piece on the output sample grid.
     core = down * max(1, int(piece_s * sr) // down)
     margin = down * max(1, int(margin_s * sr) // down) if up != down else 0
-    start = 0
-    while start < clip.frames:
-        lo, hi = max(0, start - margin), min(clip.frames, start + core + margin)
+    starts = list(range(0, clip.frames, core))
+    if len(starts) > 1 and clip.frames - starts[-1] < core / 2:
+        starts.pop()
+    for start, end in zip(starts, [*starts[1:], clip.frames]):
+        lo, hi = max(0, start - margin), min(clip.frames, end + margin)
         x = clip.mono_range(lo, hi).astype(np.float64)
         y = signal.resample_poly(x, up, down) if up != down else x
         skip = (start - lo) * up // down
-        count = -(-(min(start + core, clip.frames) - start) * up // down)
+        count = -(-(end - start) * up // down)
         yield start / sr, y[skip : skip + count]
-        start += core
