@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import signal
+from scipy.fft import next_fast_len
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
 from workbench.clip import Clip
@@ -67,7 +68,7 @@ class Enf(Analysis):
     """
 
     name = "enf"
-    version = "1.1"
+    version = "1.2"
     description = "Mains hum (50/60 Hz) presence, frequency trace, phase breaks, grid-log matching."
     measures = (
         "Whether mains hum at 50 or 60 Hz (or harmonics) is present and how far it stands above "
@@ -199,7 +200,10 @@ class Enf(Analysis):
         """Phase of the harmonic relative to a steady rotation at ``mains_hz`` (the trace's mean),
         per hop, in radians at the fundamental (the harmonic's phase divided by its order), and
         the hum's amplitude."""
-        analytic = signal.hilbert(_bandpass(x, harmonic * mains_hz, halfwidth_hz=self.phase_halfwidth_hz))
+        # Zero-padded to a length the FFT factors well: a recording's own length can have a large
+        # prime factor, which costs seconds and ~200 bytes per sample (about 0.7 GB an hour).
+        analytic = signal.hilbert(_bandpass(x, harmonic * mains_hz, halfwidth_hz=self.phase_halfwidth_hz),
+                                  N=next_fast_len(x.size))[: x.size]
         hop = max(1, int(self.hop_s * ANALYSIS_RATE_HZ))
         n = x.size // hop
         blocks = np.empty(n, dtype=complex)

@@ -28,9 +28,11 @@ def test_no_hum_gives_null_and_no_flag(rate):
     assert "no mains hum found" in result.measurements["summary"]
 
 
-@pytest.mark.parametrize("rate", [16000, 44100])
-def test_cut_leaves_a_phase_jump_where_it_was_made(rate):
-    fixture = scenes.clean(seed=73, duration_s=30.0, sample_rate_hz=rate, mains_hz=50.0)
+@pytest.mark.parametrize("rate, duration_s", [(16000, 30.0), (44100, 30.0), (44100, 30.011)])
+def test_cut_leaves_a_phase_jump_where_it_was_made(rate, duration_s):
+    """Also at a length whose 1 kHz analysis signal is a prime number of samples (30,011): the
+    phase is then taken through a zero-padded FFT."""
+    fixture = scenes.clean(seed=73, duration_s=duration_s, sample_rate_hz=rate, mains_hz=50.0)
     samples, truth = plant.enf_cut(fixture.samples, rate, at_s=13.37, phase_jump_rad=1.5)
     result = Enf().run(clip_of(scenes.Fixture(samples, rate)))
     hits = flagged(result, "enf_discontinuity")
