@@ -10,6 +10,8 @@ work in pieces.
 from __future__ import annotations
 
 import math
+import os
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -84,6 +86,39 @@ class SoundFileSource:
                 return handle.read(stop - start, dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise EvidenceError(f"could not be decoded ({exc})") from None
+
+
+class DecodedFileSource:
+    """Float32 frames that a decoder wrote to a temporary file, read on demand through an open
+    descriptor. The file may already be unlinked (nothing is left behind on any exit); positional
+    reads (``pread``) let forked analysis workers share the descriptor, and the data stays in the
+    page cache, not in any process's memory.
+
+    Parameters
+    ----------
+    fd : int
+        Open, readable descriptor of the file (interleaved float32 frames); closed with the source.
+    frames, channels, sample_rate_hz : int
+        Shape and rate of what the decoder wrote.
+    """
+
+    def __init__(self, fd: int, *, frames: int, channels: int, sample_rate_hz: int):
+        if frames <= 0 or channels <= 0 or sample_rate_hz <= 0:
+            raise ParameterError("frames, channels and sample_rate_hz must be > 0")
+        self._fd = fd
+        self._closer = weakref.finalize(self, os.close, fd)
+        self.frames, self.channels, self.sample_rate_hz = int(frames), int(channels), int(sample_rate_hz)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.empty((max(0, stop - start), self.channels), dtype=np.float32)
+        view, offset = memoryview(out.reshape(-1).view(np.uint8)), start * self.channels * 4
+        done = 0
+        while done < len(view):  # one pread returns at most ~2 GB
+            got = os.preadv(self._fd, [view[done:]], offset + done)
+            if got <= 0:
+                raise EvidenceError("the decoded samples could not be read back from the temporary file")
+            done += got
+        return out
 
 
 @dataclass(frozen=True)

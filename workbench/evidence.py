@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.clip import ArraySource, Clip, SoundFileSource
+from workbench.clip import Clip, DecodedFileSource, SoundFileSource
 from workbench.errors import EvidenceError
 from workbench.sandbox import run_limited
 
@@ -279,7 +279,8 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
     The file is hashed, then probed and decoded once in a child process with a time and memory
     limit (:func:`workbench.sandbox.run_limited`), so a hostile file cannot hang or exhaust the run.
     A file libsndfile reads is then read from on demand; any other (AAC, video containers) is
-    decoded into a temporary file (in ``TMPDIR``), memory-mapped and unlinked at once.
+    decoded into a temporary file (in ``TMPDIR``), unlinked at once and read back through an open
+    descriptor.
 
     Parameters
     ----------
@@ -301,17 +302,18 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
         raise EvidenceError(f"cannot be read: {exc.strerror or exc}") from None
     timeout_s = DECODE_TIMEOUT_S + st.st_size / (1 << 20) * DECODE_S_PER_MIB
     handle, scratch = tempfile.mkstemp(prefix="workbench-decoded-", suffix=".f32")
-    os.close(handle)
     try:
         found = run_limited(_inspect, path, Path(scratch), timeout_s=timeout_s)
         if "decoded" in found:
-            # Mapped, then unlinked: the pages stay readable (and shared with forked analysis
-            # workers) until the clip is gone, and nothing is left behind on any exit.
-            samples = np.memmap(scratch, dtype=np.float32, mode="r", shape=tuple(found["decoded"]))
-            source: SoundFileSource | ArraySource = ArraySource(samples, found["rate"])
+            frames, channels = found["decoded"]
+            # Read back through this descriptor; the name is unlinked below, so nothing is left
+            # behind on any exit.
+            source: SoundFileSource | DecodedFileSource = DecodedFileSource(
+                os.dup(handle), frames=frames, channels=channels, sample_rate_hz=found["rate"])
         else:
             source = SoundFileSource(path)
     finally:
+        os.close(handle)
         os.unlink(scratch)
     if source.frames <= 0:
         raise EvidenceError("contains no audio samples")
