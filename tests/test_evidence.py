@@ -150,6 +150,17 @@ def test_float_wav_is_read_without_rescaling(tmp_path):
     assert clip.samples.max() == 1.5 and clip.samples.min() == -2.0
 
 
+def test_without_a_writable_tmpdir_only_pyav_files_fail_and_say_why(tmp_path, monkeypatch, clean_wav):
+    import tempfile
+
+    sr = 16000
+    m4a = write_with_pyav(tmp_path / "call.m4a", 0.3 * np.sin(np.arange(sr) / 5), sr, codec="aac")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    assert open_evidence(clean_wav).frames > 0
+    with pytest.raises(EvidenceError, match="needs a temporary file to be decoded.*set TMPDIR"):
+        open_evidence(m4a)
+
+
 def test_decoded_file_source_reads_any_range_back(tmp_path):
     import os
 

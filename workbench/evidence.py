@@ -219,7 +219,7 @@ def _header_notes(extra_info: str) -> tuple[list[str], bool]:
     return notes, truncated
 
 
-def _inspect(path: Path, scratch: Path) -> dict[str, Any]:
+def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
     """Probe and fully decode an evidence file once; runs in a limited child process.
 
     For a file libsndfile reads, the decode is a trial pass in blocks (nothing is kept; the
@@ -261,6 +261,9 @@ def _inspect(path: Path, scratch: Path) -> dict[str, Any]:
         raise EvidenceError(f"has no audio stream (container '{probe['container']}')")
     import av
 
+    if scratch is None:
+        raise EvidenceError(f"needs a temporary file to be decoded, and none could be made in "
+                            f"{clean_text(tempfile.gettempdir())} (set TMPDIR to a writable folder)")
     rate, channels, frames, complete = _decode_pyav(path, scratch)
     notes = [] if complete else [
         "The decoder stopped with an error before the end of the stream: the file is damaged or "
@@ -301,9 +304,12 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
     except OSError as exc:
         raise EvidenceError(f"cannot be read: {exc.strerror or exc}") from None
     timeout_s = DECODE_TIMEOUT_S + st.st_size / (1 << 20) * DECODE_S_PER_MIB
-    handle, scratch = tempfile.mkstemp(prefix="workbench-decoded-", suffix=".f32")
     try:
-        found = run_limited(_inspect, path, Path(scratch), timeout_s=timeout_s)
+        handle, scratch = tempfile.mkstemp(prefix="workbench-decoded-", suffix=".f32")
+    except OSError:
+        handle, scratch = None, None  # only a file PyAV must decode needs it; _inspect says so
+    try:
+        found = run_limited(_inspect, path, scratch and Path(scratch), timeout_s=timeout_s)
         if "decoded" in found:
             frames, channels = found["decoded"]
             # Read back through this descriptor; the name is unlinked below, so nothing is left
@@ -313,8 +319,9 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
         else:
             source = SoundFileSource(path)
     finally:
-        os.close(handle)
-        os.unlink(scratch)
+        if scratch is not None:
+            os.close(handle)
+            os.unlink(scratch)
     if source.frames <= 0:
         raise EvidenceError("contains no audio samples")
     info = EvidenceInfo(
