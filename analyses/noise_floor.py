@@ -187,9 +187,9 @@ class NoiseFloor(Analysis):
 
         Returns the levels (dB re FS sine; -inf where the quietest bins are exactly zero), the
         bands' edges (Hz) and their number of bins; bands narrower than ``MIN_BAND_HZ`` (after
-        the top one is cut at 90 % of Nyquist) are left out. A band's level is the mean power of its lowest ``valley_fraction`` of bins,
-        scaled to the band's width and corrected for the bias that selection has on noise (so
-        steady noise reads at its level).
+        the top one is cut at 90 % of Nyquist) are left out. A band's level is the mean power of
+        its lowest ``valley_fraction`` of bins, scaled to the band's width and corrected for the
+        bias that selection has on noise (so steady noise reads at its level).
         """
         top = 0.9 * spec.sample_rate_hz / 2
         edges = np.geomspace(self.low_hz, self.high_hz, self.bands + 1)

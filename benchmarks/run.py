@@ -61,23 +61,17 @@ def make_aac(seconds: float) -> Path:
     """The same clip encoded as AAC in M4A (cached). PyAV decodes it, through a temporary file, and
     with the encoder's priming and padding it is not a whole number of seconds long, as real files
     are not (a length that factors well hid an FFT cost once)."""
-    import av
     import soundfile as sf
+
+    from fixtures.media import encode_with_pyav
 
     wav = make_clip(seconds)
     path = wav.with_suffix(".m4a")
     if not path.exists():
         partial = path.with_suffix(".partial.m4a")
-        with sf.SoundFile(str(wav)) as source, av.open(str(partial), mode="w") as out:
-            stream = out.add_stream("aac", rate=source.samplerate)
-            stream.layout = "mono"
-            for block in source.blocks(blocksize=1 << 16, dtype="float32", always_2d=True):
-                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block[:, :1].T), format="fltp", layout="mono")
-                frame.sample_rate = source.samplerate
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-            for packet in stream.encode(None):
-                out.mux(packet)
+        with sf.SoundFile(str(wav)) as source:
+            blocks = (block[:, 0] for block in source.blocks(blocksize=1 << 16, dtype="float32", always_2d=True))
+            encode_with_pyav(partial, blocks, source.samplerate, codec="aac")
         partial.rename(path)
     return path
 
@@ -134,6 +128,11 @@ def _measure(argv: list[str]) -> dict[str, float]:
     return {"wall_s": float(wall), "peak_rss_mb": int(rss_kb) / 1024, "tree_pss_mb": int(pss_kb) / 1024}
 
 
+def _workbench(clip: Path, outdir: Path) -> list[str]:
+    """A full default run of the workbench on ``clip``, redone even when a report exists."""
+    return [sys.executable, "-m", "workbench", "-q", "analyze", str(clip), "-o", str(outdir), "--force"]
+
+
 def _python(script: str, clip: Path) -> list[str]:
     return [sys.executable, "-c", script, str(clip)]
 
@@ -141,8 +140,7 @@ def _python(script: str, clip: Path) -> list[str]:
 def bench_clip(seconds: float) -> dict:
     clip = make_clip(seconds)
     outdir = CACHE / f"report-{seconds:g}s"
-    workbench = [sys.executable, "-m", "workbench", "-q", "analyze", str(clip), "-o", str(outdir), "--force"]
-    full = _measure(workbench)
+    full = _measure(_workbench(clip, outdir))
     baseline = _measure(_python(BASELINE, clip))
     report = json.loads((outdir / "report.json").read_text())
     return {
@@ -153,10 +151,7 @@ def bench_clip(seconds: float) -> dict:
 
 
 def bench_compressed(seconds: float) -> dict:
-    clip = make_aac(seconds)
-    outdir = CACHE / f"report-{seconds:g}s-aac"
-    workbench = [sys.executable, "-m", "workbench", "-q", "analyze", str(clip), "-o", str(outdir), "--force"]
-    return {"seconds": seconds, "full": _measure(workbench)}
+    return {"seconds": seconds, "full": _measure(_workbench(make_aac(seconds), CACHE / f"report-{seconds:g}s-aac"))}
 
 
 def bench_peers(seconds: float) -> dict:

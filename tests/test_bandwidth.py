@@ -5,7 +5,7 @@ from scipy import signal
 from analyses.bandwidth import Bandwidth, apparent_original_rate
 from conftest import clip_of, flagged, lands_near
 from fixtures import plant, scenes
-from media import write_with_pyav
+from fixtures.media import write_with_pyav
 from workbench.clip import Clip
 from workbench.evidence import open_evidence
 

@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 
 from fixtures import scenes
-from media import write_with_pyav
+from fixtures.media import write_with_pyav
 from workbench.errors import EvidenceError
 from workbench.evidence import clean_text, finish_evidence, open_evidence, sha256_file
 

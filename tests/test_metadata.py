@@ -2,7 +2,7 @@ import pytest
 
 from analyses.metadata import Metadata
 from fixtures import scenes
-from media import write_with_pyav
+from fixtures.media import write_with_pyav
 from workbench.evidence import open_evidence
 
 

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from media import write_with_pyav
+from fixtures.media import write_with_pyav
 from workbench.cli import cli
 
 SR = 16000
