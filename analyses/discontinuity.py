@@ -58,6 +58,7 @@ class Discontinuity(Analysis):
 
     name = "discontinuity"
     version = "2.0"
+    min_sample_rate_hz = 8000  # prediction orders and thresholds were set and validated from 8 kHz up
     description = "Sample-level steps in the waveform that neither side predicts (butt-splice candidates)."
     measures = (
         "Boundaries between two samples where a linear predictor of the surrounding sound fails "

@@ -10,7 +10,7 @@ from scipy.fft import next_fast_len
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
 from workbench.clip import Clip
-from workbench.resample import mono_pieces
+from workbench.resample import content_limit_hz, mono_pieces
 from workbench.errors import ParameterError
 from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
 from workbench.steps import strongest_apart
@@ -68,7 +68,7 @@ class Enf(Analysis):
     """
 
     name = "enf"
-    version = "1.2"
+    version = "1.3"
     description = "Mains hum (50/60 Hz) presence, frequency trace, phase breaks, grid-log matching."
     measures = (
         "Whether mains hum at 50 or 60 Hz (or harmonics) is present and how far it stands above "
@@ -114,8 +114,14 @@ class Enf(Analysis):
         x = np.concatenate([y for _, y in mono_pieces(clip, ANALYSIS_RATE_HZ, piece_s=60.0)] or [np.zeros(0)])
         if x.size < 4 * ANALYSIS_RATE_HZ:
             return Result.skipped("shorter than 4 s: too short to measure mains hum")
+        # An upsampled clip (a 400 Hz mains reference) has nothing above its own Nyquist
+        # frequency; the resampler's transition band takes the top tenth below it.
+        limit_hz = 0.9 * content_limit_hz(clip, ANALYSIS_RATE_HZ)
+        if limit_hz < max(NOMINALS_HZ) + 6:
+            return Result.skipped(f"sample rate {clip.sample_rate_hz:g} Hz: mains hum at 50 or 60 Hz "
+                                  "lies above the highest frequency the recording can carry")
         spectrum = signal.welch(x, fs=ANALYSIS_RATE_HZ, nperseg=min(x.size, 8 * ANALYSIS_RATE_HZ))
-        snrs = {nominal: self._harmonic_snrs(spectrum, nominal) for nominal in NOMINALS_HZ}
+        snrs = {nominal: self._harmonic_snrs(spectrum, nominal, limit_hz) for nominal in NOMINALS_HZ}
         best_nominal = max(NOMINALS_HZ, key=lambda n: max(snrs[n].values(), default=-np.inf))
         best_snr = max(snrs[best_nominal].values(), default=-np.inf)
         present = best_snr >= self.min_snr_db
@@ -124,6 +130,7 @@ class Enf(Analysis):
             "enf_snr_db": float(best_snr),
             "harmonic_snr_db": {f"{n:g}": {str(k): float(v) for k, v in s.items()} for n, s in snrs.items()},
             "analysis_rate_hz": ANALYSIS_RATE_HZ,
+            "harmonic_limit_hz": limit_hz,
         }
         if not present:
             measurements["summary"] = (f"no mains hum found: best {best_snr:.1f} dB above its "
@@ -155,13 +162,15 @@ class Enf(Analysis):
                       tracks=[Track(f"ENF (Hz, {best_nominal:g} nominal)", times, trace)])
 
     # -- presence --------------------------------------------------------------------------
-    def _harmonic_snrs(self, spectrum: tuple[np.ndarray, np.ndarray], nominal: float) -> dict[int, float]:
-        """SNR (dB) of each harmonic of ``nominal`` in a Welch (frequencies, power) spectrum."""
+    def _harmonic_snrs(self, spectrum: tuple[np.ndarray, np.ndarray], nominal: float,
+                       limit_hz: float) -> dict[int, float]:
+        """SNR (dB) of each harmonic of ``nominal`` below ``limit_hz`` (Hz) in a Welch
+        (frequencies, power) spectrum."""
         freqs, psd = spectrum
         snrs = {}
         for k in range(1, self.harmonics + 1):
             centre = k * nominal
-            if centre + 6 > ANALYSIS_RATE_HZ / 2:
+            if centre + 6 > limit_hz:
                 break
             peak = psd[np.abs(freqs - centre) <= self.peak_halfwidth_hz].max(initial=0.0)
             around = psd[(np.abs(freqs - centre) >= 1.5) & (np.abs(freqs - centre) <= 6)]

@@ -24,7 +24,7 @@ class Overview(Analysis):
     """
 
     name = "overview"
-    version = "1.0"
+    version = "1.1"
     description = "Waveform, spectrograms, long-term average spectrum, peak/RMS/loudness."
     measures = (
         "The waveform (per-pixel minimum and maximum), the spectrogram of the mono mix on linear "

@@ -48,7 +48,8 @@ class Speaker(Analysis):
     """
 
     name = "speaker"
-    version = "1.0"
+    version = "1.1"
+    min_sample_rate_hz = 8000  # the encoder was trained on speech with the telephone band or more
     heavy = True
     description = "Speaker embeddings per segment and whole (Resemblyzer); segments unlike the rest."
     measures = (

@@ -18,7 +18,7 @@ from workbench.clip import Clip, Spectrogram
 from workbench.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, draw_spectrogram, format_time_axis, new_figure, plain_log_axis,
 )
-from workbench.resample import mono_pieces
+from workbench.resample import content_limit_hz, mono_pieces
 from workbench.runs import true_runs
 
 ANALYSIS_RATE_HZ = 16000
@@ -77,11 +77,13 @@ class Voice(Analysis):
     """
 
     name = "voice"
-    version = "1.0"
+    version = "1.1"
     heavy = True
+    min_sample_rate_hz = 8000  # the telephone band: formants and pitch need 300-3400 Hz
     description = "Praat voice measures: F0, jitter, shimmer, HNR, formants, pauses, LTAS."
     measures = (
-        "The mono mix resampled to 16 kHz, in 1-minute pieces. F0: Praat To Pitch (ac) 60-600 Hz "
+        "The mono mix resampled to 16 kHz (up from a lower rate: an 8 kHz call keeps its 4 kHz "
+        "band), in 1-minute pieces. F0: Praat To Pitch (ac) 60-600 Hz "
         "for the speaker's range, then To Pitch (cc) between 0.75 x its 25th and 1.5 x its 75th "
         "percentile (10 ms steps); median, 5th-95th percentile, spread (SD) and range in "
         "semitones over voiced frames. Jitter (local, rap, ppq5) and shimmer (local, apq3, apq5, "
@@ -91,7 +93,9 @@ class Voice(Analysis):
         "not identical with MDVP's Jitt. HNR: 10 log10(r / (1 - r)) of the cross-correlation "
         "strength r of voiced pitch frames, the relation Praat's Harmonicity uses, averaged over "
         "voiced frames. Formants F1-F3: To Formant (burg) every 40 ms, 5 formants below 5000 Hz (5500 Hz when "
-        "the median F0 is above 165 Hz), medians in voiced frames. Pauses: To Intensity, silent "
+        "the median F0 is above 165 Hz); a clip whose band ends lower (an 8 kHz call: 4000 Hz) "
+        "is searched below its band's end with as many formants per kHz (4 below 4000 Hz); "
+        "medians in voiced frames. Pauses: To Intensity, silent "
         "stretches between sounding ones; speech-rate proxy: voiced segments per second of "
         "sounding time. LTAS: mean power of sounding frames of the shared spectrogram in "
         "third-octave bands, relative to the total."
@@ -127,8 +131,9 @@ class Voice(Analysis):
         if floor_hz is None:
             return Result.skipped(f"fewer than {self.min_voiced_s:g} s of voiced speech were found "
                                   "(Praat pitch, 60-600 Hz): no voice measures")
-        max_formant = 5500.0 if first_median_hz > 165 else 5000.0
-        tracks = self._measure(clip, parselmouth, floor_hz, ceiling_hz, max_formant)
+        max_formant, n_formants = formant_ceiling(5500.0 if first_median_hz > 165 else 5000.0,
+                                                  content_limit_hz(clip, ANALYSIS_RATE_HZ))
+        tracks = self._measure(clip, parselmouth, floor_hz, ceiling_hz, max_formant, n_formants)
         f0 = tracks.joined("f0_hz")
         voiced = f0 > 0
         measurements = self._f0_measures(f0[voiced], clip.duration_s)
@@ -158,6 +163,7 @@ class Voice(Analysis):
                 "pitch_floor_hz_used": round(float(floor_hz), 1),
                 "pitch_ceiling_hz_used": round(float(ceiling_hz), 1),
                 "max_formant_hz": max_formant,
+                "formants_searched": n_formants,
                 "praat_version": parselmouth.PRAAT_VERSION,
                 "parselmouth_version": parselmouth.VERSION,
             },
@@ -184,7 +190,7 @@ class Voice(Analysis):
         return floor_hz, max(ceiling_hz, floor_hz * 2), float(np.median(voiced))
 
     def _measure(self, clip: Clip, parselmouth, floor_hz: float, ceiling_hz: float,
-                 max_formant_hz: float) -> _Tracks:
+                 max_formant_hz: float, n_formants: float) -> _Tracks:
         """The second, speaker-adapted pass: Praat's tracks and period measures per piece."""
         from parselmouth.praat import call
 
@@ -198,7 +204,7 @@ class Voice(Analysis):
             tracks.f0_times.append(pitch.xs() + start_s)
             tracks.f0_hz.append(frames["frequency"])
             tracks.strength.append(frames["strength"])
-            formant = sound.to_formant_burg(time_step=FORMANT_STEP_S, max_number_of_formants=5,
+            formant = sound.to_formant_burg(time_step=FORMANT_STEP_S, max_number_of_formants=n_formants,
                                             maximum_formant=max_formant_hz)
             formant_times = formant.xs()
             tracks.formant_times.append(formant_times + start_s)
@@ -293,6 +299,21 @@ class Voice(Analysis):
         return FigureOut("distributions", fig, "Distributions: F0 over voiced frames, F1 against "
                          "F2 (the vowel space), and the lengths of pauses.")
 
+
+
+def formant_ceiling(max_formant_hz: float, content_limit_hz: float) -> tuple[float, float]:
+    """Praat's formant ceiling (Hz) and number of formants for a recording whose content stops
+    at ``content_limit_hz``.
+
+    Burg's method looks for its formants below the ceiling; in an 8 kHz call nothing lies above
+    4 kHz, so the five formants sought below 5 kHz crowd into the band and F3 falls by a tenth.
+    The ceiling is lowered to the content limit with the density of formants kept (one per
+    1000 Hz for a 5000 Hz ceiling), in Praat's half steps, at least 3.
+    """
+    if content_limit_hz >= max_formant_hz:
+        return max_formant_hz, 5.0
+    count = max(3.0, round(10.0 * content_limit_hz / max_formant_hz) / 2)
+    return float(content_limit_hz), count
 
 def _period_measures(tracks: _Tracks) -> dict[str, float | None]:
     """Jitter and shimmer in per cent: each piece's value weighted by its number of periods."""

@@ -93,3 +93,45 @@ def test_bad_grid_logs_are_parameter_errors(tmp_path):
 
 def test_short_clip_is_skipped():
     assert Enf().run(Clip.from_array(np.zeros(16000), 8000)).status == "skipped"
+
+
+@pytest.fixture(scope="module")
+def one_hum_at_three_rates():
+    """One recording of 50 Hz mains hum (wandering like the grid) with room noise, at 8 kHz and
+    resampled to 1 kHz and 400 Hz (a mains reference recorder's rate)."""
+    from fixtures.synth import mains_hum
+    from scipy import signal
+
+    rng = np.random.default_rng(77)
+    rate, frames = 8000, 8000 * 60
+    x = mains_hum(frames=frames, sample_rate_hz=rate, rng=rng, level_dbfs=-30.0, wander_hz=0.05)
+    x += rng.standard_normal(frames) * 10 ** (-60 / 20)
+    versions = {8000: x, 1000: signal.resample_poly(x, 1, 8), 400: signal.resample_poly(x, 1, 20)}
+    return {r: Enf().run(Clip.from_array(v, r)) for r, v in versions.items()}
+
+
+def test_the_same_hum_at_400_hz_1_khz_and_8_khz_gives_the_same_nominal_and_trace(one_hum_at_three_rates):
+    """A 400 Hz clip used to be read as if it were at 1 kHz: its 50 Hz hum appeared at 125 Hz."""
+    traces = {}
+    for rate, result in one_hum_at_three_rates.items():
+        assert result.status == "ok", (rate, result.message)
+        assert result.measurements["enf_nominal_hz"] == 50.0, rate
+        assert result.measurements["enf_snr_db"] > 30, rate
+        traces[rate] = result.tracks[0].values
+    assert traces[400].size == traces[8000].size == traces[1000].size
+    for rate in (400, 1000):
+        assert np.nanmax(np.abs(traces[rate] - traces[8000])) < 0.005, rate
+    assert np.nanstd(traces[8000]) > 0.01  # the trace wanders: agreeing is not trivial
+
+
+def test_harmonics_above_the_clips_own_band_are_not_examined(one_hum_at_three_rates):
+    """At 400 Hz nothing above 200 Hz exists: 50 Hz harmonics 1-3 are examined, not 4."""
+    low = one_hum_at_three_rates[400].measurements
+    assert sorted(low["harmonic_snr_db"]["50"]) == ["1", "2", "3"]
+    assert low["harmonic_limit_hz"] == pytest.approx(180.0)
+    assert sorted(one_hum_at_three_rates[8000].measurements["harmonic_snr_db"]["50"]) == ["1", "2", "3", "4"]
+
+
+def test_a_rate_too_low_for_mains_hum_is_skipped_with_the_reason(rng):
+    result = Enf().run(Clip.from_array(rng.standard_normal(100 * 30), 100))
+    assert result.status == "skipped" and "100 Hz" in result.message

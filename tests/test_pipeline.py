@@ -44,10 +44,28 @@ class Marking(Analysis):
 
 
 def test_a_failing_analysis_becomes_an_error_result():
-    result, wall_s = run_analysis(Exploding(), None)
+    result, wall_s = run_analysis(Exploding(), Clip.from_array(np.zeros(8000), 8000))
     assert result.status == "error"
     assert "ZeroDivisionError" in result.message and "planted failure" in result.message
     assert wall_s >= 0
+
+
+def test_analyses_that_cannot_work_at_the_clips_rate_are_skipped_with_the_reason(tmp_path):
+    """A 400 Hz mains reference recording: mains hum is measured, speech analyses say why not."""
+    rng = np.random.default_rng(9)
+    t = np.arange(400 * 30) / 400
+    clip = Clip.from_array(0.1 * np.sin(2 * np.pi * 50.0 * t) + 1e-3 * rng.standard_normal(t.size), 400)
+    statuses = {}
+    for cls in registry.BUILTINS:
+        result, _ = run_analysis(cls(), clip)
+        statuses[cls.name] = result
+    for name in ("voice", "speaker", "discontinuity"):
+        assert statuses[name].status == "skipped", name
+        assert "400 Hz" in statuses[name].message and "8,000 Hz" in statuses[name].message
+    assert statuses["enf"].measurements["enf_nominal_hz"] == 50.0
+    assert statuses["overview"].status == "ok"
+    assert statuses["overview"].measurements["integrated_loudness_lufs"] is None
+    assert all(r.status != "error" for r in statuses.values()), {n: r.message for n, r in statuses.items()}
 
 
 def test_report_still_comes_out_when_an_analysis_fails(clean_wav, tmp_path, monkeypatch):

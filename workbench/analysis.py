@@ -94,6 +94,9 @@ class Analysis:
     """What it measures, for the report."""
     cannot_show: ClassVar[str]
     """What its findings cannot show, for the report."""
+    min_sample_rate_hz: ClassVar[int] = 0
+    """Lowest clip rate (Hz) at which the method holds; below it the pipeline records the
+    analysis as skipped, with the reason, instead of measuring silently wrong."""
     heavy: ClassVar[bool] = False
     """True for an analysis that takes much longer than the others: started first when a clip's
     analyses run in parallel."""
@@ -116,6 +119,13 @@ class Analysis:
             for name, param in signature.parameters.items()
             if param.kind is inspect.Parameter.KEYWORD_ONLY
         }
+
+    def unsupported(self, clip: Clip) -> str | None:
+        """Why this analysis cannot work on ``clip``, or None when it can."""
+        if clip.sample_rate_hz < self.min_sample_rate_hz:
+            return (f"sample rate {clip.sample_rate_hz:,} Hz: this analysis needs at least "
+                    f"{self.min_sample_rate_hz:,} Hz")
+        return None
 
     def run(self, clip: Clip) -> Result:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -16,12 +16,18 @@ from scipy import signal
 CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)
 STEP_S = 0.1
 BLOCK_STEPS = 4  # 400 ms gating blocks, stepped by 100 ms: 75 % overlap
+MIN_RATE_HZ = 8000
+"""K-weighting's high shelf starts near 1.7 kHz; designed for a lower rate its filter is unstable."""
 
 
 def integrated_loudness(blocks: Iterable[np.ndarray], sample_rate_hz: int) -> float | None:
     """Integrated loudness in LUFS of audio delivered in consecutive blocks of shape
-    (frames, channels); None when undefined (shorter than 400 ms, silent, more than 5 channels)."""
+    (frames, channels); None when undefined (shorter than 400 ms, silent, more than 5 channels,
+    sampled below ``MIN_RATE_HZ``)."""
     import pyloudnorm
+
+    if sample_rate_hz < MIN_RATE_HZ:
+        return None
 
     stages = list(pyloudnorm.Meter(sample_rate_hz)._filters.values())
     step = int(round(STEP_S * sample_rate_hz))

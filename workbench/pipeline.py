@@ -92,8 +92,13 @@ def utc_now() -> str:
 
 
 def run_analysis(analysis: Analysis, clip: Clip) -> tuple[Result, float]:
-    """Run one analysis, turning any exception into an ``error`` Result; return it and wall time (s)."""
-    return run_safely(lambda: analysis.run(clip))
+    """Run one analysis, turning any exception into an ``error`` Result; return it and wall time (s).
+    An analysis that cannot work at the clip's rate is skipped with the reason."""
+    def step() -> Result:
+        reason = analysis.unsupported(clip)
+        return analysis.run(clip) if reason is None else Result.skipped(reason)
+
+    return run_safely(step)
 
 
 def run_safely(step: Callable[[], Result]) -> tuple[Result, float]:

@@ -1,5 +1,12 @@
-"""The mono mix at a lower analysis rate, delivered in pieces so a long recording is never held
-whole: speech work runs at 16 kHz, hum work at 1 kHz."""
+"""The mono mix at an analysis rate, delivered in pieces so a long recording is never held whole:
+speech work runs at 16 kHz, hum work at 1 kHz.
+
+The pieces are always at the rate asked for, whatever the clip's own rate: an 8 kHz call is
+upsampled to 16 kHz for Praat, a 400 Hz mains reference to 1 kHz for the hum. Samples delivered
+at the clip's rate but read at the analysis rate would play twice as fast (every frequency
+doubled), so there is no pass-through. Content above the clip's own Nyquist frequency is absent
+from an upsampled piece; analyses that need it ask :func:`content_limit_hz`.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +27,8 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     ----------
     clip : Clip
     rate_hz : int
-        Output rate in Hz; at or above the clip's rate the mix is passed through unchanged.
+        Output rate in Hz, above or below the clip's rate (polyphase up- or downsampling); equal
+        to it, the mix is passed through.
     piece_s : float
         Length of each piece in seconds. The last one runs to the end of the clip and is between
         half and one and a half pieces long (a remainder shorter than half a piece joins the
@@ -34,14 +42,11 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     start_s : float
         Time of the piece's first sample, in seconds from the start of the clip.
     y : np.ndarray [shape=(n,), float64]
-        The piece at ``rate_hz``.
+        The piece at ``rate_hz``, whatever the clip's rate.
     """
     sr = clip.sample_rate_hz
-    if rate_hz >= sr:
-        up = down = 1
-    else:
-        common = gcd(int(rate_hz), sr)
-        up, down = int(rate_hz) // common, sr // common
+    common = gcd(int(rate_hz), sr)
+    up, down = int(rate_hz) // common, sr // common
     # Whole multiples of ``down`` keep every piece on the output sample grid.
     core = down * max(1, int(piece_s * sr) // down)
     margin = down * max(1, int(margin_s * sr) // down) if up != down else 0
@@ -55,3 +60,9 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
         skip = (start - lo) * up // down
         count = -(-(end - start) * up // down)
         yield start / sr, y[skip : skip + count]
+
+
+def content_limit_hz(clip: Clip, rate_hz: int) -> float:
+    """Highest frequency (Hz) that pieces at ``rate_hz`` can carry: the lower of the two Nyquist
+    frequencies, the clip's and the analysis rate's."""
+    return min(clip.sample_rate_hz, int(rate_hz)) / 2
