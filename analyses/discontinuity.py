@@ -136,8 +136,7 @@ class Discontinuity(Analysis):
         guard = max(1, int(round(self.guard_s * sr)))
         block = max(1, int(TRACK_BLOCK_S * sr))
         piece = block * int(SCAN_PIECE_S / TRACK_BLOCK_S)
-        order = min(self.lpc_order, 2 + sr // 1000)
-        frame = max(order + 1, int(round(self.lpc_frame_s * sr)))
+        order, frame = predictor_shape(sr, lpc_order=self.lpc_order, lpc_frame_s=self.lpc_frame_s)
         margin = context + 2 * frame + order
         positions: list[np.ndarray] = []
         values: list[np.ndarray] = []
@@ -212,6 +211,23 @@ def step_errors(x: np.ndarray, *, order: int, frame: int) -> np.ndarray:
         units); 0 within ``order`` samples of either end, where one side is missing.
     """
     n = x.size
+    forward, backward = prediction_errors(x, order=order, frame=frame)
+    after, before = forward[1:], backward[:-1]
+    out = np.zeros(n)
+    out[1:] = np.where(after * before < 0, np.minimum(np.abs(after), np.abs(before)), 0.0)
+    out[: order + 1] = 0.0
+    out[max(0, n - order) :] = 0.0
+    return out
+
+
+def prediction_errors(x: np.ndarray, *, order: int, frame: int) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward linear-prediction errors of ``x`` (full-scale units, shape of ``x``).
+
+    ``forward[n]`` predicts ``x[n]`` from the ``order`` samples before it, ``backward[n]`` from
+    the ``order`` after it, both with the coefficients of the frame ``n`` lies in (see
+    :func:`lpc_per_frame`); outside ``x`` the signal counts as zero.
+    """
+    n = x.size
     frames = max(1, -(-n // frame))
     a = lpc_per_frame(x, order=order, frame=frame)
     padded = np.zeros(frames * frame + 2 * order)
@@ -220,12 +236,24 @@ def step_errors(x: np.ndarray, *, order: int, frame: int) -> np.ndarray:
     view = sliding_window_view(padded, 2 * order + 1)[: frames * frame].reshape(frames, frame, 2 * order + 1)
     forward = np.einsum("fij,fj->fi", view[:, :, : order + 1], a[:, ::-1]).ravel()[:n]
     backward = np.einsum("fij,fj->fi", view[:, :, order:], a).ravel()[:n]
-    after, before = forward[1:], backward[:-1]
-    out = np.zeros(n)
-    out[1:] = np.where(after * before < 0, np.minimum(np.abs(after), np.abs(before)), 0.0)
-    out[: order + 1] = 0.0
-    out[max(0, n - order) :] = 0.0
-    return out
+    return forward, backward
+
+
+def predictor_shape(sr: int, *, lpc_order: int = 16, lpc_frame_s: float = 0.02) -> tuple[int, int]:
+    """The predictor's order and frame length (samples) at ``sr`` Hz, as the detector uses them."""
+    order = min(lpc_order, 2 + sr // 1000)
+    return order, max(order + 1, int(round(lpc_frame_s * sr)))
+
+
+def local_error_rms(x: np.ndarray, sr: int, at: int, *, halfwidth_s: float = 0.03) -> float:
+    """RMS (FS) of the forward prediction error of mono ``x`` within ``halfwidth_s`` of sample
+    ``at``, with the detector's default predictor: the yardstick of a step's visibility."""
+    order, frame = predictor_shape(sr)
+    half = int(halfwidth_s * sr)
+    lo, hi = max(0, at - half - 2 * frame), min(x.size, at + half + 2 * frame)
+    forward, _ = prediction_errors(x[lo:hi].astype(np.float64), order=order, frame=frame)
+    core = forward[max(0, at - half - lo) : at + half - lo]
+    return float(np.sqrt(np.mean(core**2))) if core.size else 0.0
 
 
 def lpc_per_frame(x: np.ndarray, *, order: int, frame: int) -> np.ndarray:

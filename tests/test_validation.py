@@ -11,7 +11,8 @@ def test_quick_validation_runs_and_every_kind_has_a_row(tmp_path):
     result = CliRunner().invoke(cli, ["-q", "validate", "--quick", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "validation.json").read_text())
-    assert [row["kind"] for row in data["rows"]] == list(PLANTERS)
+    assert [row["kind"] for row in data["rows"] if not row["reference"]] == list(PLANTERS)
+    assert [row["kind"] for row in data["rows"] if row["reference"]] == ["discontinuity"]
     strong = {row["kind"]: row["detected_strong"] for row in data["rows"]}
     # Strong artifacts at 16 kHz in quiet speech are all found; the set must be able to fail.
     assert all(rate == 1.0 for rate in strong.values()), strong
@@ -24,12 +25,31 @@ def test_summary_counts_detections_and_false_flags():
         {"kind": "clipping", "strength": "moderate", "rate": 8000, "detected": False, "error_s": None},
         {"kind": "clipping", "strength": "moderate", "rate": 48000, "detected": True, "error_s": 0.1},
         {"kind": "clipping", "strength": "weak", "rate": 8000, "detected": False, "error_s": None},
+        {"kind": "discontinuity", "strength": "moderate", "rate": 8000, "detected": True, "error_s": 0.0,
+         "reference": True},
     ]
-    rows = {r["kind"]: r for r in summary_rows(cases, {"clipping": 3}, clean_hours=0.5)}
+    every = summary_rows(cases, {"clipping": 3}, clean_hours=0.5)
+    rows = {r["kind"]: r for r in every if not r["reference"]}
     assert rows["clipping"]["detected_moderate"] == 2 / 3 and rows["clipping"]["detected_weak"] == 0.0
     assert rows["clipping"]["detected_moderate_by_rate"] == {"8000": 0.5, "48000": 1.0}
     assert rows["clipping"]["median_error_s"] == pytest.approx(0.15) and rows["clipping"]["false_flags_per_hour"] == 6.0
     assert rows["digital_silence"]["detected_moderate"] is None
+    assert rows["discontinuity"]["detected_moderate"] is None  # the reference case is its own row
+    assert [r["detected_moderate"] for r in every if r["reference"]] == [1.0]
+
+
+def test_a_splice_planted_by_visibility_has_that_visibility_at_every_rate():
+    """Visibility: the departure at the join over the local prediction-error RMS, the same
+    yardstick at 8 and 48 kHz (a fixed departure is not)."""
+    import numpy as np
+
+    from workbench.validation import Condition, _base, _splice_by_visibility
+
+    for rate in (8000, 48000):
+        condition = Condition(rate, "speech", "noisy", 3)
+        base = _base(condition, 20.0, 1)
+        _, (truth,) = _splice_by_visibility(base, rate, np.random.default_rng(1), 20.0, 10.0, condition)
+        assert abs(truth.details["visibility"] - 10.0) <= 1.0, (rate, truth.details)
 
 
 def test_reports_cite_the_measured_rates(clean_wav, tmp_path):

@@ -55,12 +55,13 @@ Progress = Callable[[str], None]
 
 
 def _validation_rows(path: Path) -> dict[str, dict]:
-    """The summary rows of a validation.json (``make validate``) by finding kind; {} if absent."""
+    """The summary rows of a validation.json (``make validate``) by finding kind, reference rows
+    (earlier definitions of strength) left out; {} if absent."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {row["kind"]: row for row in data.get("rows", [])}
+    return {row["kind"]: row for row in data.get("rows", []) if not row.get("reference")}
 
 
 VALIDATION = _validation_rows(Path(str(files("workbench") / "data" / "validation.json")))

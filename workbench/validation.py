@@ -19,6 +19,7 @@ import numpy as np
 from fixtures import plant
 from fixtures.synth import recording
 from workbench import __version__
+from analyses.discontinuity import local_error_rms
 from workbench.analysis import Analysis
 from workbench.clip import Clip
 
@@ -38,30 +39,52 @@ class Condition:
     room: str
     seed: int
 
+    @property
+    def room_dbfs(self) -> float:
+        """The room tone's RMS level (dBFS): the yardstick of a noise-floor change."""
+        return ROOMS_DBFS[self.room]
+
 
 def _in_signal(rng: np.random.Generator, duration_s: float) -> float:
     return float(rng.uniform(0.3, 0.6) * duration_s)
 
 
-def _splice_with_jump(x, sr, rng, duration_s, target, condition):
+def _splice_with_departure(x, sr, rng, duration_s, target, condition):
     """A butt splice whose departure is within 10 % of ``target`` (full scale): the first sample
     after the join differs by that much from the sample the original had there (what the
-    waveform would have done), whatever the waveform's own sample-to-sample motion. Removals of
-    50-500 ms are tried at up to 20 places in the middle of the recording (in a pause the
-    waveform may never move that far); where none reaches it, the closest found."""
+    waveform would have done). The reference table's definition of strength."""
+    return _splice(x, sr, rng, duration_s, target, lambda start: 1.0)
+
+
+def _splice_by_visibility(x, sr, rng, duration_s, target, condition):
+    """A butt splice whose visibility is within 10 % of ``target``: its departure over the RMS of
+    the forward prediction error within 30 ms of the join (the detector's predictor). The same
+    visibility is equally plain at every rate; a fixed departure is a 60-sigma event at 48 kHz
+    and a 3-sigma one in an 8 kHz noisy room."""
+    return _splice(x, sr, rng, duration_s, target, lambda start: local_error_rms(x[:, 0], sr, start))
+
+
+def _splice(x, sr, rng, duration_s, target, scale):
+    """Removals of 50-500 ms tried at up to 20 places in the middle of the recording (in a pause
+    the waveform may never move that far); the one whose departure / ``scale(start)`` is
+    nearest ``target``, or the first within 10 % of it."""
     best = None
     lengths = np.arange(int(0.05 * sr), int(0.5 * sr))
     for _ in range(20):
         start = int(_in_signal(rng, duration_s) * sr)
-        departures = np.abs(x[start + lengths, 0] - x[start, 0])
+        unit = scale(start)
+        if unit <= 0:
+            continue
+        departures = np.abs(x[start + lengths, 0] - x[start, 0]) / unit
         i = int(np.argmin(np.abs(departures - target)))
         miss = abs(departures[i] - target)
         if best is None or miss < best[0]:
-            best = (miss, start, lengths[i])
+            best = (miss, start, lengths[i], unit)
         if miss <= 0.1 * target:
             break
-    _, start, length = best
+    _, start, length, unit = best
     out, truth = plant.butt_splice(x, sr, at_s=start / sr, remove_s=length / sr)
+    truth.details["visibility"] = truth.details["departure"] / unit if unit != 1.0 else None
     return out, [truth]
 
 
@@ -73,11 +96,24 @@ def _clip_over(x, sr, rng, duration_s, over_db, condition):
     return _one(plant.clipping(x, sr, start_s=start_s, length_s=0.5, gain_db=over_db - peak_db))
 
 
+def _span_s(duration_s: float, longest_s: float) -> float:
+    """Length of a planted stretch: ``longest_s``, or a third of a shorter recording."""
+    return min(longest_s, duration_s / 3)
+
+
 def _noisier_room(x, sr, rng, duration_s, above_db, condition):
     """Add white noise ``above_db`` over the room tone's level for 8 s (another room)."""
-    level = ROOMS_DBFS[condition.room] + above_db
-    return plant.noise_floor_change(x, sr, start_s=_in_signal(rng, duration_s) - 4, length_s=8.0,
+    level = condition.room_dbfs + above_db
+    span = _span_s(duration_s, 8.0)
+    return plant.noise_floor_change(x, sr, start_s=_in_signal(rng, duration_s) - span / 2, length_s=span,
                                     level_dbfs=level, seed=int(rng.integers(1 << 30)))
+
+
+def _band_limited_insert(x, sr, rng, duration_s, cutoff, condition):
+    """Low-pass a 6 s stretch at ``cutoff`` times the sample rate (material from a narrower source)."""
+    span = _span_s(duration_s, 6.0)
+    return plant.band_limit(x, sr, start_s=_in_signal(rng, duration_s) - span / 2, length_s=span,
+                            cutoff_hz=cutoff * sr)
 
 
 # kind -> (owning analysis, needs stereo, planter(x, sr, rng, duration_s, level, condition), levels)
@@ -87,15 +123,21 @@ PLANTERS: dict[str, tuple[str, bool, Callable, tuple]] = {
     "clipping": ("levels", False, _clip_over, (1.0, 4.0, 10.0)),
     "dc_offset_change": ("levels", False, lambda x, sr, rng, d, v, c: _one(
         plant.dc_step(x, sr, at_s=_in_signal(rng, d), offset=v)), (0.004, 0.01, 0.03)),
-    "discontinuity": ("discontinuity", False, _splice_with_jump, (0.02, 0.08, 0.25)),
+    "discontinuity": ("discontinuity", False, _splice_by_visibility, (3.0, 10.0, 30.0)),
     "noise_floor_change": ("noise_floor", False, _noisier_room, (0.0, 6.0, 12.0)),
-    "bandwidth_change": ("bandwidth", False, lambda x, sr, rng, d, v, c: plant.band_limit(
-        x, sr, start_s=_in_signal(rng, d) - 3, length_s=6.0, cutoff_hz=v * sr), (0.4, 0.25, 0.125)),
+    "bandwidth_change": ("bandwidth", False, _band_limited_insert, (0.4, 0.25, 0.125)),
     "enf_discontinuity": ("enf", False, lambda x, sr, rng, d, v, c: _one(
         plant.enf_cut(x, sr, at_s=_in_signal(rng, d), phase_jump_rad=v)), (0.6, 1.2, 2.5)),
     "polarity_inversion": ("channels", True, lambda x, sr, rng, d, v, c: _one(
         plant.polarity_inversion(x, sr, start_s=_in_signal(rng, d) - v / 2, length_s=v)), (1.0, 3.0, 6.0)),
 }
+
+
+REFERENCE_PLANTERS: dict[str, tuple[str, bool, Callable, tuple]] = {
+    "discontinuity": ("discontinuity", False, _splice_with_departure, (0.02, 0.08, 0.25)),
+}
+"""Earlier definitions of strength, measured beside the current ones for reference (rows marked
+``reference``): a splice by its departure in full-scale units."""
 
 
 def _one(pair):
@@ -129,23 +171,20 @@ def run_validation(
     cases = []
     for condition in conditions(rates=rates, contents=contents, rooms=rooms, seeds=seeds):
         bases = {channels: _base(condition, duration_s, channels) for channels in (1, 2)}
-        for kind, (owner, stereo, planter, levels) in PLANTERS.items():
-            for strength, level in zip(STRENGTHS, levels):
-                if progress:
-                    progress(f"{kind} {strength} {condition.rate} Hz {condition.content} {condition.room}")
-                rng = np.random.default_rng(zlib.crc32(repr((kind, strength, condition)).encode()))
-                samples, truths = planter(bases[2 if stereo else 1], condition.rate, rng, duration_s,
-                                          level, condition)
-                result = analyses[owner].run(Clip.from_array(samples, condition.rate))
-                hits = [f for f in result.findings if f.flagged and f.kind == kind]
-                for truth in truths:
-                    errors = [abs(f.start_s - truth.start_s) for f in hits
-                              if f.start_s <= truth.end_s + TOLERANCE_S and f.end_s >= truth.start_s - TOLERANCE_S]
-                    cases.append({
-                        "kind": kind, "analysis": owner, "strength": strength, "level": level,
-                        "rate": condition.rate, "content": condition.content, "room": condition.room,
-                        "detected": bool(errors), "error_s": min(errors) if errors else None,
-                    })
+        for reference, planters in ((False, PLANTERS), (True, REFERENCE_PLANTERS)):
+            for kind, (owner, stereo, planter, levels) in planters.items():
+                for strength, level in zip(STRENGTHS, levels):
+                    if progress:
+                        progress(f"{kind} {strength} {condition.rate} Hz {condition.content} {condition.room}")
+                    rng = np.random.default_rng(zlib.crc32(repr((kind, strength, condition) + (
+                        ("reference",) if reference else ())).encode()))
+                    for outcome in planted_outcomes(analyses[owner], planter, kind, bases[2 if stereo else 1],
+                                                    condition.rate, rng, duration_s, level, condition):
+                        cases.append({
+                            "kind": kind, "analysis": owner, "strength": strength, "level": level,
+                            "rate": condition.rate, "content": condition.content, "room": condition.room,
+                            "reference": reference, **outcome,
+                        })
     false_flags: dict[str, int] = {kind: 0 for kind in PLANTERS}
     clean_s = 0.0
     for condition in conditions(rates=rates, contents=contents, rooms=rooms, seeds=clean_seeds):
@@ -172,6 +211,23 @@ def run_validation(
     }
 
 
+def planted_outcomes(analysis: Analysis, planter: Callable, kind: str, base: np.ndarray, sr: int,
+                     rng: np.random.Generator, duration_s: float, level: float, condition) -> list[dict]:
+    """Plant one artifact of ``kind`` into ``base`` (frames, channels) at ``sr`` Hz, run its
+    analysis, and say for each planted place whether a flagged finding of that kind lies within
+    ``TOLERANCE_S`` of it, and how far off the nearest one starts (s)."""
+    samples, truths = planter(base, sr, rng, duration_s, level, condition)
+    result = analysis.run(Clip.from_array(samples, sr))
+    hits = [f for f in result.findings if f.flagged and f.kind == kind]
+    outcomes = []
+    for truth in truths:
+        errors = [abs(f.start_s - truth.start_s) for f in hits
+                  if f.start_s <= truth.end_s + TOLERANCE_S and f.end_s >= truth.start_s - TOLERANCE_S]
+        outcomes.append({"at_s": truth.start_s, "detected": bool(errors),
+                         "error_s": min(errors) if errors else None})
+    return outcomes
+
+
 def detected_share(cases: list[dict], **conditions) -> float | None:
     """Share of the ``cases`` matching every ``key=value`` of ``conditions`` that were detected;
     None when none match."""
@@ -182,9 +238,11 @@ def detected_share(cases: list[dict], **conditions) -> float | None:
 def summary_rows(cases: list[dict], false_flags: dict[str, int], clean_hours: float) -> list[dict]:
     """One row per finding kind: detection rate per strength, localisation error, false flags/h."""
     rows = []
-    for kind, (owner, *_rest) in PLANTERS.items():
-        mine = [c for c in cases if c["kind"] == kind]
-        row = {"kind": kind, "analysis": owner}
+    labelled = [(kind, owner, False) for kind, (owner, *_rest) in PLANTERS.items()]
+    labelled += [(kind, owner, True) for kind, (owner, *_rest) in REFERENCE_PLANTERS.items()]
+    for kind, owner, reference in labelled:
+        mine = [c for c in cases if c["kind"] == kind and c.get("reference", False) == reference]
+        row = {"kind": kind, "analysis": owner, "reference": reference}
         for strength in STRENGTHS:
             row[f"detected_{strength}"] = detected_share(mine, strength=strength)
         detected = [c["error_s"] for c in mine if c["detected"] and c["strength"] != "weak"]
@@ -195,6 +253,8 @@ def summary_rows(cases: list[dict], false_flags: dict[str, int], clean_hours: fl
         row["median_error_s"] = float(np.median(detected)) if detected else None
         row["max_error_s"] = float(np.max(detected)) if detected else None
         row["planted"] = len(mine)
+        row["false_flags"] = false_flags.get(kind, 0)
+        row["clean_hours"] = clean_hours
         row["false_flags_per_hour"] = false_flags.get(kind, 0) / clean_hours if clean_hours else None
         rows.append(row)
     return rows
@@ -230,23 +290,28 @@ def markdown(results: dict) -> str:
     for row in results["rows"]:
         error = ("n/a" if row["median_error_s"] is None
                  else f"{row['median_error_s']:.2f} / {row['max_error_s']:.2f}")
+        label = f"`{row['kind']}`" + (" (reference: strength by departure)" if row.get("reference") else "")
         lines.append(
-            f"| `{row['kind']}` | {row['analysis']} | {_pct(row['detected_weak'])} | "
+            f"| {label} | {row['analysis']} | {_pct(row['detected_weak'])} | "
             f"{_pct(row['detected_moderate'])} | {_pct(row['detected_strong'])} | {error} | "
             f"{row['false_flags_per_hour']:.1f} |"
         )
     lines += ["", "## Strengths planted", "", "| kind | weak | moderate | strong |", "| --- | --- | --- | --- |"]
     units = {"digital_silence": "s long", "clipping": "dB past full scale", "dc_offset_change": "FS step",
-             "discontinuity": "FS departure at the join", "noise_floor_change": "dB of white noise over the room tone",
+             "discontinuity": "x local prediction-error RMS: visibility", "noise_floor_change": "dB of white noise over the room tone",
              "bandwidth_change": "x sample rate low-pass", "enf_discontinuity": "rad phase jump",
              "polarity_inversion": "s inverted"}
     for kind, levels in s["levels"].items():
         lines.append(f"| `{kind}` | " + " | ".join(f"{levels[k]:g}" for k in STRENGTHS) + f" ({units[kind]}) |")
+    for kind, (*_owner, levels) in REFERENCE_PLANTERS.items():
+        lines.append(f"| `{kind}` (reference) | " + " | ".join(f"{v:g}" for v in levels)
+                     + " (FS departure at the join) |")
     lines += ["", "## Moderate strength by condition", "",
               "| kind | " + " | ".join(f"{r} Hz" for r in s["rates"]) + " | speech | tonal | quiet | noisy |",
               "| --- |" + " --- |" * (len(s["rates"]) + 4)]
     for kind in PLANTERS:
-        moderate = [c for c in results["cases"] if c["kind"] == kind and c["strength"] == "moderate"]
+        moderate = [c for c in results["cases"] if c["kind"] == kind and c["strength"] == "moderate"
+                    and not c.get("reference")]
 
         def rate_of(key, value):
             return _pct(detected_share(moderate, **{key: value}))

@@ -1,0 +1,108 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from fixtures import plant, scenes
+from workbench.cli import cli
+from workbench.evidence import sha256_file
+from workbench.realset import (
+    TUNING_SOURCES, background_dbfs, false_flag_rows, false_flags, genuine_recordings, poisson_interval,
+)
+from workbench.registry import available
+
+FIELDS = ["path", "source_repo", "source_path", "commit", "license", "label", "speaker_or_notes",
+          "sample_rate", "channels", "duration_s", "sha256"]
+
+
+def _corpus(tmp_path):
+    """A small corpus: a clean recording in a tuning source, one with 0.3 s of digital silence
+    planted at 6 s in a measuring source, a synthetic one, and a file whose hash is wrong."""
+    root = tmp_path / "corpus"
+    rows = []
+
+    def add(relative, samples, rate, label="genuine", sha=None):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, samples, rate, subtype="PCM_16")
+        rows.append({"path": relative, "label": label, "sample_rate": rate, "channels": 1,
+                     "duration_s": len(samples) / rate, "sha256": sha or sha256_file(path)})
+
+    clean = scenes.clean(seed=5, duration_s=12.0, sample_rate_hz=16000).samples[:, 0]
+    add("realworld/fsdd/clean.wav", clean, 16000)
+    silenced, _ = plant.digital_silence(clean[:, None].copy(), 16000, start_s=6.0, length_s=0.3)
+    add("measured_source/edited.wav", silenced[:, 0], 16000)
+    add("measured_source/tts.wav", clean, 16000, label="synthetic")
+    add("measured_source/tampered.wav", clean, 16000, sha="0" * 64)
+    for manifest_dir, prefix in ((root, ""), (root / "realworld", "realworld/")):
+        mine = [r for r in rows if r["path"].startswith(prefix) and (prefix or not r["path"].startswith("realworld/"))]
+        with (manifest_dir / "MANIFEST.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, FIELDS, extrasaction="ignore", restval="")
+            writer.writeheader()
+            writer.writerows([{**r, "path": r["path"][len(prefix):]} for r in mine])
+    return root
+
+
+def test_genuine_recordings_are_split_by_source(tmp_path):
+    recordings = {r.path.name: r for r in genuine_recordings(_corpus(tmp_path))}
+    assert sorted(recordings) == ["clean.wav", "edited.wav", "tampered.wav"]  # not the synthetic one
+    assert recordings["clean.wav"].source == "realworld/fsdd" and "realworld/fsdd" in TUNING_SOURCES
+    assert recordings["clean.wav"].half == "tuning"
+    assert recordings["edited.wav"].source == "measured_source" and recordings["edited.wav"].half == "measuring"
+
+
+def test_flags_on_genuine_recordings_land_in_their_half_and_a_bad_hash_is_left_out(tmp_path):
+    analyses = {name: cls() for name, cls in available().items() if name == "levels"}
+    measured = false_flags(genuine_recordings(_corpus(tmp_path)), analyses)
+    assert [(f["kind"], f["half"]) for f in measured["flags"]] == [("digital_silence", "measuring")]
+    assert abs(measured["flags"][0]["start_s"] - 6.0) < 0.05
+    assert [item["path"].endswith("tampered.wav") for item in measured["left_out"]] == [True]
+    assert "differs from the manifest" in measured["left_out"][0]["reason"]
+    rows = {row["kind"]: row for row in false_flag_rows(measured, "measuring")}
+    assert rows["digital_silence"]["flags"] == 1
+    assert rows["digital_silence"]["hours"] == pytest.approx(12.0 / 3600)
+    assert rows["digital_silence"]["per_hour"] == pytest.approx(300.0)
+    assert rows["all kinds"]["flags"] == 1
+    tuning = {row["kind"]: row for row in false_flag_rows(measured, "tuning")}
+    assert tuning["all kinds"]["flags"] == 0 and tuning["all kinds"]["hours"] == pytest.approx(12.0 / 3600)
+    assert tuning["enf_discontinuity"]["hours"] == 0 and tuning["enf_discontinuity"]["per_hour"] is None
+
+
+@pytest.mark.parametrize("count, low, high", [(0, 0.0, 3.689), (1, 0.0253, 5.572), (10, 4.795, 18.39)])
+def test_poisson_interval_is_the_exact_garwood_interval(count, low, high):
+    """Reference values: Garwood (1936), as tabulated for 95 % two-sided intervals."""
+    got = poisson_interval(count, 1.0)
+    assert got == pytest.approx((low, high), abs=2e-3)
+    assert poisson_interval(count, 0.5) == pytest.approx((2 * got[0], 2 * got[1]))
+
+
+def test_background_level_is_read_in_the_quiet_frames_and_ignores_digital_zero(rng):
+    x = np.concatenate([np.zeros(8000), rng.standard_normal(80000) * 10 ** (-50 / 20)])[:, None]
+    x[40000:60000] += 0.3 * rng.standard_normal((20000, 1))
+    assert abs(background_dbfs(x, 8000) - (-50.0)) < 1.5
+
+
+def test_validate_with_a_corpus_writes_both_tables_and_reports_cite_the_real_row(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "validate", "--quick", "-o", str(out), "--corpus",
+                                      str(_corpus(tmp_path))])
+    assert result.exit_code == 0, result.output
+    text = (out / "validation.md").read_text()
+    assert "## Real recordings: flags on genuine recordings" in text
+    assert "**Measuring half**" in text and "`measured_source`" in text and "`realworld/fsdd`" in text
+    assert "| `digital_silence` | levels | 1 / 0.003 |" in text
+    assert "## Real recordings: artifacts planted into genuine recordings" in text
+    data = json.loads((out / "validation.json").read_text())
+    cited = {row["kind"]: row for row in data["rows"] if not row["reference"]}
+    assert cited["digital_silence"]["real_false_flags"] == 1
+    assert cited["digital_silence"]["real_planted_moderate"] >= 1
+    assert "tampered.wav" in text
+
+
+def test_validate_refuses_a_missing_corpus_in_one_line(tmp_path):
+    result = CliRunner().invoke(cli, ["-q", "validate", "--quick", "-o", str(tmp_path / "o"),
+                                      "--corpus", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "does not exist" in result.output
