@@ -13,6 +13,9 @@ from workbench.runs import merge_runs, true_runs
 from workbench.steps import find_steps, strongest_apart
 from workbench.units import to_db
 
+SILENCE_EDGE_S = 0.005
+"""Sound beside a run of digital silence is measured over this long on each side (s)."""
+
 
 def block_runs(clip: Clip, tests: list) -> list[list[tuple[int, int]]]:
     """For each of ``tests`` (samples of shape (frames, channels) -> a boolean per frame), the
@@ -40,6 +43,11 @@ class Levels(Analysis):
         16-bit step).
     min_silence_s : float > 0
         Shortest run of digital silence reported, in seconds.
+    silence_edge_dbfs : float
+        A run inside the recording is flagged when the sound in the ``SILENCE_EDGE_S`` on
+        *both* sides of it is at least this loud (RMS, dBFS): the recording stops and resumes.
+        A run reached from near-silence on one side, as a noise gate or an editor's inserted
+        pause leaves, is listed unflagged.
     clip_tolerance : float in (0, 0.1)
         Samples within this fraction of the clip's peak count as "at the peak".
     min_clip_run_samples : int >= 2
@@ -61,7 +69,7 @@ class Levels(Analysis):
     """
 
     name = "levels"
-    version = "1.0"
+    version = "1.1"
     description = "Clipping runs, digital silence inside the recording, DC offset and its steps."
     measures = (
         "NaN or infinite samples in a floating-point file, runs of consecutive samples held at "
@@ -83,6 +91,7 @@ class Levels(Analysis):
         *,
         silence_threshold_dbfs: float = -90.0,
         min_silence_s: float = 0.02,
+        silence_edge_dbfs: float = -80.0,
         clip_tolerance: float = 1e-4,
         min_clip_run_samples: int = 3,
         min_clip_level_dbfs: float = -30.0,
@@ -103,6 +112,7 @@ class Levels(Analysis):
         require(dc_noise_factor > 0, "levels.dc_noise_factor must be > 0")
         self.silence_threshold_dbfs = float(silence_threshold_dbfs)
         self.min_silence_s = float(min_silence_s)
+        self.silence_edge_dbfs = float(silence_edge_dbfs)
         self.clip_tolerance = float(clip_tolerance)
         self.min_clip_run_samples = int(min_clip_run_samples)
         self.min_clip_level_dbfs = float(min_clip_level_dbfs)
@@ -144,19 +154,38 @@ class Levels(Analysis):
             at_edge = start == 0 or stop == clip.frames
             exact = not np.any(clip.read(start, stop))
             what = "exact digital zero" if exact else f"near-zero samples (<= {self.silence_threshold_dbfs:g} dBFS)"
-            where = "at the edge of the file" if at_edge else "inside the recording"
+            edge_dbfs = self._edge_levels(clip, start, stop)
+            abrupt = not at_edge and min(edge_dbfs) >= self.silence_edge_dbfs
+            if at_edge:
+                where = "at the edge of the file"
+            elif abrupt:
+                where = "inside the recording, with sound on both sides"
+            else:
+                where = ("inside the recording, reached from near-silence "
+                         f"({min(edge_dbfs):.0f} dBFS beside it), as a noise gate or an inserted pause leaves")
             findings.append(
                 Finding(
                     kind="digital_silence",
                     start_s=start / sr,
                     end_s=stop / sr,
                     strength=min(1.0, length_s / 0.2),
-                    flagged=not at_edge,
+                    flagged=abrupt,
                     summary=f"{length_s * 1000:.0f} ms of {what} {where}.",
-                    details={"length_s": length_s, "exact_zero": exact, "at_edge": bool(at_edge)},
+                    details={"length_s": length_s, "exact_zero": exact, "at_edge": bool(at_edge),
+                             "edge_dbfs": [round(v, 1) for v in edge_dbfs]},
                 )
             )
         return findings
+
+    @staticmethod
+    def _edge_levels(clip: Clip, start: int, stop: int) -> tuple[float, float]:
+        """RMS level (dBFS) of the mono mix in the ``SILENCE_EDGE_S`` before ``start`` and after ``stop``."""
+        width = max(1, int(SILENCE_EDGE_S * clip.sample_rate_hz))
+        levels = []
+        for lo, hi in ((max(0, start - width), start), (stop, min(clip.frames, stop + width))):
+            x = clip.mono_range(lo, hi).astype(np.float64) if hi > lo else np.zeros(1)
+            levels.append(float(20 * np.log10(np.sqrt(np.mean(x**2)) + 1e-12)))
+        return levels[0], levels[1]
 
     # -- NaN and infinity -----------------------------------------------------------------
     def _nonfinite(self, clip: Clip) -> list[Finding]:

@@ -4,6 +4,7 @@ import pytest
 from analyses.levels import Levels
 from conftest import clip_of, flagged, lands_near
 from fixtures import plant, scenes
+from workbench.clip import Clip
 from workbench.errors import ParameterError
 
 RATES = [16000, 44100]
@@ -77,3 +78,22 @@ def test_nonfinite_samples_are_counted_and_neutralised():
     samples[100:110] = np.nan
     result = Levels().run(clip_of(scenes.Fixture(samples, 16000)))
     assert result.measurements["nonfinite_samples"] == 10
+
+
+def test_exact_zero_reached_from_near_silence_is_listed_not_flagged(rng):
+    """A noise gate: the tone fades to a few LSB, then exact zero, then resumes. Real telephone
+    prompts are full of these (220 runs in 34 minutes of genuine prompts, none with sound on
+    both sides); a dropout inside sound is flagged."""
+    sr = 8000
+    t = np.arange(sr * 6) / sr
+    x = 0.3 * np.sin(2 * np.pi * 220 * t) + 10 ** (-50 / 20) * rng.standard_normal(t.size)
+    fade = np.linspace(1, 0, int(0.05 * sr)) ** 4
+    gate = slice(int(2.0 * sr), int(2.3 * sr))
+    x[gate.start - fade.size : gate.start] *= fade * 1e-3
+    x[gate] = 0.0
+    x[int(4.0 * sr) : int(4.1 * sr)] = 0.0  # a dropout in the middle of the tone
+    result = Levels().run(Clip.from_array(x, sr))
+    silences = [f for f in result.findings if f.kind == "digital_silence"]
+    assert [f.flagged for f in silences] == [False, True]
+    assert 1.95 <= silences[0].start_s <= 2.0 and abs(silences[1].start_s - 4.0) < 0.001
+    assert "noise gate" in silences[0].summary and "sound on both sides" in silences[1].summary
