@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -63,12 +66,15 @@ class Enf(Analysis):
         centred on the harmonic of the trace's mean frequency (narrower: less noise, slower
         settling, so ``guard_s`` must grow with it).
     reference : str
-        Path of a grid-frequency log (CSV: time in seconds, frequency in Hz) to match the trace
-        against; empty for none. Read when the analysis is configured.
+        Path of a grid-frequency log (CSV: time in seconds or ISO-8601 timestamps, frequency in
+        Hz) to match the trace against; empty for none. Read when the analysis is configured.
+        The match states its correlation, how many standard deviations it stands above the
+        correlations at wrong offsets, and the clock time of the clip's start when the log has
+        timestamps; a log shorter than the clip, or a constant one, gives no offset and says why.
     """
 
     name = "enf"
-    version = "1.3"
+    version = "1.4"
     description = "Mains hum (50/60 Hz) presence, frequency trace, phase breaks, grid-log matching."
     measures = (
         "Whether mains hum at 50 or 60 Hz (or harmonics) is present and how far it stands above "
@@ -155,9 +161,10 @@ class Enf(Analysis):
         figures = [self._presence_figure(spectrum, best_nominal), self._trace_figure(
             clip, times, trace, phase_times, phase, best_nominal, strongest, findings)]
         if self._grid is not None:
-            match = match_grid(times, trace, *self._grid)
+            match = match_grid(times, trace, self._grid)
             measurements.update(match.measurements())
-            figures.append(self._grid_figure(times, trace, match))
+            if match.offset_s is not None:
+                figures.append(self._grid_figure(times, trace, match))
         return Result(measurements=measurements, findings=findings, figures=figures,
                       tracks=[Track(f"ENF (Hz, {best_nominal:g} nominal)", times, trace)])
 
@@ -303,14 +310,15 @@ class Enf(Analysis):
 
     def _grid_figure(self, times, trace, match: "GridMatch") -> FigureOut:
         fig, (ax,) = new_figure(height_in=2.8, sharex=False)
-        ax.plot(match.grid_times - match.offset_s, match.grid_freqs, color="#999999", linewidth=1.0,
+        ax.plot(match.grid.times_s - match.offset_s, match.grid.freqs_hz, color="#999999", linewidth=1.0,
                 label="grid log")
         ax.plot(times, trace, color="#1f4e79", linewidth=1.2, label="recording")
         ax.set_xlim(times[0], times[-1])
         ax.set_xlabel("seconds from the start of the clip")
         ax.set_ylabel("frequency (Hz)")
+        significance = "" if match.runner_up is None else f"; best wrong offset r = {match.runner_up:.2f}"
         ax.set_title(f"Best match with the grid log: clip starts at log time {match.offset_s:.1f} s "
-                     f"(r = {match.correlation:.2f})", loc="left")
+                     f"(r = {match.correlation:.2f}{significance})", loc="left")
         ax.legend(loc="upper right", fontsize=8)
         ax.grid(True, alpha=0.3)
         return FigureOut("grid-match", fig, "The ENF trace over the grid log at the best offset.")
@@ -326,47 +334,119 @@ def _bandpass(x: np.ndarray, centre_hz: float, halfwidth_hz: float = 1.0) -> np.
     return signal.sosfiltfilt(sos, x)
 
 
-def load_grid_log(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a grid-frequency log: CSV rows of (time in seconds, frequency in Hz); a header line
-    is allowed. Raises ParameterError with the reason when it cannot be used."""
+@dataclass(frozen=True)
+class GridLog:
+    """A grid-frequency log: seconds from its first row, frequency (Hz), and the clock time of
+    the first row when the log gives timestamps."""
+
+    times_s: np.ndarray
+    freqs_hz: np.ndarray
+    origin: datetime | None = None
+
+
+def load_grid_log(path: Path) -> GridLog:
+    """Read a grid-frequency log: CSV rows of (time, frequency in Hz), time either in seconds or
+    as ISO-8601 timestamps (a transmission operator's 1-second ``dtm,f`` export); a header line is
+    allowed. Raises ParameterError with the reason when it cannot be used."""
     try:
-        data = np.genfromtxt(path, delimiter=",", dtype=float, invalid_raise=False)
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            rows = [row[:2] for row in csv.reader(handle) if len(row) >= 2]
     except OSError as exc:
         raise ParameterError(f"enf.reference: cannot read {path} ({exc.strerror or exc})") from None
-    data = np.atleast_2d(data)
-    if data.shape[1] < 2:
-        raise ParameterError(f"enf.reference: {path} needs two columns: time (s), frequency (Hz)")
-    data = data[np.isfinite(data[:, :2]).all(axis=1)]
-    if data.shape[0] < 10:
+    if not rows:
+        raise ParameterError(f"enf.reference: {path} needs two columns: time (s or ISO-8601), frequency (Hz)")
+    times, freqs, origin = [], [], None
+    for first, second in rows:
+        try:
+            frequency = float(second)
+        except ValueError:
+            continue  # a header, or a damaged row
+        stamp = _time_of(first.strip())
+        if stamp is None or not np.isfinite(frequency):
+            continue
+        if isinstance(stamp, datetime):
+            origin = origin or stamp
+            stamp = (stamp - origin).total_seconds()
+        times.append(stamp)
+        freqs.append(frequency)
+    if len(times) < 10:
         raise ParameterError(f"enf.reference: {path} has fewer than 10 usable rows")
-    order = np.argsort(data[:, 0])
-    return data[order, 0], data[order, 1]
+    times_s, freqs_hz = np.array(times), np.array(freqs)
+    order = np.argsort(times_s, kind="stable")
+    return GridLog(times_s[order], freqs_hz[order], origin)
 
 
+def _time_of(text: str) -> float | datetime | None:
+    """Seconds as a float, or an ISO-8601 timestamp (naive ones taken as UTC); None otherwise."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+MIN_WRONG_OFFSETS = 20
+"""Fewer offsets away from the best one and the match's significance is not stated."""
+
+
+@dataclass
 class GridMatch:
-    """The best alignment of an ENF trace with a grid log."""
+    """The best alignment of an ENF trace with a grid log, or why there is none.
 
-    def __init__(self, offset_s: float, correlation: float, rms_hz: float, grid_times, grid_freqs):
-        self.offset_s, self.correlation, self.rms_hz = offset_s, correlation, rms_hz
-        self.grid_times, self.grid_freqs = grid_times, grid_freqs
+    ``z`` is the best correlation against those at every offset more than ``exclusion_s`` away
+    from it (mean and SD), ``runner_up`` the highest of those: how exceptional the best match is
+    among the wrong ones. A slowly wandering grid correlates with itself over minutes, so wrong
+    offsets can come close; a best match far above the runner-up is the strong case.
+    """
 
-    def measurements(self) -> dict[str, float]:
-        return {"reference_offset_s": self.offset_s, "reference_correlation": self.correlation,
-                "reference_rms_hz": self.rms_hz}
+    grid: GridLog
+    offset_s: float | None = None
+    correlation: float | None = None
+    rms_hz: float | None = None
+    z: float | None = None
+    runner_up: float | None = None
+    wrong_offsets: int = 0
+    reason: str = ""
+
+    def measurements(self) -> dict[str, object]:
+        clock = (None if self.offset_s is None or self.grid.origin is None
+                 else (self.grid.origin + timedelta(seconds=self.offset_s)).isoformat())
+        return {"reference_offset_s": self.offset_s, "reference_start_clock": clock,
+                "reference_correlation": self.correlation, "reference_rms_hz": self.rms_hz,
+                "reference_z_vs_wrong_offsets": self.z, "reference_best_wrong_correlation": self.runner_up,
+                "reference_wrong_offsets": self.wrong_offsets,
+                "reference_note": self.reason}
 
 
-def match_grid(times, trace, grid_times, grid_freqs, *, step_s: float = 1.0) -> GridMatch:
-    """Slide the trace over the grid log; return the offset (log time at clip start) with the
-    highest Pearson correlation."""
+def match_grid(times, trace, grid: GridLog, *, step_s: float = 1.0, exclusion_s: float = 10.0) -> GridMatch:
+    """Slide the trace over the grid log; the offset (log time at clip start, s) with the highest
+    Pearson correlation, its significance against the other offsets, or the reason for none."""
     valid = np.isfinite(trace)
     t, f = times[valid], trace[valid]
-    offsets = np.arange(grid_times[0] - t[0], grid_times[-1] - t[-1] + step_s / 2, step_s)
-    best = (-np.inf, 0.0, np.inf)
-    for offset in offsets:
-        reference = np.interp(t + offset, grid_times, grid_freqs)
-        if np.std(reference) == 0 or np.std(f) == 0:
-            continue
-        r = float(np.corrcoef(f, reference)[0, 1])
-        if r > best[0]:
-            best = (r, float(offset), float(np.sqrt(np.mean((f - reference) ** 2))))
-    return GridMatch(best[1], best[0], best[2], grid_times, grid_freqs)
+    if t.size < 10:
+        return GridMatch(grid, reason="the ENF trace has fewer than 10 measured frames")
+    log_span, clip_span = grid.times_s[-1] - grid.times_s[0], t[-1] - t[0]
+    if clip_span > log_span:
+        return GridMatch(grid, reason=(f"the log covers {log_span:.0f} s, less than the clip's "
+                                       f"{clip_span:.0f} s of trace: it cannot hold the whole clip"))
+    offsets = np.arange(grid.times_s[0] - t[0], grid.times_s[-1] - t[-1] + step_s / 2, step_s)
+    correlations = np.full(offsets.size, np.nan)
+    for i, offset in enumerate(offsets):
+        reference = np.interp(t + offset, grid.times_s, grid.freqs_hz)
+        if np.std(reference) > 0 and np.std(f) > 0:
+            correlations[i] = np.corrcoef(f, reference)[0, 1]
+    if not np.isfinite(correlations).any():
+        return GridMatch(grid, reason="the trace or the log does not vary: no offset can be told from another")
+    best = int(np.nanargmax(correlations))
+    reference = np.interp(t + offsets[best], grid.times_s, grid.freqs_hz)
+    wrong = correlations[(np.abs(offsets - offsets[best]) > exclusion_s) & np.isfinite(correlations)]
+    z = (float((correlations[best] - wrong.mean()) / (wrong.std() + 1e-12))
+         if wrong.size >= MIN_WRONG_OFFSETS else None)
+    runner_up = float(wrong.max()) if wrong.size else None
+    return GridMatch(grid, float(offsets[best]), float(correlations[best]),
+                     float(np.sqrt(np.mean((f - reference) ** 2))), z, runner_up, int(wrong.size),
+                     "" if z is not None else f"fewer than {MIN_WRONG_OFFSETS} other offsets: significance not stated")
