@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reports.model import Report
+from reports.patterns import group_repeats
 
 CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -107,12 +108,12 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False) -> s
     figures = {}
     for path in [*report.figures.values(), *(p for a in report.analyses for p in a.figures)]:
         figures[path] = data_uri(base_dir / path)
-    notes = [
+    notes = group_repeats([
         {"analysis": entry.name, **vars(finding)}
         for entry in report.analyses
         for finding in entry.findings
         if not finding.flagged
-    ]
+    ])
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     template = _environment().get_template("report.html.j2")
     return template.render(

@@ -74,3 +74,27 @@ def test_error_rate_rows_give_the_rate_measured_nearest_the_clips_sample_rate(tm
     assert f"{by_rate['8000']:.0%} at 8,000 Hz" in html
     assert at_rate({"8000": 0.5, "44100": 1.0}, 48000) == "100% at 44,100 Hz"
     assert at_rate(None, 8000) == "—"
+
+
+def test_repeated_unflagged_findings_read_as_one_pattern(tmp_path):
+    """Six noise-gated pauses (exact zero reached from near-silence): one line in "Other
+    observations", with every time, not six lines."""
+    import numpy as np
+    import soundfile as sf
+
+    sr = 16000
+    t = np.arange(sr * 12) / sr
+    x = 0.3 * np.sin(2 * np.pi * 200 * t)
+    starts = [1.0, 2.5, 4.0, 5.5, 7.0, 8.5]
+    for start in starts:
+        lo = int(start * sr)
+        x[lo - 800 : lo] *= 10 ** (-85 / 20) / 0.3  # the gate's tail: 50 ms at -88 dBFS RMS
+        x[lo : lo + int(0.1 * sr)] = 0.0
+    path = tmp_path / "gated.wav"
+    sf.write(path, x, sr, subtype="FLOAT")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "analyze", str(path), "-o", str(out), "--only", "levels"])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<strong>6 × digital_silence</strong>" in html
+    assert html.count("as a noise gate or an inserted pause leaves") == 1 + 6  # the pattern + the section's table
