@@ -29,7 +29,7 @@ from workbench.clip import Clip
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence, sha256_file
 from workbench.pipeline import run_analysis
-from workbench.validation import PLANTERS, STRENGTHS, planted_outcomes
+from workbench.validation import PLANTERS, STRENGTHS, _splice_by_visibility, planted_outcomes
 
 TUNING_SOURCES = frozenset({
     "realworld/fsdd", "realworld/asterisk_fr_armelle", "realworld/asterisk_en", "realworld/asterisk_it",
@@ -218,6 +218,34 @@ def planted_real(recordings: Iterable[Recording], analyses: dict[str, Analysis],
     return cases, sorted(set(PLANTERS) - planted_kinds)
 
 
+VISIBILITIES = (3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 100.0)
+"""Splice visibilities (departure over local prediction-error RMS) of the detection curve."""
+
+
+def visibility_curve(recordings: Iterable[Recording], analysis: Analysis, *, per_recording: int = 2) -> dict:
+    """Share of butt splices found (flagged within 1 s) per visibility, per half: ``per_recording``
+    splices at each visibility in every genuine recording of 4 s or more at 8 kHz or above."""
+    found: dict[str, dict[str, list[bool]]] = {"tuning": {}, "measuring": {}}
+    for recording in recordings:
+        if recording.duration_s < 4.0:
+            continue
+        try:
+            clip = _open(recording)
+        except WorkbenchError:
+            continue
+        if analysis.unsupported(clip):
+            continue
+        base = clip.read(0, clip.frames).astype(np.float64).mean(axis=1, keepdims=True)
+        for visibility in VISIBILITIES:
+            for k in range(per_recording):
+                rng = np.random.default_rng(zlib.crc32(repr((visibility, k, recording.path.name)).encode()))
+                outcome, = planted_outcomes(analysis, _splice_by_visibility, "discontinuity", base,
+                                            clip.sample_rate_hz, rng, clip.duration_s, visibility, None)
+                found[recording.half].setdefault(f"{visibility:g}", []).append(outcome["detected"])
+    return {half: {v: {"detected": sum(hits) / len(hits), "n": len(hits)} for v, hits in curve.items()}
+            for half, curve in found.items()}
+
+
 def detection_rows(cases: list[dict], half: str) -> list[dict]:
     """Per kind: share detected per strength (with counts), localisation error (moderate and
     strong), for the cases of ``half``."""
@@ -243,6 +271,7 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
     recordings = genuine_recordings(corpus)
     measured = false_flags(recordings, analyses, progress=progress)
     cases, unplanted = planted_real(recordings, analyses, progress=progress)
+    curve = visibility_curve(recordings, analyses["discontinuity"])
     sources: dict[str, dict[str, float]] = {"tuning": {}, "measuring": {}}
     for recording in recordings:
         half = sources[recording.half]
@@ -254,6 +283,7 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
         "false_flags": {half: false_flag_rows(measured, half) for half in ("tuning", "measuring")},
         "detection": {half: detection_rows(cases, half) for half in ("tuning", "measuring")},
         "not_planted": unplanted,
+        "splice_visibility_curve": curve,
         "flags": measured["flags"],
         "cases": cases,
         "left_out": measured["left_out"],
@@ -309,6 +339,18 @@ def markdown_real(results: dict) -> str:
             error = ("n/a" if row["median_error_s"] is None
                      else f"{row['median_error_s']:.2f} / {row['max_error_s']:.2f}")
             lines.append(f"| `{row['kind']}` | {half} | " + " | ".join(cells) + f" | {error} |")
+    curve = results.get("splice_visibility_curve", {})
+    if curve.get("measuring"):
+        lines += ["", "### Splices: detection against visibility", "",
+                  "Butt splices planted into genuine recordings (two per recording of 4 s or more, "
+                  "at each visibility: the departure at the join over the local prediction-error RMS). "
+                  "Flagged within 1 s:", "",
+                  "| half | " + " | ".join(f"{v:g}" for v in VISIBILITIES) + " |",
+                  "| --- |" + " --- |" * len(VISIBILITIES)]
+        for half in ("measuring", "tuning"):
+            cells = [curve[half].get(f"{v:g}") for v in VISIBILITIES]
+            lines.append(f"| {half} | " + " | ".join(
+                "n/a" if c is None else f"{c['detected']:.0%} of {c['n']}" for c in cells) + " |")
     if results["left_out"]:
         lines += ["", "Left out (hash or decoding): " + "; ".join(
             f"`{Path(item['path']).name}`: {item['reason']}" for item in results["left_out"]) + "."]
@@ -340,5 +382,7 @@ def cite_real(rows: list[dict], real: dict) -> list[dict]:
         if row["kind"] in detection and detection[row["kind"]]["n_moderate"]:
             d = detection[row["kind"]]
             extra |= {"real_detected_moderate": d["detected_moderate"], "real_planted_moderate": d["n_moderate"]}
+        if row["kind"] == "discontinuity" and real.get("splice_visibility_curve", {}).get("measuring"):
+            extra["real_detected_by_visibility"] = real["splice_visibility_curve"]["measuring"]
         cited.append(row | extra if not row.get("reference") else row)
     return cited
