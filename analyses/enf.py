@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -342,6 +344,8 @@ class GridLog:
     times_s: np.ndarray
     freqs_hz: np.ndarray
     origin: datetime | None = None
+    sha256: str = ""
+    """SHA-256 of the bytes the log was read from (a user-named file is untrusted input)."""
 
 
 def load_grid_log(path: Path) -> GridLog:
@@ -349,10 +353,11 @@ def load_grid_log(path: Path) -> GridLog:
     as ISO-8601 timestamps (a transmission operator's 1-second ``dtm,f`` export); a header line is
     allowed. Raises ParameterError with the reason when it cannot be used."""
     try:
-        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-            rows = [row[:2] for row in csv.reader(handle) if len(row) >= 2]
+        data = path.read_bytes()  # hashed and parsed from the same bytes
     except OSError as exc:
         raise ParameterError(f"enf.reference: cannot read {path} ({exc.strerror or exc})") from None
+    text = data.decode("utf-8", errors="replace").replace("\x00", "")
+    rows = [row[:2] for row in csv.reader(io.StringIO(text, newline="")) if len(row) >= 2]
     if not rows:
         raise ParameterError(f"enf.reference: {path} needs two columns: time (s or ISO-8601), frequency (Hz)")
     times, freqs, origin = [], [], None
@@ -373,7 +378,7 @@ def load_grid_log(path: Path) -> GridLog:
         raise ParameterError(f"enf.reference: {path} has fewer than 10 usable rows")
     times_s, freqs_hz = np.array(times), np.array(freqs)
     order = np.argsort(times_s, kind="stable")
-    return GridLog(times_s[order], freqs_hz[order], origin)
+    return GridLog(times_s[order], freqs_hz[order], origin, hashlib.sha256(data).hexdigest())
 
 
 def _time_of(text: str) -> float | datetime | None:
@@ -415,7 +420,7 @@ class GridMatch:
     def measurements(self) -> dict[str, object]:
         clock = (None if self.offset_s is None or self.grid.origin is None
                  else (self.grid.origin + timedelta(seconds=self.offset_s)).isoformat())
-        return {"reference_offset_s": self.offset_s, "reference_start_clock": clock,
+        return {"reference_sha256": self.grid.sha256, "reference_offset_s": self.offset_s, "reference_start_clock": clock,
                 "reference_correlation": self.correlation, "reference_rms_hz": self.rms_hz,
                 "reference_z_vs_wrong_offsets": self.z, "reference_best_wrong_correlation": self.runner_up,
                 "reference_wrong_offsets": self.wrong_offsets,

@@ -15,8 +15,8 @@ def group_repeats(entries: list[dict[str, Any]], *, min_repeats: int = MIN_REPEA
     by one pattern entry in the place of its first member.
 
     A pattern entry has ``pattern`` True, ``count``, the span from the first member's start to
-    the last one's end, the range of the members' lengths (s) and strengths, and ``members``,
-    the entries it stands for in time order.
+    the last one's end, the range of the members' lengths (s) and strengths, the strongest
+    member's ``summary``, and ``members``, the entries it stands for in time order.
     """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for entry in entries:
@@ -41,5 +41,5 @@ def _pattern(members: list[dict[str, Any]]) -> dict[str, Any]:
         "pattern": True, "analysis": first["analysis"], "kind": first["kind"], "count": len(members),
         "start_s": first["start_s"], "end_s": max(m["end_s"] for m in members),
         "length_s_range": [min(lengths), max(lengths)], "strength_range": [min(strengths), max(strengths)],
-        "summary": first["summary"], "members": members,
+        "summary": max(members, key=lambda m: m["strength"])["summary"], "members": members,
     }

@@ -79,6 +79,8 @@ def test_grid_log_match_finds_the_known_offset(tmp_path):
     m = result.measurements
     assert abs(m["reference_offset_s"] - offset) <= 2.0
     assert m["reference_correlation"] > 0.8
+    import hashlib
+    assert m["reference_sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
     assert [f.name for f in result.figures][-1] == "grid-match"
 
 
