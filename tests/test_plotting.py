@@ -47,3 +47,17 @@ def test_figures_are_drawn_from_pixel_sized_arrays():
     image = out.figure.axes[1].get_images()[0].get_array()
     assert image.shape[1] <= 1100 and image.shape[0] <= 320
     assert np.isfinite(image).all()
+
+
+def test_only_flagged_findings_are_marked():
+    """A candidate below the flag threshold is no numbered red band."""
+    from matplotlib.figure import Figure
+
+    from reports.model import Finding
+    from workbench.plotting import shade_findings
+
+    ax = Figure().subplots()
+    ax.set_xlim(0, 10)
+    artists = shade_findings(ax, [Finding("discontinuity", 2.0, 2.0, 0.2, False, "candidate"),
+                                  Finding("discontinuity", 6.0, 6.0, 0.9, True, "flagged")])
+    assert len(artists) == 1 and [t.get_text() for t in ax.texts] == ["1"]

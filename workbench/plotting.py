@@ -163,10 +163,12 @@ def add_colorbar(fig: Figure, artist, ax, *, label: str = "dB re full-scale sine
 def shade_findings(ax, findings: Iterable[Finding], *, label: bool = True, min_width_s: float = 0.0):
     """Mark flagged findings as translucent bands, each labelled with its number and kind.
 
-    Bands narrower than ``min_width_s`` are widened to it so they stay visible.
+    Bands narrower than ``min_width_s`` are widened to it so they stay visible. Unflagged
+    findings (candidates below a flag threshold, notes) are not marked: a numbered red band
+    reads as a place to listen to.
     """
     artists = []
-    findings = list(findings)
+    findings = [f for f in findings if f.flagged]
     span = ax.get_xlim()[1] - ax.get_xlim()[0] if findings else 1.0
     previous_label_s, tier = -np.inf, 0
     for number, finding in enumerate(findings, start=1):
