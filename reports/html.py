@@ -120,6 +120,7 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False) -> s
         report=report,
         evidence=report.evidence,
         timeline=report.timeline,
+        places=group_repeats(report.timeline),
         notes=notes,
         figures=figures,
         css=css,

@@ -43,3 +43,15 @@ def _pattern(members: list[dict[str, Any]]) -> dict[str, Any]:
         "length_s_range": [min(lengths), max(lengths)], "strength_range": [min(strengths), max(strengths)],
         "summary": max(members, key=lambda m: m["strength"])["summary"], "members": members,
     }
+
+
+def place_numbers(entries: list[dict[str, Any]], *, min_repeats: int = MIN_REPEATS) -> list[int]:
+    """The number (from 1) of the place each of ``entries`` belongs to once repeats are grouped
+    by :func:`group_repeats`: the members of a pattern share their pattern's number, so the
+    timeline figure and the places table agree."""
+    places = group_repeats(entries, min_repeats=min_repeats)
+    number_of: dict[int, int] = {}
+    for number, place in enumerate(places, start=1):
+        for member in place["members"] if place.get("pattern") else [place]:
+            number_of[id(member)] = number
+    return [number_of[id(entry)] for entry in entries]

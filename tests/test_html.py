@@ -98,3 +98,26 @@ def test_repeated_unflagged_findings_read_as_one_pattern(tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<strong>6 × digital_silence</strong>" in html
     assert html.count("as a noise gate or an inserted pause leaves") == 1 + 6  # the pattern + the section's table
+
+
+def test_repeated_flagged_places_are_one_numbered_place_with_every_time(tmp_path):
+    """Five dropouts (sound on both sides) and one clipped stretch: two places in the table, the
+    dropouts as one pattern listing each time."""
+    import numpy as np
+    import soundfile as sf
+
+    sr = 16000
+    t = np.arange(sr * 14) / sr
+    x = 0.3 * np.sin(2 * np.pi * 200 * t)
+    for start in (1.0, 2.5, 4.0, 5.5, 7.0):
+        x[int(start * sr) : int((start + 0.1) * sr)] = 0.0
+    x[int(10 * sr) : int(10.5 * sr)] = np.clip(x[int(10 * sr) : int(10.5 * sr)] * 4, -0.5, 0.5)
+    path = tmp_path / "dropouts.wav"
+    sf.write(path, x, sr, subtype="FLOAT")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "analyze", str(path), "-o", str(out), "--only", "levels"])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    places = html.split('<section id="timeline">')[1].split("</table>")[0]
+    assert places.count("<tr><td>") == 2
+    assert "5 places of one kind" in places and "At 0:01.0, 0:02.5, 0:04.0, 0:05.5, 0:07.0." in places

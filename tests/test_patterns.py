@@ -21,3 +21,11 @@ def test_fourteen_pauses_are_one_pattern_and_a_pair_stays_two_lines():
 def test_the_same_kind_of_two_analyses_is_not_merged():
     entries = [_entry("note", t, analysis=a) for a in ("x", "y") for t in (1.0, 2.0)]
     assert group_repeats(entries) == entries
+
+
+def test_members_of_a_pattern_share_its_place_number():
+    entries = [_entry("clipping", 0.5)] + [_entry("digital_silence", 1.0 + k) for k in range(4)] + [_entry("clipping", 9.0)]
+    entries.sort(key=lambda e: e["start_s"])
+    from reports.patterns import place_numbers
+
+    assert place_numbers(entries) == [1, 2, 2, 2, 2, 3]

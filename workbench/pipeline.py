@@ -28,6 +28,7 @@ from workbench.atomic import atomic_write_bytes
 from workbench.clip import Clip
 from workbench.comparison import Comparison
 from workbench.evidence import finish_evidence
+from reports.patterns import place_numbers
 from workbench.timeline import timeline_figure, zoom_figures
 
 FIGURE_DPI = 110
@@ -210,10 +211,11 @@ def analyze_clip(
     if progress:
         progress("timeline")
     flagged = _flagged_findings(report)
+    numbers = place_numbers(report.timeline)
     with matplotlib.rc_context({"text.parse_math": False}):
         report.figures["timeline"] = "figures/timeline.png"
-        save_figure(timeline_figure(clip, flagged, tracks), outdir / report.figures["timeline"])
-        for number, figure in zoom_figures(clip, flagged):
+        save_figure(timeline_figure(clip, flagged, tracks, numbers), outdir / report.figures["timeline"])
+        for number, figure in zoom_figures(clip, flagged, numbers):
             report.figures[f"zoom-{number}"] = f"figures/zoom-{number}.png"
             save_figure(figure, outdir / report.figures[f"zoom-{number}"])
     report.run["finished_utc"] = utc_now()

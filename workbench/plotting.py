@@ -160,25 +160,34 @@ def add_colorbar(fig: Figure, artist, ax, *, label: str = "dB re full-scale sine
     return bar
 
 
-def shade_findings(ax, findings: Iterable[Finding], *, label: bool = True, min_width_s: float = 0.0):
+def shade_findings(ax, findings: Iterable[Finding], *, label: bool = True, min_width_s: float = 0.0,
+                   numbers: Iterable[int] | None = None):
     """Mark flagged findings as translucent bands, each labelled with its number and kind.
 
     Bands narrower than ``min_width_s`` are widened to it so they stay visible. Unflagged
     findings (candidates below a flag threshold, notes) are not marked: a numbered red band
-    reads as a place to listen to.
+    reads as a place to listen to. ``numbers`` label the flagged findings in order (default
+    1, 2, ...); a number already drawn is not drawn again (the members of one pattern).
     """
     artists = []
-    findings = [f for f in findings if f.flagged]
+    findings = list(findings)
+    if numbers is None:
+        pairs = list(enumerate((f for f in findings if f.flagged), start=1))
+    else:
+        pairs = [(n, f) for n, f in zip(numbers, findings) if f.flagged]
+    findings = [f for _, f in pairs]
+    drawn: set[int] = set()
     span = ax.get_xlim()[1] - ax.get_xlim()[0] if findings else 1.0
     previous_label_s, tier = -np.inf, 0
-    for number, finding in enumerate(findings, start=1):
+    for number, finding in pairs:
         start, end = finding.start_s, max(finding.end_s, finding.start_s)
         if end - start < min_width_s:
             middle = (start + end) / 2
             start, end = middle - min_width_s / 2, middle + min_width_s / 2
         artists.append(ax.axvspan(start, end, color=FLAG_COLOR, alpha=0.25, linewidth=0))
         ax.axvline(finding.start_s, color=FLAG_COLOR, linewidth=1.0, alpha=0.9)
-        if label:
+        if label and number not in drawn:
+            drawn.add(number)
             # Labels of close places step down in tiers so their numbers do not overlap.
             tier = (tier + 1) % 3 if start - previous_label_s < 0.025 * span else 0
             previous_label_s = start

@@ -21,16 +21,18 @@ ZOOM_HALF_WIDTH_S = 3.0
 MAX_ZOOMS = 4
 
 
-def timeline_figure(clip: Clip, flagged: list[Finding], tracks: list[Track]) -> Figure:
-    """Spectrogram of ``clip`` with ``flagged`` (timeline order) as numbered bands, and one panel
-    per track below it, all on the clip's time axis."""
+def timeline_figure(clip: Clip, flagged: list[Finding], tracks: list[Track],
+                    numbers: list[int] | None = None) -> Figure:
+    """Spectrogram of ``clip`` with ``flagged`` (timeline order) as bands labelled with their
+    place ``numbers`` (default 1, 2, ...; the members of a pattern share one), and one panel per
+    track below it, all on the clip's time axis."""
     ratios = [3.0] + [1.0] * len(tracks)
     fig, axes = new_figure(height_in=3.6 + 1.1 * len(tracks), nrows=1 + len(tracks), height_ratios=ratios)
     ax_spec = axes[0]
     image = draw_spectrogram(ax_spec, clip.spectrogram, duration_s=clip.duration_s)
     min_width = clip.duration_s / 250
-    shade_findings(ax_spec, flagged, min_width_s=min_width)
-    count = len(flagged)
+    shade_findings(ax_spec, flagged, min_width_s=min_width, numbers=numbers)
+    count = len(set(numbers)) if numbers else len(flagged)
     ax_spec.set_title(
         f"Timeline: {count} flagged place{'s' if count != 1 else ''} to listen to "
         "(red, numbered as in the table)" if count else "Timeline: no flagged places",
@@ -53,13 +55,18 @@ def timeline_figure(clip: Clip, flagged: list[Finding], tracks: list[Track]) -> 
     return fig
 
 
-def zoom_figures(clip: Clip, timeline: list[Finding]) -> list[tuple[int, Figure]]:
+def zoom_figures(clip: Clip, timeline: list[Finding],
+                 numbers: list[int] | None = None) -> list[tuple[int, Figure]]:
     """For recordings of ``ZOOM_FROM_S`` or more: a spectrogram +-3 s around each of the
-    ``MAX_ZOOMS`` strongest flagged places, as (place number, figure) pairs."""
+    ``MAX_ZOOMS`` strongest flagged places (the strongest member of a pattern), as
+    (place number, figure) pairs."""
     if clip.duration_s < ZOOM_FROM_S or not timeline:
         return []
-    numbered = list(enumerate(timeline, start=1))
-    strongest = sorted(numbered, key=lambda item: -item[1].strength)[:MAX_ZOOMS]
+    strongest_of: dict[int, Finding] = {}
+    for number, finding in zip(numbers or range(1, len(timeline) + 1), timeline):
+        if number not in strongest_of or finding.strength > strongest_of[number].strength:
+            strongest_of[number] = finding
+    strongest = sorted(strongest_of.items(), key=lambda item: -item[1].strength)[:MAX_ZOOMS]
     figures = []
     for number, finding in sorted(strongest, key=lambda item: item[1].start_s):
         lo = max(0.0, finding.start_s - ZOOM_HALF_WIDTH_S)
