@@ -22,6 +22,7 @@ from analyses.metadata import Metadata
 from analyses.noise_floor import NoiseFloor
 from analyses.overview import Overview
 from analyses.speaker import Speaker
+from analyses.synthesis import Synthesis
 from analyses.voice import Voice
 from workbench.analysis import Analysis
 from workbench.errors import ParameterError
@@ -29,6 +30,7 @@ from workbench.errors import ParameterError
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
     Overview, Levels, Channels, Metadata, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
+    Synthesis,
 )
 
 

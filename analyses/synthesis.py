@@ -1,0 +1,173 @@
+"""``synthesis``: a learned anti-spoofing countermeasure (AASIST), scored window by window.
+
+The model code and weights are vendored in ``analyses/aasist`` (clovaai/aasist, MIT; provenance
+and SHA-256 beside them). Nothing is downloaded; torch is the optional ``speaker`` extra's, and
+without it the analysis is skipped with the reason. A user may name another checkpoint of the
+same architecture (``--param synthesis.model=PATH``): it is hashed, its SHA-256 recorded, and
+loaded with ``weights_only=True`` (a checkpoint is untrusted input).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from workbench.analysis import Analysis, FigureOut, Result, Track, require
+from workbench.clip import Clip
+from workbench.errors import ParameterError
+from workbench.plotting import format_time_axis, new_figure
+from workbench.resample import mono_pieces
+
+VENDOR = Path(__file__).parent / "aasist"
+SOURCE_COMMIT = "a04c9863f63d44471dde8a6abcb3b082b07cd1d1"
+"""The clovaai/aasist commit the vendored files come from (analyses/aasist/PROVENANCE.md)."""
+ANALYSIS_RATE_HZ = 16000
+WINDOW_SAMPLES = 64600
+"""The model's input: 64,600 samples at 16 kHz (about 4.04 s)."""
+ARCHITECTURES = {"AASIST-L": "AASIST-L", "AASIST": "AASIST"}
+
+
+class Synthesis(Analysis):
+    """Countermeasure scores of the speech, window by window, from a published anti-spoofing model.
+
+    Parameters
+    ----------
+    architecture : {"AASIST-L", "AASIST"}
+        The model configuration; the bundled weights of that name are used unless ``model`` is set.
+    model : str
+        Path of a local checkpoint (a state dict of the same architecture); empty for the bundled
+        weights. Hashed and loaded with ``weights_only=True``.
+    max_windows : int >= 1
+        At most this many 4-s windows with speech are scored, spread evenly over the speech
+        (about 0.4 s each on a 2-core CPU with AASIST-L).
+    sounding_below_db : float > 0
+        Windows more than this far below the loudest (95th percentile) are not scored.
+    """
+
+    name = "synthesis"
+    version = "0.1"
+    heavy = True
+    min_sample_rate_hz = 8000
+    description = "Anti-spoofing countermeasure (AASIST) scores of the speech, window by window."
+    measures = (
+        "The mono mix at 16 kHz cut into 4.04-s windows (AASIST's input); windows with sound are "
+        "scored by the vendored AASIST-L model (clovaai/aasist, trained on ASVspoof 2019 LA). The "
+        "score is the model's spoof logit minus its bona fide logit: higher means closer to the "
+        "synthetic class the model was trained on. countermeasure_score is the mean over the "
+        "windows scored, as the model's repository scores a trial."
+    )
+    cannot_show = (
+        "A score is not a probability and no threshold separates genuine from synthetic speech "
+        "here. The model was trained on one corpus's TTS and voice-conversion systems of 2019: "
+        "published error rates out of that domain are 16-44 % EER, and codecs, rooms and "
+        "telephone bands move the score as much as synthesis does. Read it only against the same "
+        "model's scores on known-genuine references of the same speaker, channel and codec."
+    )
+
+    def __init__(self, *, architecture: str = "AASIST-L", model: str = "", max_windows: int = 24,
+                 sounding_below_db: float = 30.0):
+        require(architecture in ARCHITECTURES, f"synthesis.architecture must be one of {', '.join(ARCHITECTURES)}")
+        require(max_windows >= 1, "synthesis.max_windows must be >= 1")
+        require(sounding_below_db > 0, "synthesis.sounding_below_db must be > 0")
+        self.architecture = str(architecture)
+        self.model = str(model)
+        self.max_windows = int(max_windows)
+        self.sounding_below_db = float(sounding_below_db)
+
+    def run(self, clip: Clip) -> Result:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            return Result.skipped("torch is not installed (pip install '.[speaker]'): no countermeasure score")
+        weights = Path(self.model) if self.model else VENDOR / "models" / "weights" / f"{self.architecture}.pth"
+        network, sha256 = _load(self.architecture, str(weights))
+        starts, windows = self._windows(clip)
+        if not windows:
+            return Result.skipped("no 4-s window with sound: nothing to score")
+        scores = _score(network, np.stack(windows))
+        centres = np.array(starts) + WINDOW_SAMPLES / ANALYSIS_RATE_HZ / 2
+        measurements = {
+            "countermeasure_score": float(np.mean(scores)),
+            "countermeasure_score_median": float(np.median(scores)),
+            "countermeasure_score_range": [float(scores.min()), float(scores.max())],
+            "countermeasure_model": self.architecture,
+            "countermeasure_direction": "higher = closer to the synthetic class (spoof minus bona fide logit)",
+            "windows_scored": int(scores.size),
+        }
+        parameters = {"model_sha256": sha256, "model_file": weights.name,
+                      "model_source": "user checkpoint" if self.model else f"clovaai/aasist@{SOURCE_COMMIT}"}
+        track = Track("countermeasure score", centres, scores)
+        return Result(measurements=measurements, parameters=parameters, tracks=[track],
+                      figures=[self._figure(clip, centres, scores)])
+
+    def _windows(self, clip: Clip) -> tuple[list[float], list[np.ndarray]]:
+        """Start times (s) and samples of up to ``max_windows`` sounding windows, evenly spread."""
+        starts, windows, levels = [], [], []
+        for start_s, y in mono_pieces(clip, ANALYSIS_RATE_HZ, piece_s=WINDOW_SAMPLES / ANALYSIS_RATE_HZ * 15):
+            for first in range(0, y.size - WINDOW_SAMPLES // 2, WINDOW_SAMPLES):
+                window = y[first : first + WINDOW_SAMPLES]
+                if window.size < WINDOW_SAMPLES:  # the model's own repository repeats a short input
+                    window = np.resize(window, WINDOW_SAMPLES)
+                starts.append(start_s + first / ANALYSIS_RATE_HZ)
+                windows.append(window.astype(np.float32))
+                levels.append(10 * np.log10(np.mean(window.astype(np.float64) ** 2) + 1e-20))
+        if not windows:
+            return [], []
+        levels = np.array(levels)
+        sounding = np.flatnonzero((levels > -70) & (levels >= np.percentile(levels, 95) - self.sounding_below_db))
+        chosen = sounding[np.unique(np.linspace(0, sounding.size - 1, min(self.max_windows, sounding.size)).round().astype(int))] if sounding.size else []
+        return [starts[i] for i in chosen], [windows[i] for i in chosen]
+
+    def _figure(self, clip: Clip, centres: np.ndarray, scores: np.ndarray) -> FigureOut:
+        fig, (ax,) = new_figure(height_in=2.6)
+        ax.plot(centres, scores, "o", color="#1f4e79", markersize=4)
+        ax.axhline(float(np.mean(scores)), color="#999999", linestyle="--", linewidth=0.8)
+        ax.set_ylabel("spoof - bona fide logit")
+        ax.set_title(f"{self.architecture} countermeasure score per 4-s window (higher: closer to the "
+                     "model's synthetic class); dashed: mean", loc="left")
+        ax.grid(True, alpha=0.3)
+        format_time_axis(ax, clip.duration_s)
+        return FigureOut("scores", fig, "Countermeasure score of each window scored; read it against the references'.")
+
+
+@lru_cache(maxsize=4)
+def _load(architecture: str, weights_path: str):
+    """The network with ``weights_path`` loaded (hashed from the bytes loaded), and their SHA-256."""
+    import torch
+
+    spec = importlib.util.spec_from_file_location("aasist_model", VENDOR / "models" / "AASIST.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = json.loads((VENDOR / "config" / f"{architecture}.conf").read_text(encoding="utf-8"))
+    try:
+        data = Path(weights_path).read_bytes()
+    except OSError as exc:
+        raise ParameterError(f"synthesis.model: cannot read {weights_path} ({exc.strerror or exc})") from None
+    try:
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        network = module.Model(config["model_config"])
+        network.load_state_dict(state)
+    except Exception as exc:  # a hostile or foreign file: torch raises many kinds
+        raise ParameterError(f"synthesis.model: {Path(weights_path).name} is not a {architecture} state dict "
+                             f"that loads with weights_only=True ({type(exc).__name__})") from None
+    network.eval()
+    return network, hashlib.sha256(data).hexdigest()
+
+
+def _score(network, windows: np.ndarray) -> np.ndarray:
+    """Spoof minus bona fide logit of each window (rows of ``windows``), one window at a time."""
+    import torch
+
+    torch.set_num_threads(1)  # the pipeline already runs analyses side by side on the cores
+    scores = []
+    with torch.no_grad():
+        for window in windows:
+            _, logits = network(torch.from_numpy(window[None, :]))
+            scores.append(float(logits[0, 0] - logits[0, 1]))
+    return np.array(scores)
