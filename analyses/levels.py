@@ -44,10 +44,13 @@ class Levels(Analysis):
     min_silence_s : float > 0
         Shortest run of digital silence reported, in seconds.
     silence_edge_dbfs : float
-        A run inside the recording is flagged when the sound in the ``SILENCE_EDGE_S`` on
-        *both* sides of it is at least this loud (RMS, dBFS): the recording stops and resumes.
-        A run reached from near-silence on one side, as a noise gate or an editor's inserted
-        pause leaves, is listed unflagged.
+        A run inside the recording is flagged when it holds one value (exact zero or a constant,
+        nine samples in ten) and the sound in the
+        ``SILENCE_EDGE_S`` on *both* sides of it is at least this loud (RMS, dBFS): the
+        recording stops and resumes. A run reached from near-silence on one side, as a noise
+        gate or an editor's inserted pause leaves, or of near-zero samples that still move (a quiet
+        pause processed below -90 dBFS: all 11 flags left on the tuning half of the genuine
+        recordings were of this sort), is listed unflagged.
     clip_tolerance : float in (0, 0.1)
         Samples within this fraction of the clip's peak count as "at the peak".
     min_clip_run_samples : int >= 2
@@ -69,7 +72,7 @@ class Levels(Analysis):
     """
 
     name = "levels"
-    version = "1.1"
+    version = "1.2"
     description = "Clipping runs, digital silence inside the recording, DC offset and its steps."
     measures = (
         "NaN or infinite samples in a floating-point file, runs of consecutive samples held at "
@@ -152,17 +155,20 @@ class Levels(Analysis):
             if length_s < self.min_silence_s:
                 continue
             at_edge = start == 0 or stop == clip.frames
-            exact = not np.any(clip.read(start, stop))
+            run = clip.read(start, stop)
+            exact = not np.any(run)
             what = "exact digital zero" if exact else f"near-zero samples (<= {self.silence_threshold_dbfs:g} dBFS)"
             edge_dbfs = self._edge_levels(clip, start, stop)
-            abrupt = not at_edge and min(edge_dbfs) >= self.silence_edge_dbfs
+            abrupt = not at_edge and _held(run) and min(edge_dbfs) >= self.silence_edge_dbfs
             if at_edge:
                 where = "at the edge of the file"
             elif abrupt:
                 where = "inside the recording, with sound on both sides"
-            else:
+            elif min(edge_dbfs) < self.silence_edge_dbfs:
                 where = ("inside the recording, reached from near-silence "
                          f"({min(edge_dbfs):.0f} dBFS beside it), as a noise gate or an inserted pause leaves")
+            else:
+                where = "inside the recording, with sound on both sides, but its samples still move (a quiet pause processed below the threshold)"
             findings.append(
                 Finding(
                     kind="digital_silence",
@@ -346,3 +352,11 @@ class Levels(Analysis):
             "histogram", fig,
             "Histogram of all sample values. Piles at the two ends point to clipping or limiting.",
         )
+
+
+def _held(run: np.ndarray) -> bool:
+    """True when nine in ten samples of ``run`` hold one value (exact zero, or a constant written
+    in): digital, not a quiet pause whose samples still move below the threshold. The run's own
+    edges may catch a few samples of a waveform crossing zero."""
+    _, counts = np.unique(run, return_counts=True)
+    return bool(counts.max() >= 0.9 * run.size)

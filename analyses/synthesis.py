@@ -63,8 +63,8 @@ class Synthesis(Analysis):
         "windows scored, as the model's repository scores a trial."
     )
     cannot_show = (
-        "A score is not a probability and no threshold separates genuine from synthetic speech "
-        "here. The model was trained on one corpus's TTS and voice-conversion systems of 2019: "
+        "A score states no chance of anything, and no threshold here separates recorded from "
+        "synthesised speech. The model was trained on one corpus's TTS and voice-conversion systems of 2019: "
         "published error rates out of that domain are 16-44 % EER, and codecs, rooms and "
         "telephone bands move the score as much as synthesis does. Read it only against the same "
         "model's scores on known-genuine references of the same speaker, channel and codec."
