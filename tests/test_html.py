@@ -76,26 +76,37 @@ def test_error_rate_rows_give_the_rate_measured_nearest_the_clips_sample_rate(tm
     assert at_rate(None, 8000) == "—"
 
 
-def test_repeated_unflagged_findings_read_as_one_pattern(tmp_path):
-    """Six noise-gated pauses (exact zero reached from near-silence): one line in "Other
-    observations", with every time, not six lines."""
+SR = 16000
+
+
+def _tone(seconds: float):
+    """A 200 Hz tone at 0.3 FS, the base of the pattern tests."""
     import numpy as np
+
+    return 0.3 * np.sin(2 * np.pi * 200 * np.arange(int(SR * seconds)) / SR)
+
+
+def _levels_report_html(tmp_path, x) -> str:
+    """Analyse ``x`` (a float WAV at ``SR``) with levels only; the HTML report's text."""
     import soundfile as sf
 
-    sr = 16000
-    t = np.arange(sr * 12) / sr
-    x = 0.3 * np.sin(2 * np.pi * 200 * t)
-    starts = [1.0, 2.5, 4.0, 5.5, 7.0, 8.5]
-    for start in starts:
-        lo = int(start * sr)
-        x[lo - 800 : lo] *= 10 ** (-85 / 20) / 0.3  # the gate's tail: 50 ms at -88 dBFS RMS
-        x[lo : lo + int(0.1 * sr)] = 0.0
-    path = tmp_path / "gated.wav"
-    sf.write(path, x, sr, subtype="FLOAT")
+    path = tmp_path / "planted.wav"
+    sf.write(path, x, SR, subtype="FLOAT")
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["-q", "analyze", str(path), "-o", str(out), "--only", "levels"])
     assert result.exit_code == 0, result.output
-    html = (out / "report.html").read_text(encoding="utf-8")
+    return (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_repeated_unflagged_findings_read_as_one_pattern(tmp_path):
+    """Six noise-gated pauses (exact zero reached from near-silence): one line in "Other
+    observations", with every time, not six lines."""
+    x = _tone(12)
+    for start in [1.0, 2.5, 4.0, 5.5, 7.0, 8.5]:
+        lo = int(start * SR)
+        x[lo - 800 : lo] *= 10 ** (-85 / 20) / 0.3  # the gate's tail: 50 ms at -88 dBFS RMS
+        x[lo : lo + int(0.1 * SR)] = 0.0
+    html = _levels_report_html(tmp_path, x)
     assert "<strong>6 × digital_silence</strong>" in html
     assert html.count("as a noise gate or an inserted pause leaves") == 1 + 6  # the pattern + the section's table
 
@@ -104,20 +115,12 @@ def test_repeated_flagged_places_are_one_numbered_place_with_every_time(tmp_path
     """Five dropouts (sound on both sides) and one clipped stretch: two places in the table, the
     dropouts as one pattern listing each time."""
     import numpy as np
-    import soundfile as sf
 
-    sr = 16000
-    t = np.arange(sr * 14) / sr
-    x = 0.3 * np.sin(2 * np.pi * 200 * t)
+    x = _tone(14)
     for start in (1.0, 2.5, 4.0, 5.5, 7.0):
-        x[int(start * sr) : int((start + 0.1) * sr)] = 0.0
-    x[int(10 * sr) : int(10.5 * sr)] = np.clip(x[int(10 * sr) : int(10.5 * sr)] * 4, -0.5, 0.5)
-    path = tmp_path / "dropouts.wav"
-    sf.write(path, x, sr, subtype="FLOAT")
-    out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["-q", "analyze", str(path), "-o", str(out), "--only", "levels"])
-    assert result.exit_code == 0, result.output
-    html = (out / "report.html").read_text(encoding="utf-8")
+        x[int(start * SR) : int((start + 0.1) * SR)] = 0.0
+    x[int(10 * SR) : int(10.5 * SR)] = np.clip(x[int(10 * SR) : int(10.5 * SR)] * 4, -0.5, 0.5)
+    html = _levels_report_html(tmp_path, x)
     places = html.split('<section id="timeline">')[1].split("</table>")[0]
     assert places.count("<tr><td>") == 2
     assert "5 places of one kind" in places and "At 0:01.0, 0:02.5, 0:04.0, 0:05.5, 0:07.0." in places

@@ -27,9 +27,9 @@ from scipy import stats
 from workbench.analysis import Analysis
 from workbench.clip import Clip
 from workbench.errors import WorkbenchError
-from workbench.evidence import open_evidence, sha256_file
+from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
-from workbench.validation import PLANTERS, STRENGTHS, _splice_by_visibility, planted_outcomes
+from workbench.validation import PLANTERS, STRENGTHS, _splice_by_visibility, detected_share, planted_outcomes
 
 TUNING_SOURCES = frozenset({
     "realworld/fsdd", "realworld/asterisk_fr_armelle", "realworld/asterisk_en", "realworld/asterisk_it",
@@ -86,11 +86,12 @@ def poisson_interval(count: int, exposure: float, confidence: float = 0.95) -> t
 
 
 def _open(recording: Recording) -> Clip:
-    """Decode a corpus file after checking its hash against the manifest."""
-    digest = sha256_file(recording.path)
+    """Decode a corpus file and check the hash intake took against the manifest."""
+    clip = open_evidence(recording.path, role="reference")
+    digest = clip.info.sha256
     if digest != recording.sha256:
         raise WorkbenchError(f"{recording.path}: SHA-256 {digest[:12]}... differs from the manifest")
-    return open_evidence(recording.path, role="reference")
+    return clip
 
 
 def false_flags(recordings: Iterable[Recording], analyses: dict[str, Analysis], *,
@@ -254,9 +255,8 @@ def detection_rows(cases: list[dict], half: str) -> list[dict]:
         mine = [c for c in cases if c["kind"] == kind and c["half"] == half]
         row: dict = {"kind": kind, "analysis": owner, "planted": len(mine)}
         for strength in STRENGTHS:
-            subset = [c for c in mine if c["strength"] == strength]
-            row[f"detected_{strength}"] = sum(c["detected"] for c in subset) / len(subset) if subset else None
-            row[f"n_{strength}"] = len(subset)
+            row[f"detected_{strength}"] = detected_share(mine, strength=strength)
+            row[f"n_{strength}"] = sum(c["strength"] == strength for c in mine)
         errors = [c["error_s"] for c in mine if c["detected"] and c["strength"] != "weak"]
         row["median_error_s"] = float(np.median(errors)) if errors else None
         row["max_error_s"] = float(np.max(errors)) if errors else None

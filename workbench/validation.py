@@ -53,7 +53,7 @@ def _splice_with_departure(x, sr, rng, duration_s, target, condition):
     """A butt splice whose departure is within 10 % of ``target`` (full scale): the first sample
     after the join differs by that much from the sample the original had there (what the
     waveform would have done). The reference table's definition of strength."""
-    return _splice(x, sr, rng, duration_s, target, lambda start: 1.0)
+    return _splice(x, sr, rng, duration_s, target, None)
 
 
 def _splice_by_visibility(x, sr, rng, duration_s, target, condition):
@@ -67,12 +67,13 @@ def _splice_by_visibility(x, sr, rng, duration_s, target, condition):
 def _splice(x, sr, rng, duration_s, target, scale):
     """Removals of 50-500 ms tried at up to 20 places in the middle of the recording (in a pause
     the waveform may never move that far); the one whose departure / ``scale(start)`` is
-    nearest ``target``, or the first within 10 % of it."""
+    nearest ``target``, or the first within 10 % of it. ``scale`` None: the departure itself
+    (full scale), and no visibility is recorded."""
     best = None
     lengths = np.arange(int(0.05 * sr), int(0.5 * sr))
     for _ in range(20):
         start = int(_in_signal(rng, duration_s) * sr)
-        unit = scale(start)
+        unit = 1.0 if scale is None else scale(start)
         if unit <= 0:
             continue
         departures = np.abs(x[start + lengths, 0] - x[start, 0]) / unit
@@ -84,7 +85,7 @@ def _splice(x, sr, rng, duration_s, target, scale):
             break
     _, start, length, unit = best
     out, truth = plant.butt_splice(x, sr, at_s=start / sr, remove_s=length / sr)
-    truth.details["visibility"] = truth.details["departure"] / unit if unit != 1.0 else None
+    truth.details["visibility"] = None if scale is None else truth.details["departure"] / unit
     return out, [truth]
 
 
