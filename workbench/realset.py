@@ -45,6 +45,8 @@ FLAGGED_KINDS = {kind: owner for kind, (owner, *_rest) in PLANTERS.items()} | {"
 """Every finding kind that can be flagged, with the analysis that owns it."""
 MIN_PLANT_S = 8.0
 """Recordings shorter than this are used for false flags only: a planted artifact needs room."""
+MIN_CURVE_S = 4.0
+"""Recordings shorter than this get no splices for the detection curve against visibility."""
 
 
 @dataclass(frozen=True)
@@ -106,28 +108,45 @@ def false_flags(recordings: Iterable[Recording], analyses: dict[str, Analysis], 
         skips a recording, too short or too low a rate, has not measured it); ``left_out``: files
         that failed their hash or did not decode, with the reason.
     """
-    flags, left_out = [], []
-    exposure: dict[str, dict[str, float]] = {"tuning": {}, "measuring": {}}
+    measured = _empty_measures()
+    for recording, clip in _opened(recordings, measured, progress):
+        _flags_in(recording, clip, analyses, measured)
+    return measured
+
+
+def _empty_measures() -> dict:
+    return {"flags": [], "exposure_s": {"tuning": {}, "measuring": {}}, "left_out": []}
+
+
+def _opened(recordings: Iterable[Recording], measured: dict, progress):
+    """Each recording that decodes and matches its manifest, with its Clip; the rest are named
+    in ``measured["left_out"]``."""
     for recording in recordings:
         if progress:
             progress(f"genuine {recording.path.name}")
         try:
-            clip = _open(recording)
+            yield recording, _open(recording)
         except WorkbenchError as exc:
-            left_out.append({"path": str(recording.path), "reason": str(exc)})
+            measured["left_out"].append({"path": str(recording.path), "reason": str(exc)})
+
+
+def _flags_in(recording: Recording, clip: Clip, analyses: dict[str, Analysis], measured: dict) -> dict:
+    """Add the flags the flagging analyses raise on ``clip`` and the seconds each ran to
+    ``measured``; return the results by analysis."""
+    results = {}
+    for name in FLAGGING_ANALYSES:
+        if name not in analyses:
             continue
-        for name in FLAGGING_ANALYSES:
-            if name not in analyses:
-                continue
-            result, _ = run_analysis(analyses[name], clip)
-            if result.status != "ok":
-                continue
-            spent = exposure[recording.half]
-            spent[name] = spent.get(name, 0.0) + clip.duration_s
-            flags += [{"path": str(recording.path), "source": recording.source, "half": recording.half,
-                       "analysis": name, "kind": f.kind, "start_s": f.start_s,
-                       "strength": f.strength} for f in result.findings if f.flagged]
-    return {"flags": flags, "exposure_s": exposure, "left_out": left_out}
+        result, _ = run_analysis(analyses[name], clip)
+        results[name] = result
+        if result.status != "ok":
+            continue
+        spent = measured["exposure_s"][recording.half]
+        spent[name] = spent.get(name, 0.0) + clip.duration_s
+        measured["flags"] += [{"path": str(recording.path), "source": recording.source, "half": recording.half,
+                               "analysis": name, "kind": f.kind, "start_s": f.start_s,
+                               "strength": f.strength} for f in result.findings if f.flagged]
+    return results
 
 
 def false_flag_rows(measured: dict, half: str) -> list[dict]:
@@ -180,71 +199,52 @@ def background_dbfs(x: np.ndarray, sr: int) -> float:
     return float(20 * np.log10(np.percentile(rms, 10))) if rms.size else -96.0
 
 
-def planted_real(recordings: Iterable[Recording], analyses: dict[str, Analysis], *,
-                 progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[str]]:
-    """Plant every kind at every strength into each genuine recording of ``MIN_PLANT_S`` or more.
-
-    A kind that needs two channels is planted into stereo recordings only; an ENF cut only into
-    recordings whose mains hum the ``enf`` analysis finds. Returns the cases (as the generated
-    set's, with the file, source and half) and the kinds for which no recording qualified.
-    """
-    cases, planted_kinds = [], set()
-    for recording in recordings:
-        if recording.duration_s < MIN_PLANT_S:
+def _plant_into(recording: Recording, clip: Clip, analyses: dict[str, Analysis], *, hum: bool,
+                progress: Callable[[str], None] | None = None) -> tuple[list[dict], set[str]]:
+    """Plant every kind at every strength into one genuine recording, run its analysis, and
+    return the cases (as the generated set's, with the file, source and half) and the kinds
+    planted. A kind that needs two channels is planted into stereo recordings only; an ENF cut
+    only where the ``enf`` analysis found mains hum (``hum``)."""
+    x = clip.read(0, clip.frames).astype(np.float64)
+    sr = clip.sample_rate_hz
+    condition = RealCondition(sr, background_dbfs(x, sr))
+    cases, planted = [], set()
+    for kind, (owner, stereo, planter, levels) in PLANTERS.items():
+        if (stereo and x.shape[1] < 2) or (kind == "enf_discontinuity" and not hum):
             continue
-        try:
-            clip = _open(recording)
-        except WorkbenchError:
-            continue  # named by false_flags, which opens every file
-        x = clip.read(0, clip.frames).astype(np.float64)
-        sr = clip.sample_rate_hz
-        condition = RealCondition(sr, background_dbfs(x, sr))
-        hum = run_analysis(analyses["enf"], clip)[0].measurements.get("enf_nominal_hz") is not None
-        for kind, (owner, stereo, planter, levels) in PLANTERS.items():
-            if (stereo and x.shape[1] < 2) or (kind == "enf_discontinuity" and not hum):
-                continue
-            if analyses[owner].unsupported(clip):
-                continue
-            planted_kinds.add(kind)
-            base = x if stereo else x.mean(axis=1, keepdims=True)
-            for strength, level in zip(STRENGTHS, levels):
-                if progress:
-                    progress(f"{kind} {strength} in {recording.path.name}")
-                rng = np.random.default_rng(zlib.crc32(repr((kind, strength, recording.path.name)).encode()))
-                for outcome in planted_outcomes(analyses[owner], planter, kind, base, sr, rng,
-                                                clip.duration_s, level, condition):
-                    cases.append({"kind": kind, "analysis": owner, "strength": strength, "level": level,
-                                  "rate": sr, "path": str(recording.path), "source": recording.source,
-                                  "half": recording.half, **outcome})
-    return cases, sorted(set(PLANTERS) - planted_kinds)
+        if owner not in analyses or analyses[owner].unsupported(clip):
+            continue
+        planted.add(kind)
+        base = x if stereo else x.mean(axis=1, keepdims=True)
+        for strength, level in zip(STRENGTHS, levels):
+            if progress:
+                progress(f"{kind} {strength} in {recording.path.name}")
+            rng = np.random.default_rng(zlib.crc32(repr((kind, strength, recording.path.name)).encode()))
+            for outcome in planted_outcomes(analyses[owner], planter, kind, base, sr, rng,
+                                            clip.duration_s, level, condition):
+                cases.append({"kind": kind, "analysis": owner, "strength": strength, "level": level,
+                              "rate": sr, "path": str(recording.path), "source": recording.source,
+                              "half": recording.half, **outcome})
+    return cases, planted
 
 
 VISIBILITIES = (3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 100.0)
 """Splice visibilities (departure over local prediction-error RMS) of the detection curve."""
 
 
-def visibility_curve(recordings: Iterable[Recording], analysis: Analysis, *, per_recording: int = 2) -> dict:
-    """Share of butt splices found (flagged within 1 s) per visibility, per half: ``per_recording``
-    splices at each visibility in every genuine recording of 4 s or more at 8 kHz or above."""
-    found: dict[str, dict[str, list[bool]]] = {"tuning": {}, "measuring": {}}
-    for recording in recordings:
-        if recording.duration_s < 4.0:
-            continue
-        try:
-            clip = _open(recording)
-        except WorkbenchError:
-            continue
-        if analysis.unsupported(clip):
-            continue
-        base = clip.read(0, clip.frames).astype(np.float64).mean(axis=1, keepdims=True)
-        for visibility in VISIBILITIES:
-            for k in range(per_recording):
-                rng = np.random.default_rng(zlib.crc32(repr((visibility, k, recording.path.name)).encode()))
-                outcome, = planted_outcomes(analysis, _splice_by_visibility, "discontinuity", base,
-                                            clip.sample_rate_hz, rng, clip.duration_s, visibility, None)
-                found[recording.half].setdefault(f"{visibility:g}", []).append(outcome["detected"])
-    return {half: {v: {"detected": sum(hits) / len(hits), "n": len(hits)} for v, hits in curve.items()}
-            for half, curve in found.items()}
+def _splices_found(recording: Recording, clip: Clip, analysis: Analysis, curve: dict, *,
+                   per_recording: int = 2) -> None:
+    """Add to ``curve`` (half -> visibility -> found or not) whether each of ``per_recording``
+    butt splices at every visibility in ``clip`` is flagged within 1 s."""
+    if analysis.unsupported(clip):
+        return
+    base = clip.read(0, clip.frames).astype(np.float64).mean(axis=1, keepdims=True)
+    for visibility in VISIBILITIES:
+        for k in range(per_recording):
+            rng = np.random.default_rng(zlib.crc32(repr((visibility, k, recording.path.name)).encode()))
+            outcome, = planted_outcomes(analysis, _splice_by_visibility, "discontinuity", base,
+                                        clip.sample_rate_hz, rng, clip.duration_s, visibility, None)
+            curve[recording.half].setdefault(f"{visibility:g}", []).append(outcome["detected"])
 
 
 def detection_rows(cases: list[dict], half: str) -> list[dict]:
@@ -269,9 +269,23 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
     """False flags on every genuine recording of ``corpus`` and detection of artifacts planted
     into them, per half; a JSON-ready dict."""
     recordings = genuine_recordings(corpus)
-    measured = false_flags(recordings, analyses, progress=progress)
-    cases, unplanted = planted_real(recordings, analyses, progress=progress)
-    curve = visibility_curve(recordings, analyses["discontinuity"])
+    measured = _empty_measures()
+    cases, planted_kinds = [], set()
+    found: dict[str, dict[str, list[bool]]] = {"tuning": {}, "measuring": {}}
+    # One pass: each file is decoded once, and the flag run's ENF result says where hum is.
+    for recording, clip in _opened(recordings, measured, progress):
+        results = _flags_in(recording, clip, analyses, measured)
+        if recording.duration_s >= MIN_PLANT_S:
+            enf = results.get("enf")
+            hum = enf is not None and enf.measurements.get("enf_nominal_hz") is not None
+            more, kinds = _plant_into(recording, clip, analyses, hum=hum, progress=progress)
+            cases += more
+            planted_kinds |= kinds
+        if recording.duration_s >= MIN_CURVE_S and "discontinuity" in analyses:
+            _splices_found(recording, clip, analyses["discontinuity"], found)
+    curve = {half: {v: {"detected": sum(hits) / len(hits), "n": len(hits)} for v, hits in by_v.items()}
+             for half, by_v in found.items()}
+    unplanted = sorted(set(PLANTERS) - planted_kinds)
     sources: dict[str, dict[str, float]] = {"tuning": {}, "measuring": {}}
     for recording in recordings:
         half = sources[recording.half]
@@ -342,7 +356,7 @@ def markdown_real(results: dict) -> str:
     curve = results.get("splice_visibility_curve", {})
     if curve.get("measuring"):
         lines += ["", "### Splices: detection against visibility", "",
-                  "Butt splices planted into genuine recordings (two per recording of 4 s or more, "
+                  f"Butt splices planted into genuine recordings (two per recording of {MIN_CURVE_S:g} s or more, "
                   "at each visibility: the departure at the join over the local prediction-error RMS). "
                   "Flagged within 1 s:", "",
                   "| half | " + " | ".join(f"{v:g}" for v in VISIBILITIES) + " |",
