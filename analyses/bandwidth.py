@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip, Spectrogram
 from workbench.plotting import (
     add_colorbar, draw_spectrogram, format_time_axis, mmss, new_figure, shade_findings,
@@ -23,31 +23,6 @@ class Bandwidth(Analysis):
     The band limit is a *cliff*: the frequency where the average spectrum of the frames with
     signal drops by at least ``cliff_db`` within a few hundred hertz and stays down to Nyquist.
     When there is no such cliff the band limit is Nyquist (the recording fills the band).
-
-    Parameters
-    ----------
-    window_s : float > 0
-        Length of the windows of the band-limit track, in seconds.
-    cliff_db : float > 0
-        Smallest drop (dB) across the cliff between the bands ``cliff_span_hz`` below and above it.
-    cliff_span_hz : float > 0
-        Width of the bands compared on each side of a candidate cliff, in Hz.
-    active_percentile : float in [0, 100)
-        Frames louder than this percentile of all frame levels count as "with signal".
-    min_active_frames : int >= 1
-        A window needs this many frames with signal to be judged.
-    context_windows : int >= 1
-        Windows each side of a boundary whose median band limits are compared.
-    min_change_hz : float > 0
-        Smallest change of band limit flagged, in Hz.
-    min_change_fraction : float in [0, 1)
-        ... and smallest change as a fraction of the higher of the two limits (a lossy codec's
-        own low-pass moves by a few per cent from frame to frame).
-    hole_db : float > 0
-        A spectrogram cell this far below its frame's median in the upper band counts as a hole.
-    lossy_hole_fraction : float in (0, 1)
-        Fraction of holes in the upper band above which the spectrum carries a lossy codec's
-        signature.
     """
 
     name = "bandwidth"
@@ -69,31 +44,25 @@ class Bandwidth(Analysis):
         "from 32 kHz look alike."
     )
 
-    def __init__(
-        self, *, window_s: float = 0.5, cliff_db: float = 30.0, cliff_span_hz: float = 500.0,
-        active_percentile: float = 50.0, min_active_frames: int = 4, context_windows: int = 4,
-        min_change_hz: float = 1000.0, min_change_fraction: float = 0.2, hole_db: float = 40.0, lossy_hole_fraction: float = 0.1,
-    ):
-        require(window_s > 0, "bandwidth.window_s must be > 0")
-        require(cliff_db > 0, "bandwidth.cliff_db must be > 0")
-        require(cliff_span_hz > 0, "bandwidth.cliff_span_hz must be > 0")
-        require(0 <= active_percentile < 100, "bandwidth.active_percentile must be in [0, 100)")
-        require(min_active_frames >= 1, "bandwidth.min_active_frames must be >= 1")
-        require(context_windows >= 1, "bandwidth.context_windows must be >= 1")
-        require(min_change_hz > 0, "bandwidth.min_change_hz must be > 0")
-        require(0 <= min_change_fraction < 1, "bandwidth.min_change_fraction must be in [0, 1)")
-        require(hole_db > 0, "bandwidth.hole_db must be > 0")
-        require(0 < lossy_hole_fraction < 1, "bandwidth.lossy_hole_fraction must be in (0, 1)")
-        self.window_s = float(window_s)
-        self.cliff_db = float(cliff_db)
-        self.cliff_span_hz = float(cliff_span_hz)
-        self.active_percentile = float(active_percentile)
-        self.min_active_frames = int(min_active_frames)
-        self.context_windows = int(context_windows)
-        self.min_change_hz = float(min_change_hz)
-        self.min_change_fraction = float(min_change_fraction)
-        self.hole_db = float(hole_db)
-        self.lossy_hole_fraction = float(lossy_hole_fraction)
+    window_s: float = param(0.5, "Length of the windows of the band-limit track.", above=0)
+    cliff_db: float = param(30.0, "Smallest drop across the cliff between the bands cliff_span_hz "
+                            "below and above it.", above=0)
+    cliff_span_hz: float = param(500.0, "Width of the bands compared on each side of a candidate cliff.",
+                                 above=0)
+    active_percentile: float = param(50.0, "Frames louder than this percentile of all frame levels "
+                                     "count as 'with signal'.", unit="%", at_least=0, below=100)
+    min_active_frames: int = param(4, "A window needs this many frames with signal to be judged.",
+                                   at_least=1)
+    context_windows: int = param(4, "Windows each side of a boundary whose median band limits are "
+                                 "compared.", at_least=1)
+    min_change_hz: float = param(1000.0, "Smallest change of band limit flagged.", above=0)
+    min_change_fraction: float = param(
+        0.2, "... and smallest change as a fraction of the higher of the two limits (a lossy codec's "
+        "own low-pass moves by a few per cent from frame to frame).", at_least=0, below=1)
+    hole_db: float = param(40.0, "A spectrogram cell this far below its frame's median in the upper "
+                           "band counts as a hole.", above=0)
+    lossy_hole_fraction: float = param(0.1, "Fraction of holes in the upper band above which the "
+                                       "spectrum carries a lossy codec's signature.", above=0, below=1)
 
     def run(self, clip: Clip) -> Result:
         spec = clip.spectrogram

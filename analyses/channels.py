@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, require
+from workbench.analysis import Analysis, FigureOut, Finding, Result, param
 from workbench.clip import Clip
 from workbench.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
 from workbench.runs import true_runs
@@ -14,17 +14,7 @@ IDENTICAL_TOLERANCE = 1e-6
 
 
 class Channels(Analysis):
-    """Per-channel levels, channel correlation, dual mono and polarity inversion.
-
-    Parameters
-    ----------
-    window_s : float > 0
-        Window for the correlation and level tracks, in seconds.
-    min_window_rms_dbfs : float
-        Windows quieter than this in either channel are left out of the correlation track.
-    inversion_correlation : float in (-1, 0)
-        A window (or the whole clip) correlating below this is polarity-inverted.
-    """
+    """Per-channel levels, channel correlation, dual mono and polarity inversion."""
 
     name = "channels"
     version = "1.0"
@@ -41,15 +31,11 @@ class Channels(Analysis):
         "from material processed differently, or a microphone may have moved."
     )
 
-    def __init__(
-        self, *, window_s: float = 0.5, min_window_rms_dbfs: float = -50.0,
-        inversion_correlation: float = -0.5,
-    ):
-        require(window_s > 0, "channels.window_s must be > 0")
-        require(-1 < inversion_correlation < 0, "channels.inversion_correlation must be in (-1, 0)")
-        self.window_s = float(window_s)
-        self.min_window_rms_dbfs = float(min_window_rms_dbfs)
-        self.inversion_correlation = float(inversion_correlation)
+    window_s: float = param(0.5, "Window for the correlation and level tracks.", above=0)
+    min_window_rms_dbfs: float = param(-50.0, "Windows quieter than this in either channel are left "
+                                       "out of the correlation track.")
+    inversion_correlation: float = param(-0.5, "A window (or the whole clip) correlating below this is "
+                                         "polarity-inverted.", above=-1, below=0)
 
     def run(self, clip: Clip) -> Result:
         if clip.channels < 2:

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param, require
 from workbench.clip import Clip
 from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
 from workbench.runs import merge_runs
@@ -33,32 +33,6 @@ class Discontinuity(Analysis):
     where it does, the pulses repeat. A boundary is a candidate when its statistic is
     ``min_score`` times the local RMS of the statistic (the boundary itself left out) *and*
     ``min_uniqueness`` times the largest other value within ``context_s``.
-
-    Parameters
-    ----------
-    context_s : float > 0
-        Neighbourhood on each side used for the local RMS and the uniqueness test, in seconds
-        (longer than two pitch periods, so one pulse of a voice is compared with the next).
-    guard_s : float > 0
-        Half-width around a boundary that is left out of its own neighbourhood, in seconds.
-    min_score : float > 0
-        Smallest statistic, as a multiple of its local RMS, for a candidate (listed unflagged).
-    flag_score : float >= min_score
-        Smallest statistic for a flagged candidate. Chosen on genuine third-party recordings
-        (the tuning half of docs/validation.md): real speech, 8 kHz telephone prompts above all,
-        raises candidates up to about 50 on its own; below that a flag would be a false flag
-        several hundred times an hour.
-    min_uniqueness : float > 1
-        Smallest ratio of the statistic to the largest other value in its neighbourhood.
-    min_level_dbfs : float
-        Steps smaller than this (in dBFS) are ignored, so the least significant bit's noise in
-        near-silence is not mistaken for a break.
-    merge_s : float >= 0
-        Candidates closer than this are one finding, in seconds.
-    lpc_order : int >= 1
-        Largest order of the linear predictor; at low sample rates it is 2 + rate / 1000.
-    lpc_frame_s : float > 0
-        Interval at which the predictor is re-estimated (from a Hann window twice as long).
     """
 
     name = "discontinuity"
@@ -84,28 +58,30 @@ class Discontinuity(Analysis):
         "inspect at sample level, not an edit."
     )
 
-    def __init__(
-        self, *, context_s: float = 0.03, guard_s: float = 0.0005, min_score: float = 5.0, flag_score: float = 60.0,
-        min_uniqueness: float = 2.2, min_level_dbfs: float = -60.0, merge_s: float = 0.05,
-        lpc_order: int = 16, lpc_frame_s: float = 0.02,
-    ):
-        require(context_s > 0, "discontinuity.context_s must be > 0")
-        require(0 < guard_s < context_s, "discontinuity.guard_s must be in (0, context_s)")
-        require(min_score > 0, "discontinuity.min_score must be > 0")
-        require(flag_score >= min_score, "discontinuity.flag_score must be >= min_score")
-        require(min_uniqueness > 1, "discontinuity.min_uniqueness must be > 1")
-        require(merge_s >= 0, "discontinuity.merge_s must be >= 0")
-        require(lpc_order >= 1, "discontinuity.lpc_order must be >= 1")
-        require(lpc_frame_s > 0, "discontinuity.lpc_frame_s must be > 0")
-        self.context_s = float(context_s)
-        self.guard_s = float(guard_s)
-        self.min_score = float(min_score)
-        self.flag_score = float(flag_score)
-        self.min_uniqueness = float(min_uniqueness)
-        self.min_level_dbfs = float(min_level_dbfs)
-        self.merge_s = float(merge_s)
-        self.lpc_order = int(lpc_order)
-        self.lpc_frame_s = float(lpc_frame_s)
+    context_s: float = param(0.03, "Neighbourhood on each side used for the local RMS and the "
+                             "uniqueness test (longer than two pitch periods, so one pulse of a voice "
+                             "is compared with the next).", above=0)
+    guard_s: float = param(0.0005, "Half-width around a boundary that is left out of its own "
+                           "neighbourhood; below context_s.", above=0)
+    min_score: float = param(5.0, "Smallest statistic, as a multiple of its local RMS, for a "
+                             "candidate (listed unflagged).", above=0)
+    flag_score: float = param(
+        60.0, "Smallest statistic for a flagged candidate, at least min_score. Chosen on genuine "
+        "third-party recordings (the tuning half of docs/validation.md): real speech, 8 kHz telephone "
+        "prompts above all, raises candidates up to about 50 on its own.", above=0)
+    min_uniqueness: float = param(2.2, "Smallest ratio of the statistic to the largest other value in "
+                                  "its neighbourhood.", above=1)
+    min_level_dbfs: float = param(-60.0, "Steps smaller than this are ignored, so the least "
+                                  "significant bit's noise in near-silence is not taken for a break.")
+    merge_s: float = param(0.05, "Candidates closer than this are one finding.", at_least=0)
+    lpc_order: int = param(16, "Largest order of the linear predictor; at low sample rates it is "
+                           "2 + rate / 1000.", at_least=1)
+    lpc_frame_s: float = param(0.02, "Interval at which the predictor is re-estimated (from a Hann "
+                               "window twice as long).", above=0)
+
+    def check(self) -> None:
+        require(self.guard_s < self.context_s, "discontinuity.guard_s must be in (0, context_s)")
+        require(self.flag_score >= self.min_score, "discontinuity.flag_score must be >= min_score")
 
     def run(self, clip: Clip) -> Result:
         sr = clip.sample_rate_hz

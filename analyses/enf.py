@@ -7,13 +7,12 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import numpy as np
 from scipy import signal
 from scipy.fft import next_fast_len
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.analysis import Analysis, FigureOut, Finding, InputFile, Result, Track, param
 from workbench.clip import Clip
 from workbench.resample import content_limit_hz, mono_pieces
 from workbench.errors import ParameterError
@@ -25,6 +24,8 @@ TRACE_BATCH_FRAMES = 256
 TRACE_HOP_FACTOR = 5
 """The frequency trace steps this many phase hops (the phase test needs the finer step)."""
 NOMINALS_HZ = (50.0, 60.0)
+GRID_LOG_MAX_BYTES = 256 * 2**20
+"""Largest grid log read (a year of 1-s rows is about 1 GB; a month fits)."""
 
 
 class Enf(Analysis):
@@ -40,39 +41,6 @@ class Enf(Analysis):
     insertion leaves a step in it. Lines fitted to the phase before and after each instant
     (``guard_s`` left out around it) are compared; a jump above ``min_phase_jump_rad`` is an
     ``enf_discontinuity``.
-
-    Parameters
-    ----------
-    min_snr_db : float
-        Hum weaker than this above its neighbourhood counts as absent.
-    peak_halfwidth_hz : float > 0
-        Half-width of the band taken as the hum peak in the presence test, in Hz.
-    harmonics : int >= 1
-        Harmonics examined (1 is the fundamental).
-    frame_s : float > 0
-        Frame length of the frequency trace, in seconds.
-    hop_s : float > 0
-        Step of the phase test, in seconds; the frequency trace steps ``TRACE_HOP_FACTOR`` times
-        as far.
-    fit_s : float > 0
-        Length of phase fitted on each side of an instant, in seconds.
-    guard_s : float >= 0
-        Phase left out on each side of an instant (the band-pass filter's settling), in seconds.
-    min_phase_jump_rad : float in (0, pi)
-        Smallest phase jump flagged, in radians at the fundamental.
-    noise_factor : float > 0
-        A jump must also be this many times the phase noise there: the larger of the RMS
-        deviation from the two fitted lines and the hum amplitude's relative deviation.
-    phase_halfwidth_hz : float > 0
-        Half-width of the band-pass around the harmonic whose phase is followed, in Hz,
-        centred on the harmonic of the trace's mean frequency (narrower: less noise, slower
-        settling, so ``guard_s`` must grow with it).
-    reference : str
-        Path of a grid-frequency log (CSV: time in seconds or ISO-8601 timestamps, frequency in
-        Hz) to match the trace against; empty for none. Read when the analysis is configured.
-        The match states its correlation, how many standard deviations it stands above the
-        correlations at wrong offsets, and the clock time of the clip's start when the log has
-        timestamps; a log shorter than the clip, or a constant one, gives no offset and says why.
     """
 
     name = "enf"
@@ -91,31 +59,34 @@ class Enf(Analysis):
         "a grid log needs minutes of clean hum; short clips match many offsets equally well."
     )
 
-    def __init__(
-        self, *, min_snr_db: float = 10.0, peak_halfwidth_hz: float = 0.3, harmonics: int = 4,
-        frame_s: float = 2.0, hop_s: float = 0.1, fit_s: float = 3.0, guard_s: float = 1.2,
-        min_phase_jump_rad: float = 0.8, noise_factor: float = 8.0, reference: str = "",
-        phase_halfwidth_hz: float = 0.25,
-    ):
-        require(peak_halfwidth_hz > 0, "enf.peak_halfwidth_hz must be > 0")
-        require(harmonics >= 1, "enf.harmonics must be >= 1")
-        require(frame_s > 0 and hop_s > 0 and fit_s > 0, "enf.frame_s, hop_s and fit_s must be > 0")
-        require(guard_s >= 0, "enf.guard_s must be >= 0")
-        require(0 < min_phase_jump_rad < np.pi, "enf.min_phase_jump_rad must be in (0, pi)")
-        require(noise_factor > 0, "enf.noise_factor must be > 0")
-        require(0 < phase_halfwidth_hz < 5, "enf.phase_halfwidth_hz must be in (0, 5)")
-        self.min_snr_db = float(min_snr_db)
-        self.peak_halfwidth_hz = float(peak_halfwidth_hz)
-        self.harmonics = int(harmonics)
-        self.frame_s = float(frame_s)
-        self.hop_s = float(hop_s)
-        self.fit_s = float(fit_s)
-        self.guard_s = float(guard_s)
-        self.min_phase_jump_rad = float(min_phase_jump_rad)
-        self.noise_factor = float(noise_factor)
-        self.reference = str(reference)
-        self.phase_halfwidth_hz = float(phase_halfwidth_hz)
-        self._grid = load_grid_log(Path(reference)) if reference else None
+    min_snr_db: float = param(10.0, "Hum weaker than this above its neighbourhood counts as absent.")
+    peak_halfwidth_hz: float = param(0.3, "Half-width of the band taken as the hum peak in the presence "
+                                     "test.", above=0)
+    harmonics: int = param(4, "Harmonics examined (1 is the fundamental).", at_least=1)
+    frame_s: float = param(2.0, "Frame length of the frequency trace.", above=0)
+    hop_s: float = param(0.1, "Step of the phase test; the frequency trace steps TRACE_HOP_FACTOR "
+                         "times as far.", above=0)
+    fit_s: float = param(3.0, "Length of phase fitted on each side of an instant.", above=0)
+    guard_s: float = param(1.2, "Phase left out on each side of an instant (the band-pass filter's "
+                           "settling).", at_least=0)
+    min_phase_jump_rad: float = param(0.8, "Smallest phase jump flagged, at the fundamental.",
+                                      above=0, below=float(np.pi), bound_text="in (0, pi)")
+    noise_factor: float = param(8.0, "A jump must also be this many times the phase noise there: the "
+                                "larger of the RMS deviation from the two fitted lines and the hum "
+                                "amplitude's relative deviation.", above=0)
+    reference: InputFile | None = param(
+        None, "A grid-frequency log (CSV: time in seconds or ISO-8601 timestamps, frequency in Hz) to "
+        "match the trace against, read and hashed by the workbench. The match states its "
+        "correlation, how many standard deviations it stands above the correlations at wrong "
+        "offsets, and the clock time of the clip's start when the log has timestamps; a log shorter "
+        "than the clip, or a constant one, gives no offset and says why.", max_bytes=GRID_LOG_MAX_BYTES)
+    phase_halfwidth_hz: float = param(
+        0.25, "Half-width of the band-pass around the harmonic whose phase is followed, centred on the "
+        "harmonic of the trace's mean frequency (narrower: less noise, slower settling, so guard_s "
+        "must grow with it).", above=0, below=5)
+
+    def check(self) -> None:
+        self._grid = parse_grid_log(self.reference.data, self.reference.path) if self.reference else None
 
     def run(self, clip: Clip) -> Result:
         # Polyphase resampling in 60-s pieces: the hum and its harmonics lie below 500 Hz.
@@ -348,14 +319,11 @@ class GridLog:
     """SHA-256 of the bytes the log was read from (a user-named file is untrusted input)."""
 
 
-def load_grid_log(path: Path) -> GridLog:
-    """Read a grid-frequency log: CSV rows of (time, frequency in Hz), time either in seconds or
-    as ISO-8601 timestamps (a transmission operator's 1-second ``dtm,f`` export); a header line is
-    allowed. Raises ParameterError with the reason when it cannot be used."""
-    try:
-        data = path.read_bytes()  # hashed and parsed from the same bytes
-    except OSError as exc:
-        raise ParameterError(f"enf.reference: cannot read {path} ({exc.strerror or exc})") from None
+def parse_grid_log(data: bytes, path: str) -> GridLog:
+    """Parse a grid-frequency log read from ``path``: CSV rows of (time, frequency in Hz), time
+    either in seconds or as ISO-8601 timestamps (a transmission operator's 1-second ``dtm,f``
+    export); a header line is allowed. Raises ParameterError with the reason when it cannot be
+    used."""
     text = data.decode("utf-8", errors="replace").replace("\x00", "")
     rows = [row[:2] for row in csv.reader(io.StringIO(text, newline="")) if len(row) >= 2]
     if not rows:

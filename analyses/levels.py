@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip
 from workbench.plotting import (
     draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
@@ -34,42 +34,7 @@ def block_runs(clip: Clip, tests: list) -> list[list[tuple[int, int]]]:
 
 
 class Levels(Analysis):
-    """Sample-level checks: clipped runs, digital silence and DC offset over time.
-
-    Parameters
-    ----------
-    silence_threshold_dbfs : float
-        Samples at or below this magnitude count as digital silence (-90 dBFS is about one
-        16-bit step).
-    min_silence_s : float > 0
-        Shortest run of digital silence reported, in seconds.
-    silence_edge_dbfs : float
-        A run inside the recording is flagged when it holds one value (exact zero or a constant,
-        nine samples in ten) and the sound in the
-        ``SILENCE_EDGE_S`` on *both* sides of it is at least this loud (RMS, dBFS): the
-        recording stops and resumes. A run reached from near-silence on one side, as a noise
-        gate or an editor's inserted pause leaves, or of near-zero samples that still move (a quiet
-        pause processed below -90 dBFS: all 11 flags left on the tuning half of the genuine
-        recordings were of this sort), is listed unflagged.
-    clip_tolerance : float in (0, 0.1)
-        Samples within this fraction of the clip's peak count as "at the peak".
-    min_clip_run_samples : int >= 2
-        Shortest run of consecutive samples at the peak that counts as clipped.
-    min_clip_level_dbfs : float
-        Peaks below this level are not examined for clipping.
-    clip_merge_s : float >= 0
-        Clipped runs closer than this are one region, in seconds.
-    min_clipped_samples : int >= 1
-        A region is flagged when it holds at least this many clipped samples.
-    dc_window_s : float > 0
-        Window over which DC offset (the mean) is measured, in seconds.
-    dc_context_windows : int >= 1
-        Windows each side of a boundary whose median DC is compared.
-    dc_step_threshold_dbfs : float
-        Smallest DC step flagged, in dBFS.
-    dc_noise_factor : float > 0
-        A step must also exceed this multiple of the DC track's own robust spread.
-    """
+    """Sample-level checks: clipped runs, digital silence and DC offset over time."""
 
     name = "levels"
     version = "1.2"
@@ -89,42 +54,30 @@ class Levels(Analysis):
         "switching mode, a filter settling, or a cable moved."
     )
 
-    def __init__(
-        self,
-        *,
-        silence_threshold_dbfs: float = -90.0,
-        min_silence_s: float = 0.02,
-        silence_edge_dbfs: float = -80.0,
-        clip_tolerance: float = 1e-4,
-        min_clip_run_samples: int = 3,
-        min_clip_level_dbfs: float = -30.0,
-        clip_merge_s: float = 0.25,
-        min_clipped_samples: int = 8,
-        dc_window_s: float = 0.25,
-        dc_context_windows: int = 8,
-        dc_step_threshold_dbfs: float = -50.0,
-        dc_noise_factor: float = 8.0,
-    ):
-        require(min_silence_s > 0, "levels.min_silence_s must be > 0")
-        require(0 < clip_tolerance < 0.1, "levels.clip_tolerance must be in (0, 0.1)")
-        require(min_clip_run_samples >= 2, "levels.min_clip_run_samples must be >= 2")
-        require(clip_merge_s >= 0, "levels.clip_merge_s must be >= 0")
-        require(min_clipped_samples >= 1, "levels.min_clipped_samples must be >= 1")
-        require(dc_window_s > 0, "levels.dc_window_s must be > 0")
-        require(dc_context_windows >= 1, "levels.dc_context_windows must be >= 1")
-        require(dc_noise_factor > 0, "levels.dc_noise_factor must be > 0")
-        self.silence_threshold_dbfs = float(silence_threshold_dbfs)
-        self.min_silence_s = float(min_silence_s)
-        self.silence_edge_dbfs = float(silence_edge_dbfs)
-        self.clip_tolerance = float(clip_tolerance)
-        self.min_clip_run_samples = int(min_clip_run_samples)
-        self.min_clip_level_dbfs = float(min_clip_level_dbfs)
-        self.clip_merge_s = float(clip_merge_s)
-        self.min_clipped_samples = int(min_clipped_samples)
-        self.dc_window_s = float(dc_window_s)
-        self.dc_context_windows = int(dc_context_windows)
-        self.dc_step_threshold_dbfs = float(dc_step_threshold_dbfs)
-        self.dc_noise_factor = float(dc_noise_factor)
+    silence_threshold_dbfs: float = param(
+        -90.0, "Samples at or below this magnitude count as digital silence (-90 dBFS is about one "
+        "16-bit step).")
+    min_silence_s: float = param(0.02, "Shortest run of digital silence reported.", above=0)
+    silence_edge_dbfs: float = param(
+        -80.0, "A run inside the recording is flagged when it holds one value (exact zero or a "
+        "constant, nine samples in ten) and the sound in the SILENCE_EDGE_S on both sides of it is "
+        "at least this loud (RMS): the recording stops and resumes. A run reached from near-silence "
+        "on one side (a noise gate, an inserted pause), or of near-zero samples that still move, is "
+        "listed unflagged.")
+    clip_tolerance: float = param(1e-4, "Samples within this fraction of the clip's peak count as "
+                                  "at the peak.", above=0, below=0.1)
+    min_clip_run_samples: int = param(3, "Shortest run of consecutive samples at the peak that counts "
+                                      "as clipped.", at_least=2)
+    min_clip_level_dbfs: float = param(-30.0, "Peaks below this level are not examined for clipping.")
+    clip_merge_s: float = param(0.25, "Clipped runs closer than this are one region.", at_least=0)
+    min_clipped_samples: int = param(8, "A region is flagged when it holds at least this many "
+                                     "clipped samples.", at_least=1)
+    dc_window_s: float = param(0.25, "Window over which DC offset (the mean) is measured.", above=0)
+    dc_context_windows: int = param(8, "Windows each side of a boundary whose median DC is compared.",
+                                    at_least=1)
+    dc_step_threshold_dbfs: float = param(-50.0, "Smallest DC step flagged.")
+    dc_noise_factor: float = param(8.0, "A step must also exceed this multiple of the DC track's own "
+                                   "robust spread.", above=0)
 
     def run(self, clip: Clip) -> Result:
         silence = self._digital_silence(clip)

@@ -7,7 +7,7 @@ from pathlib import PurePath
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, require
+from workbench.analysis import Analysis, FigureOut, Finding, Result, param
 from workbench.clip import Clip
 from workbench.plotting import new_figure
 
@@ -65,13 +65,7 @@ LOSSY_CODECS = ("mp3", "aac", "opus", "vorbis", "amr_nb", "amr_wb", "gsm", "gsm_
 
 
 class Metadata(Analysis):
-    """Container, codec and tag observations (``metadata_note`` findings).
-
-    Parameters
-    ----------
-    duration_tolerance_s : float >= 0
-        Container duration and decoded length may differ by this much before it is noted.
-    """
+    """Container, codec and tag observations (``metadata_note`` findings)."""
 
     name = "metadata"
     version = "1.0"
@@ -91,9 +85,8 @@ class Metadata(Analysis):
         "media platform or messenger and does not by itself mean the content was changed."
     )
 
-    def __init__(self, *, duration_tolerance_s: float = 0.1):
-        require(duration_tolerance_s >= 0, "metadata.duration_tolerance_s must be >= 0")
-        self.duration_tolerance_s = float(duration_tolerance_s)
+    duration_tolerance_s: float = param(0.1, "Container duration and decoded length may differ by "
+                                        "this much before it is noted.", at_least=0)
 
     def run(self, clip: Clip) -> Result:
         info = clip.info

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param, require
 from workbench.clip import Clip, Spectrogram
 from workbench.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
 from workbench.steps import best_split, strongest_apart
@@ -36,38 +36,6 @@ class NoiseFloor(Analysis):
     ``max_spread_db``). Bands steady in at least half the windows make the track; it is cut into
     stretches of constant background by PELT change-point detection (ruptures ``KernelCPD`` with
     a linear kernel, i.e. the L2 cost) on the track standardised by its own window-to-window noise.
-
-    Parameters
-    ----------
-    window_s : float > 0
-        Window over which the background is estimated, in seconds.
-    hop_s : float > 0
-        Step between windows, in seconds.
-    floor_percentile : float in (0, 50]
-        Percentile of frame levels taken as the background.
-    bands : int >= 1
-        Number of log-spaced bands between ``low_hz`` and ``high_hz``. The edges do not depend
-        on the sample rate, so clips at different rates are measured in the same bands; bands
-        narrower than ``MIN_BAND_HZ`` are left out, and the top one is cut at 90 % of Nyquist
-        (left out when that leaves it narrower than ``MIN_BAND_HZ``).
-    low_hz, high_hz : float > 0
-        Band range in Hz.
-    penalty : float > 0
-        PELT penalty per band, times log(number of windows); larger finds fewer changes.
-    min_segment_s : float > 0
-        Shortest stretch of constant background, in seconds.
-    min_step_db : float > 0
-        A change is flagged when the broadband background steps by at least this many dB ...
-    min_shape_db : float > 0
-        ... or its spectral shape (level-removed band levels) moves this far (RMS dB) ...
-    min_band_step_db : float > 0
-        ... or any single band's background steps by this much (a change of colour confined to
-        one band, e.g. hiss above a hum-dominated background).
-    valley_fraction : float in (0, 1]
-        Share of a band's bins (the quietest) that give a frame's level in that band.
-    max_spread_db : float > 0
-        A band's background in a window is kept when the standard deviation of the quietest
-        quarter of its frame levels exceeds that of steady noise by no more than this (dB).
     """
 
     name = "noise_floor"
@@ -89,34 +57,33 @@ class NoiseFloor(Analysis):
         "out and reported by the levels analysis."
     )
 
-    def __init__(
-        self, *, window_s: float = 3.0, hop_s: float = 0.5, floor_percentile: float = 10.0,
-        bands: int = 8, low_hz: float = 100.0, high_hz: float = 8000.0, penalty: float = 8.0,
-        min_segment_s: float = 2.0, min_step_db: float = 5.0, min_shape_db: float = 5.0,
-        valley_fraction: float = 0.25, max_spread_db: float = 1.5, min_band_step_db: float = 8.0,
-    ):
-        require(window_s > 0 and hop_s > 0, "noise_floor.window_s and hop_s must be > 0")
-        require(0 < floor_percentile <= 50, "noise_floor.floor_percentile must be in (0, 50]")
-        require(bands >= 1, "noise_floor.bands must be >= 1")
-        require(0 < low_hz < high_hz, "noise_floor.low_hz must be > 0 and below high_hz")
-        require(penalty > 0, "noise_floor.penalty must be > 0")
-        require(min_segment_s > 0, "noise_floor.min_segment_s must be > 0")
-        require(min_step_db > 0 and min_shape_db > 0, "noise_floor.min_step_db and min_shape_db must be > 0")
-        require(0 < valley_fraction <= 1, "noise_floor.valley_fraction must be in (0, 1]")
-        require(max_spread_db > 0, "noise_floor.max_spread_db must be > 0")
-        self.window_s = float(window_s)
-        self.hop_s = float(hop_s)
-        self.floor_percentile = float(floor_percentile)
-        self.bands = int(bands)
-        self.low_hz = float(low_hz)
-        self.high_hz = float(high_hz)
-        self.penalty = float(penalty)
-        self.min_segment_s = float(min_segment_s)
-        self.min_step_db = float(min_step_db)
-        self.min_shape_db = float(min_shape_db)
-        self.valley_fraction = float(valley_fraction)
-        self.max_spread_db = float(max_spread_db)
-        self.min_band_step_db = float(min_band_step_db)
+    window_s: float = param(3.0, "Window over which the background is estimated.", above=0)
+    hop_s: float = param(0.5, "Step between windows.", above=0)
+    floor_percentile: float = param(10.0, "Percentile of frame levels taken as the background.",
+                                    unit="%", above=0, at_most=50)
+    bands: int = param(8, "Number of log-spaced bands between low_hz and high_hz. The edges do not "
+                       "depend on the sample rate, so clips at different rates are measured in the "
+                       "same bands; bands narrower than MIN_BAND_HZ are left out, and the top one is "
+                       "cut at 90 % of Nyquist.", at_least=1)
+    low_hz: float = param(100.0, "Bottom of the band range.", above=0)
+    high_hz: float = param(8000.0, "Top of the band range.", above=0)
+    penalty: float = param(8.0, "PELT penalty per band, times log(number of windows); larger finds "
+                           "fewer changes.", above=0)
+    min_segment_s: float = param(2.0, "Shortest stretch of constant background.", above=0)
+    min_step_db: float = param(5.0, "A change is flagged when the broadband background steps by at "
+                               "least this much ...", above=0)
+    min_shape_db: float = param(5.0, "... or its spectral shape (level-removed band levels) moves this "
+                                "far (RMS) ...", above=0)
+    valley_fraction: float = param(0.25, "Share of a band's bins (the quietest) that give a frame's "
+                                   "level in that band.", above=0, at_most=1)
+    max_spread_db: float = param(1.5, "A band's background in a window is kept when the standard "
+                                 "deviation of the quietest quarter of its frame levels exceeds that "
+                                 "of steady noise by no more than this.", above=0)
+    min_band_step_db: float = param(8.0, "... or any single band's background steps by this much (a "
+                                    "change of colour confined to one band).", above=0)
+
+    def check(self) -> None:
+        require(self.low_hz < self.high_hz, "noise_floor.low_hz must be > 0 and below high_hz")
 
     def run(self, clip: Clip) -> Result:
         spec = clip.spectrogram

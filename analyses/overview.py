@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Result, require
+from workbench.analysis import Analysis, FigureOut, Result, param
 from workbench.clip import Clip
 from workbench.plotting import (
     LOG_FREQ_TICKS_HZ, add_colorbar, draw_spectrogram, draw_waveform, format_time_axis, new_figure,
@@ -15,13 +15,7 @@ from workbench.units import to_db
 
 
 class Overview(Analysis):
-    """Waveform, spectrograms, long-term average spectrum and level statistics.
-
-    Parameters
-    ----------
-    dynamic_range_db : float > 0
-        Range of the spectrogram colour scale below its 99.9th percentile, in dB.
-    """
+    """Waveform, spectrograms, long-term average spectrum and level statistics."""
 
     name = "overview"
     version = "1.1"
@@ -37,9 +31,8 @@ class Overview(Analysis):
         "editing or synthesis. Loudness is undefined for clips shorter than 0.4 s."
     )
 
-    def __init__(self, *, dynamic_range_db: float = 100.0):
-        require(dynamic_range_db > 0, "overview.dynamic_range_db must be > 0")
-        self.dynamic_range_db = float(dynamic_range_db)
+    dynamic_range_db: float = param(100.0, "Range of the spectrogram colour scale below its 99.9th "
+                                    "percentile.", above=0)
 
     def run(self, clip: Clip) -> Result:
         peak, energy = 0.0, 0.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, require
+from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip
 from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
 from workbench.resample import mono_pieces
@@ -31,21 +31,7 @@ TARGET_DBFS = -30.0
 
 
 class Speaker(Analysis):
-    """Speaker embeddings (GE2E encoder, Resemblyzer) per segment and for the whole clip.
-
-    Parameters
-    ----------
-    segment_s : float >= 2
-        Length of the segments compared, in seconds.
-    silent_below_db : float > 0
-        Encoder windows more than this far below the loud level (95th percentile of each 1-minute
-        piece) are silent and left out.
-    change_margin : float in (0, 1)
-        A segment is flagged when its similarity to the rest of the clip lies below the median
-        segment's by more than this (cosine), and by more than ``change_mads`` robust spreads.
-    change_mads : float > 0
-        See ``change_margin``.
-    """
+    """Speaker embeddings (GE2E encoder, Resemblyzer) per segment and for the whole clip."""
 
     name = "speaker"
     version = "1.1"
@@ -71,16 +57,14 @@ class Speaker(Analysis):
         "speech is synthetic (good voice clones embed close to the real speaker)."
     )
 
-    def __init__(self, *, segment_s: float = 4.0, silent_below_db: float = 30.0,
-                 change_margin: float = 0.07, change_mads: float = 3.0):
-        require(segment_s >= 2, "speaker.segment_s must be >= 2")
-        require(silent_below_db > 0, "speaker.silent_below_db must be > 0")
-        require(0 < change_margin < 1, "speaker.change_margin must be in (0, 1)")
-        require(change_mads > 0, "speaker.change_mads must be > 0")
-        self.segment_s = float(segment_s)
-        self.silent_below_db = float(silent_below_db)
-        self.change_margin = float(change_margin)
-        self.change_mads = float(change_mads)
+    segment_s: float = param(4.0, "Length of the segments compared.", at_least=2)
+    silent_below_db: float = param(30.0, "Encoder windows more than this far below the loud level "
+                                   "(95th percentile of each 1-minute piece) are silent and left out.",
+                                   above=0)
+    change_margin: float = param(0.07, "A segment is flagged when its similarity to the rest of the "
+                                 "clip lies below the median segment's by more than this (cosine), "
+                                 "and by more than change_mads robust spreads.", above=0, below=1)
+    change_mads: float = param(3.0, "See change_margin.", above=0)
 
     def run(self, clip: Clip) -> Result:
         try:

@@ -3,8 +3,9 @@
 The model code and weights are vendored in ``analyses/aasist`` (clovaai/aasist, MIT; provenance
 and SHA-256 beside them). Nothing is downloaded; torch is the optional ``speaker`` extra's, and
 without it the analysis is skipped with the reason. A user may name another checkpoint of the
-same architecture (``--param synthesis.model=PATH``): it is hashed, its SHA-256 recorded, and
-loaded with ``weights_only=True`` (a checkpoint is untrusted input).
+same architecture (``--param synthesis.model=PATH``): the workbench reads and hashes it, its SHA-256
+is recorded, and it is loaded with ``weights_only=True`` (a checkpoint is untrusted input). The
+only files this module reads are its own bundled model code, configuration and weights.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Result, Track, require
+from workbench.analysis import Analysis, FigureOut, InputFile, Result, Track, param
 from workbench.clip import Clip
 from workbench.errors import ParameterError
 from workbench.plotting import format_time_axis, new_figure
@@ -30,25 +31,13 @@ SOURCE_COMMIT = "a04c9863f63d44471dde8a6abcb3b082b07cd1d1"
 ANALYSIS_RATE_HZ = 16000
 WINDOW_SAMPLES = 64600
 """The model's input: 64,600 samples at 16 kHz (about 4.04 s)."""
-ARCHITECTURES = {"AASIST-L": "AASIST-L", "AASIST": "AASIST"}
+ARCHITECTURES = ("AASIST-L", "AASIST")
+CHECKPOINT_MAX_BYTES = 2 * 2**30
+"""Largest checkpoint read (an XLS-R 300M countermeasure is about 1.3 GB)."""
 
 
 class Synthesis(Analysis):
-    """Countermeasure scores of the speech, window by window, from a published anti-spoofing model.
-
-    Parameters
-    ----------
-    architecture : {"AASIST-L", "AASIST"}
-        The model configuration; the bundled weights of that name are used unless ``model`` is set.
-    model : str
-        Path of a local checkpoint (a state dict of the same architecture); empty for the bundled
-        weights. Hashed and loaded with ``weights_only=True``.
-    max_windows : int >= 1
-        At most this many 4-s windows with speech are scored, spread evenly over the speech
-        (about 0.4 s each on a 2-core CPU with AASIST-L).
-    sounding_below_db : float > 0
-        Windows more than this far below the loudest (95th percentile) are not scored.
-    """
+    """Countermeasure scores of the speech, window by window, from a published anti-spoofing model."""
 
     name = "synthesis"
     version = "0.1"
@@ -70,23 +59,33 @@ class Synthesis(Analysis):
         "model's scores on known-genuine references of the same speaker, channel and codec."
     )
 
-    def __init__(self, *, architecture: str = "AASIST-L", model: str = "", max_windows: int = 24,
-                 sounding_below_db: float = 30.0):
-        require(architecture in ARCHITECTURES, f"synthesis.architecture must be one of {', '.join(ARCHITECTURES)}")
-        require(max_windows >= 1, "synthesis.max_windows must be >= 1")
-        require(sounding_below_db > 0, "synthesis.sounding_below_db must be > 0")
-        self.architecture = str(architecture)
-        self.model = str(model)
-        self.max_windows = int(max_windows)
-        self.sounding_below_db = float(sounding_below_db)
+    architecture: str = param("AASIST-L", "The model configuration; the bundled weights of that name "
+                              "are used unless model is set.", choices=tuple(ARCHITECTURES))
+    model: InputFile | None = param(
+        None, "A local checkpoint (a state dict of the same architecture) instead of the bundled "
+        "weights; read and hashed by the workbench, loaded with weights_only=True.",
+        max_bytes=CHECKPOINT_MAX_BYTES)
+    max_windows: int = param(24, "At most this many 4-s windows with speech are scored, spread evenly "
+                             "over the speech (about 0.4 s each on a 2-core CPU with AASIST-L).",
+                             at_least=1)
+    sounding_below_db: float = param(30.0, "Windows more than this far below the loudest (95th "
+                                     "percentile) are not scored.", above=0)
+
+    def check(self) -> None:
+        if self.model is not None and importlib.util.find_spec("torch") is not None:
+            _load(self.architecture, self.model.data)  # a checkpoint that cannot load is refused now
 
     def run(self, clip: Clip) -> Result:
         try:
             import torch  # noqa: F401
         except ImportError:
             return Result.skipped("torch is not installed (pip install '.[speaker]'): no countermeasure score")
-        weights = Path(self.model) if self.model else VENDOR / "models" / "weights" / f"{self.architecture}.pth"
-        network, sha256 = _load(self.architecture, str(weights))
+        if self.model is None:
+            name = f"{self.architecture}.pth"
+            data = (VENDOR / "models" / "weights" / name).read_bytes()  # bundled package data
+        else:
+            name, data = Path(self.model.path).name, self.model.data
+        network, sha256 = _load(self.architecture, data)
         starts, windows = self._windows(clip)
         if not windows:
             return Result.skipped("no 4-s window with sound: nothing to score")
@@ -100,7 +99,7 @@ class Synthesis(Analysis):
             "countermeasure_direction": "higher = closer to the synthetic class (spoof minus bona fide logit)",
             "windows_scored": int(scores.size),
         }
-        parameters = {"model_sha256": sha256, "model_file": weights.name,
+        parameters = {"model_sha256": sha256, "model_file": name,
                       "model_source": "user checkpoint" if self.model else f"clovaai/aasist@{SOURCE_COMMIT}"}
         track = Track("countermeasure score", centres, scores)
         return Result(measurements=measurements, parameters=parameters, tracks=[track],
@@ -137,8 +136,14 @@ class Synthesis(Analysis):
 
 
 @lru_cache(maxsize=4)
-def _load(architecture: str, weights_path: str):
-    """The network with ``weights_path`` loaded (hashed from the bytes loaded), and their SHA-256."""
+def _load(architecture: str, data: bytes):
+    """The network with the state dict in ``data`` loaded, and the SHA-256 of ``data``.
+
+    Raises
+    ------
+    ParameterError
+        When ``data`` is not a state dict of ``architecture`` that loads with ``weights_only``.
+    """
     import torch
 
     spec = importlib.util.spec_from_file_location("aasist_model", VENDOR / "models" / "AASIST.py")
@@ -146,15 +151,11 @@ def _load(architecture: str, weights_path: str):
     spec.loader.exec_module(module)
     config = json.loads((VENDOR / "config" / f"{architecture}.conf").read_text(encoding="utf-8"))
     try:
-        data = Path(weights_path).read_bytes()
-    except OSError as exc:
-        raise ParameterError(f"synthesis.model: cannot read {weights_path} ({exc.strerror or exc})") from None
-    try:
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         network = module.Model(config["model_config"])
         network.load_state_dict(state)
     except Exception as exc:  # a hostile or foreign file: torch raises many kinds
-        raise ParameterError(f"synthesis.model: {Path(weights_path).name} is not a {architecture} state dict "
+        raise ParameterError(f"synthesis.model: the file is not a {architecture} state dict "
                              f"that loads with weights_only=True ({type(exc).__name__})") from None
     network.eval()
     return network, hashlib.sha256(data).hexdigest()

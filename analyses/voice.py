@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.figure import Figure
 
-from workbench.analysis import Analysis, FigureOut, Result, Track, require
+from workbench.analysis import Analysis, FigureOut, Result, Track, param, require
 from workbench.clip import Clip, Spectrogram
 from workbench.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, draw_spectrogram, format_time_axis, new_figure, plain_log_axis,
@@ -61,20 +61,7 @@ class _Tracks:
 
 
 class Voice(Analysis):
-    """Voice measures through Praat at 16 kHz, with a pitch range adapted to the speaker.
-
-    Parameters
-    ----------
-    pitch_floor_hz, pitch_ceiling_hz : float > 0
-        Range of the first, speaker-independent pitch pass, in Hz. The second pass uses
-        0.75 x the 25th and 1.5 x the 75th percentile of the first (Hirst 2011), kept inside it.
-    silence_below_db : float > 0
-        Intensity frames more than this far below the loud level (99th percentile) are silent.
-    min_pause_s : float > 0
-        Silent stretches between sounding ones at least this long count as pauses, in seconds.
-    min_voiced_s : float > 0
-        Less voiced speech than this (seconds) and the measures are not computed.
-    """
+    """Voice measures through Praat at 16 kHz, with a pitch range adapted to the speaker."""
 
     name = "voice"
     version = "1.1"
@@ -109,18 +96,20 @@ class Voice(Analysis):
         "speech-rate proxy counts voiced stretches, not syllables."
     )
 
-    def __init__(self, *, pitch_floor_hz: float = 60.0, pitch_ceiling_hz: float = 600.0,
-                 silence_below_db: float = 25.0, min_pause_s: float = 0.25, min_voiced_s: float = 1.0):
-        require(0 < pitch_floor_hz < pitch_ceiling_hz <= 1000,
+    pitch_floor_hz: float = param(60.0, "Bottom of the first, speaker-independent pitch pass. The "
+                                  "second pass uses 0.75 x the 25th and 1.5 x the 75th percentile "
+                                  "of the first (Hirst 2011), kept inside the first's range.", above=0)
+    pitch_ceiling_hz: float = param(600.0, "Top of the first pitch pass.", above=0, at_most=1000)
+    silence_below_db: float = param(25.0, "Intensity frames more than this far below the loud level "
+                                    "(99th percentile) are silent.", above=0)
+    min_pause_s: float = param(0.25, "Silent stretches between sounding ones at least this long count "
+                               "as pauses.", above=0)
+    min_voiced_s: float = param(1.0, "Less voiced speech than this and the measures are not computed.",
+                                above=0)
+
+    def check(self) -> None:
+        require(self.pitch_floor_hz < self.pitch_ceiling_hz,
                 "voice.pitch_floor_hz and pitch_ceiling_hz must satisfy 0 < floor < ceiling <= 1000")
-        require(silence_below_db > 0, "voice.silence_below_db must be > 0")
-        require(min_pause_s > 0, "voice.min_pause_s must be > 0")
-        require(min_voiced_s > 0, "voice.min_voiced_s must be > 0")
-        self.pitch_floor_hz = float(pitch_floor_hz)
-        self.pitch_ceiling_hz = float(pitch_ceiling_hz)
-        self.silence_below_db = float(silence_below_db)
-        self.min_pause_s = float(min_pause_s)
-        self.min_voiced_s = float(min_voiced_s)
 
     def run(self, clip: Clip) -> Result:
         try:

@@ -81,7 +81,7 @@ def test_same_stem_gets_distinct_folders(clean_wav, tmp_path):
     [
         (["--only", "nosuch"], "unknown analysis 'nosuch'"),
         (["--param", "levels.nosuch=1"], "has no parameter 'nosuch'"),
-        (["--param", "levels.min_silence_s=abc"], "expected a float"),
+        (["--param", "levels.min_silence_s=abc"], "expected a number"),
         (["--param", "levels.min_silence_s=-1"], "must be > 0"),
         (["--param", "garbage"], "analysis.key=value"),
         (["--format", "docx"], "unknown format"),

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from analyses.enf import Enf, load_grid_log
+from analyses.enf import Enf, parse_grid_log
 from conftest import clip_of, flagged, lands_near
 from fixtures import plant, scenes
 from workbench.clip import Clip
@@ -85,12 +85,28 @@ def test_grid_log_match_finds_the_known_offset(tmp_path):
 
 
 def test_bad_grid_logs_are_parameter_errors(tmp_path):
-    with pytest.raises(ParameterError, match="cannot read"):
+    with pytest.raises(ParameterError, match="no such file"):
         Enf(reference=str(tmp_path / "missing.csv"))
     bad = tmp_path / "bad.csv"
     bad.write_text("just one column\n1\n2\n")
-    with pytest.raises(ParameterError):
-        load_grid_log(bad)
+    with pytest.raises(ParameterError, match="two columns"):
+        parse_grid_log(bad.read_bytes(), str(bad))
+    with pytest.raises(ParameterError, match="two columns"):
+        Enf(reference=str(bad))
+
+
+def test_a_grid_log_named_on_the_command_line_is_read_by_the_workbench_and_recorded_by_hash(tmp_path):
+    import hashlib
+
+    from workbench.registry import build
+
+    log = tmp_path / "grid.csv"
+    log.write_text("".join(f"{t},{50 + 0.01 * (t % 7)}\n" for t in range(60)))
+    (enf,) = build(only=["enf"], params={"enf": {"reference": str(log)}})
+    recorded = enf.parameters()["reference"]
+    assert recorded == {"path": str(log), "sha256": hashlib.sha256(log.read_bytes()).hexdigest(),
+                        "bytes": log.stat().st_size}
+    assert Enf().parameters()["reference"] is None
 
 
 def test_short_clip_is_skipped():

@@ -1,7 +1,7 @@
 import pytest
 
 from workbench import registry
-from workbench.analysis import Analysis, Result
+from workbench.analysis import Analysis, Result, param
 from workbench.errors import ParameterError
 
 
@@ -12,8 +12,9 @@ class Plugin(Analysis):
     measures = "nothing"
     cannot_show = "anything"
 
-    def __init__(self, *, gain_db: float = 1.0, enabled: bool = True, label: str = "x"):
-        self.gain_db, self.enabled, self.label = gain_db, enabled, label
+    gain_db: float = param(1.0, "A gain.")
+    enabled: bool = param(True, "Whether it is on.")
+    label: str = param("x", "A label.")
 
     def run(self, clip):
         return Result(measurements={"gain_db": self.gain_db})
@@ -72,5 +73,5 @@ def test_only_and_skip_select_in_registry_order():
 def test_int_and_bool_parameters_are_type_checked():
     (levels,) = registry.build(only=["levels"], params={"levels": {"min_clip_run_samples": "4"}})
     assert levels.min_clip_run_samples == 4
-    with pytest.raises(ParameterError, match="expected a int"):
+    with pytest.raises(ParameterError, match="expected a whole number"):
         registry.build(only=["levels"], params={"levels": {"min_clip_run_samples": "4.5"}})

@@ -1,15 +1,14 @@
 """The analysis protocol: what every built-in and third-party analysis provides.
 
 An analysis is a class with a unique ``name``, a ``version``, texts saying what it measures and
-what it cannot show, keyword-only ``__init__`` parameters whose names carry their units
-(``window_s``, ``threshold_dbfs``), and ``run(clip) -> Result``. ``run`` is a pure function of
+what it cannot show, declared parameters (:func:`workbench.params.param`) whose names carry their
+units (``window_s``, ``threshold_dbfs``), and ``run(clip) -> Result``. ``run`` is a pure function of
 the Clip: no file I/O, no printing, no pyplot; figures are matplotlib ``Figure`` objects that
 the pipeline saves.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -18,8 +17,9 @@ from matplotlib.figure import Figure as MplFigure
 from reports.model import Finding
 from workbench.clip import Clip
 from workbench.errors import ParameterError
+from workbench.params import InputFile, Param, declared, param
 
-__all__ = ["Analysis", "Finding", "FigureOut", "Result", "Track", "require"]
+__all__ = ["Analysis", "Finding", "FigureOut", "InputFile", "Result", "Track", "param", "require"]
 
 
 @dataclass
@@ -101,24 +101,34 @@ class Analysis:
     """True for an analysis that takes much longer than the others: started first when a clip's
     analyses run in parallel."""
 
-    def parameters(self) -> dict[str, Any]:
-        """The keyword-only ``__init__`` parameters and their values, read from the signature."""
-        signature = inspect.signature(type(self).__init__)
-        return {
-            name: getattr(self, name)
-            for name, param in signature.parameters.items()
-            if param.kind is inspect.Parameter.KEYWORD_ONLY
-        }
+    def __init__(self, **values: Any):
+        """Set each declared parameter from ``values`` (checked) or its default, then :meth:`check`.
+
+        Raises
+        ------
+        ParameterError
+            For a name the analysis does not declare or a value outside its declared range.
+        """
+        fields = self.declared_parameters()
+        for name in values:
+            if name not in fields:
+                raise ParameterError(f"analysis '{self.name}' has no parameter '{name}' "
+                                     f"(it has: {', '.join(fields) or 'none'})")
+        for name, field_ in fields.items():
+            setattr(self, name, field_.accept(values.get(name, field_.default)))
+        self.check()
+
+    def check(self) -> None:
+        """Rules that join two or more parameters; raise :class:`ParameterError` when one fails."""
 
     @classmethod
-    def parameter_defaults(cls) -> dict[str, Any]:
-        """Parameter names with their defaults, for ``--param`` parsing and help."""
-        signature = inspect.signature(cls.__init__)
-        return {
-            name: param.default
-            for name, param in signature.parameters.items()
-            if param.kind is inspect.Parameter.KEYWORD_ONLY
-        }
+    def declared_parameters(cls) -> dict[str, Param]:
+        """The declared parameters by name, in declaration order."""
+        return declared(cls)
+
+    def parameters(self) -> dict[str, Any]:
+        """Each parameter's value as the report records it (a file by path and SHA-256)."""
+        return {name: field_.record(getattr(self, name)) for name, field_ in self.declared_parameters().items()}
 
     def unsupported(self, clip: Clip) -> str | None:
         """Why this analysis cannot work on ``clip``, or None when it can."""

@@ -352,8 +352,8 @@ def list_analyses(verbose):
     for name, cls in registry.items():
         click.echo(f"{name:<12} {cls.version:<6} {cls.description}")
         if verbose:
-            for key, default in cls.parameter_defaults().items():
-                click.echo(f"{'':<20}{name}.{key} = {default}")
+            for field_ in cls.declared_parameters().values():
+                click.echo(f"{'':<20}{field_.describe()}")
 
 
 @cli.command()

@@ -11,7 +11,7 @@ A third-party package registers an analysis class in its own metadata::
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import Any, Iterable
+from typing import Iterable
 
 from analyses.bandwidth import Bandwidth
 from analyses.channels import Channels
@@ -62,25 +62,6 @@ def parse_params(items: Iterable[str]) -> dict[str, dict[str, str]]:
     return params
 
 
-def _convert(raw: str, default: Any, label: str) -> Any:
-    """Convert a --param string to the type of the parameter's default."""
-    try:
-        if isinstance(default, bool):
-            lowered = raw.lower()
-            if lowered not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError
-            return lowered in ("true", "1", "yes")
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-    except ValueError:
-        raise ParameterError(
-            f"--param {label}={raw}: expected a {type(default).__name__}"
-        ) from None
-    return raw
-
-
 def build(
     *, only: Iterable[str] = (), skip: Iterable[str] = (), params: dict[str, dict[str, str]] | None = None
 ) -> list[Analysis]:
@@ -105,13 +86,13 @@ def build(
     analyses = []
     for name in chosen:
         cls = registry[name]
-        defaults = cls.parameter_defaults()
+        fields = cls.declared_parameters()
         kwargs = {}
         for key, raw in params.get(name, {}).items():
-            if key not in defaults:
+            if key not in fields:
                 raise ParameterError(
-                    f"analysis '{name}' has no parameter '{key}' (it has: {', '.join(defaults) or 'none'})"
+                    f"analysis '{name}' has no parameter '{key}' (it has: {', '.join(fields) or 'none'})"
                 )
-            kwargs[key] = _convert(raw, defaults[key], f"{name}.{key}")
+            kwargs[key] = fields[key].from_text(raw)
         analyses.append(cls(**kwargs))
     return analyses
