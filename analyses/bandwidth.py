@@ -7,6 +7,7 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip, Spectrogram
+from workbench.comparable import Category, Numeric
 from workbench.plotting import (
     add_colorbar, draw_spectrogram, format_time_axis, mmss, new_figure, shade_findings,
 )
@@ -42,6 +43,12 @@ class Bandwidth(Analysis):
         "upsampling are common in innocent copies (messengers, platforms) and say nothing by "
         "themselves about the content. An encoder low-pass near 16 kHz and content upsampled "
         "from 32 kHz look alike."
+    )
+
+    comparable = (
+        Numeric("effective_bandwidth_hz", "Effective bandwidth", "Hz", 0.10, relative=True),
+        Category("lossy_history", "Lossy-codec signature"),
+        Category("apparent_original_rate_hz", "Apparent original rate (Hz)"),
     )
 
     window_s: float = param(0.5, "Length of the windows of the band-limit track.", above=0)

@@ -14,6 +14,7 @@ from scipy.fft import next_fast_len
 
 from workbench.analysis import Analysis, FigureOut, Finding, InputFile, Result, Track, param
 from workbench.clip import Clip
+from workbench.comparable import Category, Numeric
 from workbench.resample import content_limit_hz, mono_pieces
 from workbench.errors import ParameterError
 from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
@@ -57,6 +58,11 @@ class Enf(Analysis):
         "coding at low rates): then nothing can be said either way. A phase jump can also come "
         "from the recorder restarting, a dropout, or hum picked up from two sources. Matching "
         "a grid log needs minutes of clean hum; short clips match many offsets equally well."
+    )
+
+    comparable = (
+        Numeric("enf_snr_db", "Mains hum SNR", "dB", 6.0),
+        Category("enf_nominal_hz", "Mains hum (Hz)"),
     )
 
     min_snr_db: float = param(10.0, "Hum weaker than this above its neighbourhood counts as absent.")

@@ -9,6 +9,7 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, param
 from workbench.clip import Clip
+from workbench.comparable import Category
 from workbench.plotting import new_figure
 
 EXPECTED_CONTAINERS = {
@@ -64,6 +65,12 @@ LOSSY_CODECS = ("mp3", "aac", "opus", "vorbis", "amr_nb", "amr_wb", "gsm", "gsm_
                 "ac3", "eac3", "mp2", "speex", "adpcm")
 
 
+def software_named(measurements: dict) -> str:
+    """The encoders and programs recognised in the tags, sorted and joined ("none" if none)."""
+    names = sorted({name for tag in measurements.get("software_tags") or [] for name in tag.get("recognised", [])})
+    return ", ".join(names) or "none"
+
+
 class Metadata(Analysis):
     """Container, codec and tag observations (``metadata_note`` findings)."""
 
@@ -83,6 +90,12 @@ class Metadata(Analysis):
         "they are leads, not proof. Their absence shows nothing, since many apps and platforms "
         "strip them. A re-encoding or re-muxing note is expected for audio taken from a social "
         "media platform or messenger and does not by itself mean the content was changed."
+    )
+
+    comparable = (
+        Category("effective_bits", "Bits in use"),
+        Category("software", "Encoder / software named in tags", read=software_named,
+                 reads=("software_tags",)),
     )
 
     duration_tolerance_s: float = param(0.1, "Container duration and decoded length may differ by "

@@ -9,6 +9,7 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param, require
 from workbench.clip import Clip, Spectrogram
+from workbench.comparable import BandLevels
 from workbench.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
 from workbench.steps import best_split, strongest_apart
 
@@ -55,6 +56,10 @@ class NoiseFloor(Analysis):
         "without pauses or valleys (dense music, broadband noise) that band is not judged there. "
         "Digital silence (exact zero) is left "
         "out and reported by the levels analysis."
+    )
+
+    comparable = (
+        BandLevels("band_edges_hz", "band_floor_dbfs_median", "Noise floor (median, shared bands)", "dBFS", 6.0),
     )
 
     window_s: float = param(3.0, "Window over which the background is estimated.", above=0)

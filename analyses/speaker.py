@@ -12,6 +12,7 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip
+from workbench.comparable import Embedding
 from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
 from workbench.resample import mono_pieces
 from workbench.runs import touching_groups
@@ -56,6 +57,8 @@ class Speaker(Analysis):
         "calibrated error rates on this material, and cannot show who is speaking or that "
         "speech is synthetic (good voice clones embed close to the real speaker)."
     )
+
+    comparable = (Embedding("embedding", "segments", "speaker", 0.05),)
 
     segment_s: float = param(4.0, "Length of the segments compared.", at_least=2)
     silent_below_db: float = param(30.0, "Encoder windows more than this far below the loud level "

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from workbench.analysis import Analysis, FigureOut, Result, Track, param, require
 from workbench.clip import Clip, Spectrogram
+from workbench.comparable import Curve, Numeric
 from workbench.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, draw_spectrogram, format_time_axis, new_figure, plain_log_axis,
 )
@@ -94,6 +95,29 @@ class Voice(Analysis):
         "does not show the same speaker. Jitter, shimmer and HNR are reliable only on sustained, "
         "clean, uncompressed voicing; in running speech through a codec they are rough. The "
         "speech-rate proxy counts voiced stretches, not syllables."
+    )
+
+    comparable = (
+        Numeric("f0_median_hz", "F0 median", "Hz", 0.12, relative=True),
+        Numeric("f0_sd_st", "F0 spread (SD)", "semitones", 1.0),
+        Numeric("f0_range_st", "F0 range (5th-95th percentile)", "semitones", 2.0),
+        Numeric("jitter_local_pct", "Jitter (local)", "%", 0.5),
+        Numeric("jitter_ppq5_pct", "Jitter (ppq5)", "%", 0.3),
+        Numeric("shimmer_local_pct", "Shimmer (local)", "%", 2.0),
+        Numeric("shimmer_apq11_pct", "Shimmer (apq11)", "%", 2.0),
+        Numeric("hnr_db", "HNR", "dB", 3.0),
+        Numeric("f1_median_hz", "F1 median", "Hz", 0.10, relative=True),
+        Numeric("f2_median_hz", "F2 median", "Hz", 0.10, relative=True),
+        Numeric("f3_median_hz", "F3 median", "Hz", 0.10, relative=True),
+        Numeric("voiced_fraction", "Voiced fraction", "of the clip", 0.15),
+        Numeric("pause_median_s", "Pause length (median)", "s", 0.2),
+        Numeric("voiced_segments_per_s", "Speech-rate proxy", "voiced segments/s", 0.5),
+        Curve("f0_histogram_edges_hz", "f0_histogram", "F0 distributions", "F0 (Hz)", "% of voiced frames",
+              ticks=(50, 100, 200, 400, 800), histogram=True),
+        Curve("ltas_band_hz", "ltas_db", "Long-term average spectra (sounding frames)",
+              "third-octave band centre (Hz)", "dB re loudest band", distance="ltas",
+              label="LTAS difference from the references (RMS over bands)", tolerance_db=2.0,
+              limit=("bandwidth", "effective_bandwidth_hz")),
     )
 
     pitch_floor_hz: float = param(60.0, "Bottom of the first, speaker-independent pitch pass. The "

@@ -9,7 +9,8 @@ from conftest import clip_of
 from fixtures import scenes
 from reports.model import jsonable
 from workbench.cli import cli
-from workbench.comparison import Side, compare
+from analyses.comparison import compare
+from workbench.comparable import Side
 from workbench.evidence import sha256_file
 
 

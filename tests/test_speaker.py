@@ -9,7 +9,8 @@ from conftest import clip_of, flagged, lands_near
 from fixtures import scenes
 from reports.model import jsonable
 from workbench.clip import Clip
-from workbench.comparison import Side, compare
+from analyses.comparison import compare
+from workbench.comparable import Side
 from workbench.errors import ParameterError
 
 

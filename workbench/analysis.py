@@ -97,6 +97,11 @@ class Analysis:
     min_sample_rate_hz: ClassVar[int] = 0
     """Lowest clip rate (Hz) at which the method holds; below it the pipeline records the
     analysis as skipped, with the reason, instead of measuring silently wrong."""
+    comparable: ClassVar[tuple] = ()
+    """The measurements compared with reference recordings (:mod:`workbench.comparable`)."""
+    needs_references: ClassVar[bool] = False
+    """True for an analysis of the run's reports rather than of the audio (the comparison): it runs
+    after the others, only when there are reference recordings, through :meth:`run_on_reports`."""
     heavy: ClassVar[bool] = False
     """True for an analysis that takes much longer than the others: started first when a clip's
     analyses run in parallel."""
@@ -139,6 +144,11 @@ class Analysis:
 
     def run(self, clip: Clip) -> Result:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def run_on_reports(self, evidence: dict[str, Any], entries: list, references: list[dict[str, Any]]) -> Result:
+        """For ``needs_references`` analyses: the clip's evidence record, the entries of the analyses
+        already run on it, and the references' report.json contents."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
 
 def require(condition: bool, message: str) -> None:

@@ -61,16 +61,17 @@ def _reusable(job: Job, digest: str) -> dict | None:
     except (OSError, ValueError):
         return None
     stored = report.get("run", {}).get("parameters", {})
-    names = [a.name for a in job.analyses] + (["comparison"] if job.references else [])
+    ran = [a for a in job.analyses if job.references or not a.needs_references]  # a reference's own run
+    names = [a.name for a in ran]
     versions = {entry.get("name"): entry.get("version") for entry in report.get("analyses", [])
                 if isinstance(entry, dict)}
     same_analyses = list(stored) == names and all(
         versions.get(a.name) == a.version
-        and all(stored[a.name].get(k) == v for k, v in a.parameters().items()) for a in job.analyses
+        and all(stored[a.name].get(k) == v for k, v in a.parameters().items()) for a in ran
     )
-    if job.references:
-        hashes = [r["evidence"]["sha256"] for r in job.references]
-        same_analyses = same_analyses and stored["comparison"].get("reference_sha256") == hashes
+    hashes = [r["evidence"]["sha256"] for r in job.references]
+    same_analyses = same_analyses and all(stored[a.name].get("reference_sha256") == hashes
+                                          for a in ran if a.needs_references)
     complete = all((job.folder / f"report.{fmt}").exists() for fmt in job.formats)
     if (report.get("evidence", {}).get("sha256") == digest and report.get("tool", {}).get("version") == __version__
             and same_analyses and complete and (job.folder / "manifest.json").exists()):

@@ -119,7 +119,8 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 @click.option("-r", "--reference", "references", multiple=True, type=click.Path(path_type=Path),
               metavar="REF", help="A known-genuine recording to compare each clip with (repeatable); "
                                   "its own report goes to OUTDIR/references/.")
-@click.option("--only", multiple=True, metavar="NAMES", help="Run only these analyses (comma-separated).")
+@click.option("--only", multiple=True, metavar="NAMES",
+              help="Run only these analyses (comma-separated); with --reference the comparison runs too.")
 @click.option("--skip", multiple=True, metavar="NAMES", help="Do not run these analyses (comma-separated).")
 @click.option("--param", "params", multiple=True, metavar="ANALYSIS.KEY=VALUE",
               help="Set an analysis parameter, e.g. levels.min_silence_s=0.05 (repeatable).")
@@ -166,7 +167,8 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
         raise click.UsageError("give CLIP... and -o OUTDIR, or --case DIR")
     formats = tuple(dict.fromkeys(("json", *_formats(format_ or ("json,html,pdf" if case else "json,html")))))
     try:
-        analyses = build(only=_split_names(only), skip=_split_names(skip), params=parse_params(params))
+        analyses = build(only=_split_names(only), skip=_split_names(skip), params=parse_params(params),
+                         references=bool(references))
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from None
     command = shlex.join(
@@ -478,7 +480,7 @@ def validate(ctx, outdir, quick, corpus):
     from workbench.registry import available
     from workbench.validation import markdown, run_validation
 
-    analyses = {name: cls() for name, cls in available().items()}
+    analyses = {name: cls() for name, cls in available().items() if not cls.needs_references}
     options = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), seeds=(1,), duration_s=20.0,
                    clean_seeds=(11,), clean_duration_s=30.0) if quick else {}
     echo = None if ctx.obj["quiet"] or not sys.stderr.isatty() else (

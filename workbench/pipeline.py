@@ -26,7 +26,6 @@ from workbench import __version__
 from workbench.analysis import Analysis, FigureOut, Result
 from workbench.atomic import atomic_write_bytes
 from workbench.clip import Clip
-from workbench.comparison import Comparison
 from workbench.evidence import finish_evidence
 from reports.patterns import place_numbers
 from workbench.timeline import timeline_figure, zoom_figures
@@ -167,8 +166,8 @@ def analyze_clip(
         ``case_id`` and ``examiner`` when the clip belongs to a case folder (printed on reports).
     references : list of dict, optional
         Reports (report.json content, plus ``report_path``: where that report lies, relative to
-        ``outdir``) of known-genuine reference recordings; a ``comparison`` section sets the
-        clip beside them.
+        ``outdir``) of known-genuine reference recordings, for the analyses that
+        ``needs_references`` (the comparison); without them those are not run.
     workers : int
         Analyses run in this many forked processes at once (1: one after another here).
     """
@@ -176,16 +175,16 @@ def analyze_clip(
     started_clock = time.perf_counter()
     (outdir / "figures").mkdir(parents=True, exist_ok=True)
     entries, tracks = [], []
-    for entry, entry_tracks in run_all(analyses, clip, outdir, progress=progress, workers=workers):
+    on_audio = [a for a in analyses if not a.needs_references]
+    for entry, entry_tracks in run_all(on_audio, clip, outdir, progress=progress, workers=workers):
         entries.append(entry)
         tracks.extend(entry_tracks)
-    if references:
+    for analysis in [a for a in analyses if a.needs_references] if references else []:
         if progress:
-            progress(Comparison.name)
-        comparison = Comparison(references)
-        evidence = clip.info.to_dict()
-        result, wall_s = run_safely(lambda: comparison.run(evidence, list(entries)))
-        entries.append(_entry(comparison, result, wall_s, outdir))
+            progress(analysis.name)
+        evidence, earlier = clip.info.to_dict(), list(entries)
+        result, wall_s = run_safely(lambda a=analysis: a.run_on_reports(evidence, earlier, references))
+        entries.append(_entry(analysis, result, wall_s, outdir))
     unchanged = finish_evidence(clip)
     report = Report(
         tool=tool_info(),
@@ -285,7 +284,7 @@ def _run_one(analysis: Analysis, clip: Clip, outdir: Path) -> tuple[AnalysisEntr
     return _entry(analysis, result, wall_s, outdir), result.tracks
 
 
-def _entry(analysis: Analysis | Comparison, result: Result, wall_s: float, outdir: Path) -> AnalysisEntry:
+def _entry(analysis: Analysis, result: Result, wall_s: float, outdir: Path) -> AnalysisEntry:
     """The report entry of one analysis run, with its figures saved under ``outdir``."""
     try:
         paths, captions = _save_figures(analysis.name, result.figures, outdir)

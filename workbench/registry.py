@@ -15,6 +15,7 @@ from typing import Iterable
 
 from analyses.bandwidth import Bandwidth
 from analyses.channels import Channels
+from analyses.comparison import Comparison
 from analyses.discontinuity import Discontinuity
 from analyses.enf import Enf
 from analyses.levels import Levels
@@ -30,7 +31,7 @@ from workbench.errors import ParameterError
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
     Overview, Levels, Channels, Metadata, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
-    Synthesis,
+    Synthesis, Comparison,
 )
 
 
@@ -63,9 +64,11 @@ def parse_params(items: Iterable[str]) -> dict[str, dict[str, str]]:
 
 
 def build(
-    *, only: Iterable[str] = (), skip: Iterable[str] = (), params: dict[str, dict[str, str]] | None = None
+    *, only: Iterable[str] = (), skip: Iterable[str] = (), params: dict[str, dict[str, str]] | None = None,
+    references: bool = False,
 ) -> list[Analysis]:
-    """Instantiate the selected analyses with their parameters.
+    """Instantiate the selected analyses with their parameters; those that ``needs_references``
+    only when ``references`` (the run compares with reference recordings).
 
     Raises
     ------
@@ -80,8 +83,12 @@ def build(
             raise ParameterError(
                 f"unknown analysis '{name}' (available: {', '.join(registry)})"
             )
-    chosen = [name for name in registry if (not only or name in only) and name not in skip]
-    if not chosen:
+    # An analysis of the reports (the comparison) follows --reference, not --only: it is chosen
+    # whenever the run has references, unless --skip names it.
+    chosen = [name for name in registry if name not in skip and (
+        (references and registry[name].needs_references) or (not registry[name].needs_references
+                                                             and (not only or name in only)))]
+    if not [name for name in chosen if not registry[name].needs_references]:
         raise ParameterError("no analysis left to run after --only/--skip")
     analyses = []
     for name in chosen:
