@@ -71,3 +71,32 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, clean_wav, monkeypatch
     result = invoke("-q", "analyze", clean_wav, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9",
                     "--only", "metadata")
     assert result.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.output
+
+
+def test_the_run_is_driven_from_the_library_and_its_exit_code_chosen_there(tmp_path, clean_wav):
+    from workbench.batch import exit_code, run_batch
+    from workbench.errors import EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK
+    from workbench.registry import build
+
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF" + bytes(200))
+    said, warned = [], []
+    code = run_batch([clean_wav, corrupt], tmp_path / "out", build(only=["levels"]), command="test",
+                     formats=("json",), say=said.append, warn=warned.append)
+    assert code == EXIT_EVIDENCE
+    assert len(warned) == 1 and "corrupt.wav" in warned[0]
+    assert any("flagged place(s)" in line for line in said) and any(line.startswith("index:") for line in said)
+    assert exit_code([EXIT_OK, EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE]) == EXIT_EVIDENCE
+    assert exit_code([EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE_CHANGED]) == EXIT_EVIDENCE_CHANGED
+    assert exit_code([EXIT_OK, EXIT_OK]) == EXIT_OK
+
+
+def test_a_workbench_error_is_one_line_with_its_own_exit_code(tmp_path):
+    not_a_report = tmp_path / "report.json"
+    not_a_report.write_text("{}")
+    result = CliRunner().invoke(cli, ["render", str(not_a_report)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert [line for line in result.output.splitlines() if line] == [
+        line for line in result.output.splitlines() if line.startswith("workbench: error:")]
+    result = CliRunner().invoke(cli, ["verify", str(tmp_path)])
+    assert result.exit_code == 2 and "holds no manifest.json" in result.output

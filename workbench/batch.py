@@ -2,13 +2,15 @@
 cluster (``--scheduler``), skip clips whose report already matches, and collect one row per clip.
 
 The per-clip work (:func:`process_clip`) is a plain top-level function of picklable arguments so
-every backend runs the same code. Custody-log entries and the index are written by the caller,
-in one process.
+every backend runs the same code. :func:`run_batch` drives a whole run: reference recordings
+first, then the clips; it writes custody-log entries and the index in this one process and
+chooses the run's exit code.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +20,15 @@ from workbench import __version__
 from workbench.errors import (
     EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EvidenceError, ReportError,
 )
+from workbench.names import safe_name
 
 
 SCHEDULER_TIMEOUT_S = 10
+REFERENCES_FOLDER = "references"
+"""OUTDIR's subfolder holding the reports of the reference recordings."""
+EXIT_PRECEDENCE = (EXIT_EVIDENCE_CHANGED, EXIT_EVIDENCE, EXIT_ANALYSIS_ERROR)
+"""When clips end differently, the run exits with the first of these that any clip had."""
+Say = Callable[[str], None]
 
 
 @dataclass
@@ -50,6 +58,122 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     summary: str = ""
     reused: bool = False
+
+
+def _unique_folders(clips: list[Path], outdir: Path, *, subfolders: bool = False) -> list[Path]:
+    """One output folder per clip: OUTDIR itself for one clip (unless ``subfolders``), else
+    OUTDIR/<safe stem>[-n]."""
+    if len(clips) == 1 and not subfolders:
+        return [outdir]
+    used: set[str] = {REFERENCES_FOLDER}
+    folders = []
+    for clip in clips:
+        base = safe_name(clip.stem)
+        name, n = base, 2
+        while name.lower() in used:
+            name, n = f"{base}-{n}", n + 1
+        used.add(name.lower())
+        folders.append(outdir / name)
+    return folders
+
+
+def case_inputs(case_dir: Path) -> tuple[list[Path], Path]:
+    """A case folder's evidence files and the folder their reports go to.
+
+    Raises
+    ------
+    ParameterError
+        When ``case_dir`` is not a case folder or holds no evidence yet.
+    """
+    from workbench.case import evidence_items, load_case
+    from workbench.errors import ParameterError
+
+    case = load_case(case_dir)
+    clips = evidence_items(case_dir)
+    if not clips:
+        raise ParameterError(f"case {case['case_id']} holds no evidence yet (workbench case add)")
+    return clips, case_dir / "reports"
+
+
+def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, formats,
+              case_dir: Path | None = None, jobs: int = 1, force: bool = False,
+              scheduler: str | None = None, references: list[Path] | None = None,
+              say: Say | None = None, warn: Say | None = None, step: Say | None = None) -> int:
+    """Analyse each clip into its own folder (skipping those whose report already matches);
+    return the run's exit code (:data:`EXIT_PRECEDENCE`). In a case folder every analysis is
+    logged in the custody log. Reference recordings are analysed first, into OUTDIR/references/,
+    and every clip is then compared with those that could be read.
+
+    ``say`` receives the summary lines, ``warn`` one line per problem, ``step`` a label per
+    analysis step (in-process) or per finished clip (parallel); each may be None.
+    """
+    say, warn = say or (lambda line: None), warn or (lambda line: None)
+    folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
+    # One clip at a time: its analyses share the machine's cores (up to two processes).
+    clip_workers = min(2, os.cpu_count() or 1) if jobs == 1 and not scheduler else 1
+    reference_codes, reference_reports = [], []
+    if references:
+        reference_folders = _unique_folders(references, outdir / REFERENCES_FOLDER, subfolders=True)
+        reference_jobs = [Job(ref, folder, analyses, command, tuple(formats), None, force,
+                              role="reference", workers=clip_workers)
+                          for ref, folder in zip(references, reference_folders)]
+        for job, outcome in run_jobs(reference_jobs, workers=jobs, scheduler=scheduler):
+            reference_codes.append(outcome.code)
+            for line in outcome.errors:
+                warn(f"reference {line}")
+            if outcome.summary:
+                say(f"reference {outcome.summary}")
+            if outcome.row["status"] == "done":
+                report = json.loads((job.folder / "report.json").read_text(encoding="utf-8"))
+                reference_reports.append((job.folder, report))
+        if not reference_reports:
+            warn("no reference recording could be analysed; the clips are analysed without comparison")
+    case = None
+    if case_dir is not None:
+        from workbench.case import append_log, load_case
+
+        case = load_case(case_dir)
+        case = {"case_id": case["case_id"], "examiner": case["examiner"]}
+    work = [Job(clip, folder, analyses, command, tuple(formats), case, force,
+                references=_references_for(folder, reference_reports, formats), workers=clip_workers)
+            for clip, folder in zip(clips, folders)]
+    rows, codes, summary = {}, [], []
+    for job, outcome in run_jobs(work, workers=jobs, scheduler=scheduler, step=step):
+        rows[job.clip] = outcome.row
+        codes.append(outcome.code)
+        for line in outcome.errors:
+            warn(line)
+        summary.append(outcome.summary)
+        if case_dir is not None and outcome.row["status"] == "done" and not outcome.reused:
+            from workbench.evidence import sha256_file
+
+            append_log(case_dir, action="analyzed", file=job.clip.relative_to(case_dir).as_posix(),
+                       sha256=outcome.row["sha256"], report=job.folder.relative_to(case_dir).as_posix(),
+                       manifest_sha256=sha256_file(job.folder / "manifest.json"),
+                       flagged=outcome.row["flagged"])
+    for line in summary:
+        if line:
+            say(line)
+    ordered = [rows[clip] for clip in clips if clip in rows]
+    if (len(clips) > 1 or case_dir is not None) and any(row["status"] == "done" for row in ordered):
+        from reports.index import write_index
+
+        write_index(outdir, ordered)
+        say(f"index: {outdir / 'index.html'}")
+    return exit_code([*codes, *reference_codes])
+
+
+def exit_code(codes: list[int]) -> int:
+    """The run's exit code from its clips' codes: the first of :data:`EXIT_PRECEDENCE` present."""
+    return next((code for code in EXIT_PRECEDENCE if code in codes), EXIT_OK)
+
+
+def _references_for(folder: Path, reports: list[tuple[Path, dict]], formats) -> list[dict]:
+    """The reference reports as one clip's report sees them: each with the path of its own
+    report relative to the clip's folder."""
+    main_file = "report.html" if "html" in formats else "report.json"
+    return [{**report, "report_path": Path(os.path.relpath(ref_folder / main_file, folder)).as_posix()}
+            for ref_folder, report in reports]
 
 
 def _reusable(job: Job, digest: str) -> dict | None:

@@ -163,3 +163,22 @@ def verify_case(folder: Path) -> list[str]:
             recorded = json.loads((sub / MANIFEST).read_text(encoding="utf-8"))["evidence"]["path"]
             problems.extend(verify_folder(sub, evidence_path=folder / "evidence" / Path(recorded).name))
     return problems
+
+
+def add_files(folder: Path, clips, *, say, warn) -> int:
+    """Add each of ``clips`` to the case (see :func:`add_evidence`), saying what became of each;
+    an unreadable one is named through ``warn`` and the rest still added. Returns the exit code:
+    0, or 3 when any could not be added."""
+    from workbench.errors import EXIT_EVIDENCE, EXIT_OK, EvidenceError
+
+    load_case(folder)
+    code = EXIT_OK
+    for clip in clips:
+        try:
+            target, digest, new = add_evidence(folder, clip)
+        except EvidenceError as exc:
+            warn(f"{clip}: {exc}")
+            code = EXIT_EVIDENCE
+            continue
+        say(f"{'added' if new else 'already in the case'}: {target} sha256 {digest}")
+    return code
