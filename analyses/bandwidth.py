@@ -7,11 +7,11 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip, Spectrogram
-from workbench.comparable import Category, Numeric
-from workbench.plotting import (
+from analyses.common.comparable import Category, Numeric
+from reports.plotting import (
     add_colorbar, draw_spectrogram, format_time_axis, mmss, new_figure, shade_findings,
 )
-from workbench.steps import best_split, find_steps
+from analyses.common.steps import best_split, find_steps
 
 EMPTY_DB = -140.0
 """Spectrum level (dB re full-scale sine, per bin) below which a band counts as empty."""

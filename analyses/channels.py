@@ -6,9 +6,9 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, param
 from workbench.clip import Clip
-from workbench.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
-from workbench.runs import true_runs
-from workbench.units import to_db
+from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
+from analyses.common.runs import true_runs
+from analyses.common.units import to_db
 
 IDENTICAL_TOLERANCE = 1e-6
 

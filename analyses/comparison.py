@@ -1,7 +1,7 @@
 """``comparison``: a disputed clip set beside known-genuine reference recordings, from their reports.
 
 What is compared is what each analysis declares in its ``comparable`` attribute
-(:mod:`workbench.comparable`); the evidence's container, codec, rate and channels are declared
+(:mod:`analyses.common.comparable`); the evidence's container, codec, rate and channels are declared
 here.
 
 For every comparable measurement the disputed value is set beside the references' minimum,
@@ -27,8 +27,8 @@ from matplotlib.figure import Figure
 
 from reports.model import AnalysisEntry, Finding
 from workbench.analysis import Analysis, FigureOut, Result, param
-from workbench.comparable import BandLevels, Category, Comparable, Curve, Embedding, Numeric, Part, Side
-from workbench.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, mmss, plain_log_axis
+from analyses.common.comparable import BandLevels, Category, Comparable, Curve, Embedding, Numeric, Part, Side
+from reports.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, mmss, plain_log_axis
 
 DISPUTED_COLOR = "#d62728"
 REFERENCE_COLOR = "#7f7f7f"

@@ -8,8 +8,8 @@ from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param, require
 from workbench.clip import Clip
-from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
-from workbench.runs import merge_runs
+from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
+from analyses.common.runs import merge_runs
 
 TRACK_BLOCK_S = 0.05
 """The break-score track keeps the largest score per 50 ms."""

@@ -14,11 +14,11 @@ from scipy.fft import next_fast_len
 
 from workbench.analysis import Analysis, FigureOut, Finding, InputFile, Result, Track, param
 from workbench.clip import Clip
-from workbench.comparable import Category, Numeric
-from workbench.resample import content_limit_hz, mono_pieces
+from analyses.common.comparable import Category, Numeric
+from analyses.common.resample import content_limit_hz, mono_pieces
 from workbench.errors import ParameterError
-from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
-from workbench.steps import strongest_apart
+from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
+from analyses.common.steps import strongest_apart
 
 ANALYSIS_RATE_HZ = 1000
 TRACE_BATCH_FRAMES = 256

@@ -6,12 +6,12 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip
-from workbench.plotting import (
+from reports.plotting import (
     draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
 )
-from workbench.runs import merge_runs, true_runs
-from workbench.steps import find_steps, strongest_apart
-from workbench.units import to_db
+from analyses.common.runs import merge_runs, true_runs
+from analyses.common.steps import find_steps, strongest_apart
+from analyses.common.units import to_db
 
 SILENCE_EDGE_S = 0.005
 """Sound beside a run of digital silence is measured over this long on each side (s)."""

@@ -9,8 +9,8 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, param
 from workbench.clip import Clip
-from workbench.comparable import Category
-from workbench.plotting import new_figure
+from analyses.common.comparable import Category
+from reports.plotting import new_figure
 
 EXPECTED_CONTAINERS = {
     ".wav": ("wav",),

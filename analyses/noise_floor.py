@@ -9,9 +9,9 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param, require
 from workbench.clip import Clip, Spectrogram
-from workbench.comparable import BandLevels
-from workbench.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
-from workbench.steps import best_split, strongest_apart
+from analyses.common.comparable import BandLevels
+from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
+from analyses.common.steps import best_split, strongest_apart
 
 
 MIN_BAND_HZ = 600.0

@@ -6,12 +6,12 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Result, param
 from workbench.clip import Clip
-from workbench.plotting import (
+from reports.plotting import (
     LOG_FREQ_TICKS_HZ, add_colorbar, draw_spectrogram, draw_waveform, format_time_axis, new_figure,
     plain_log_axis,
 )
-from workbench.loudness import integrated_loudness
-from workbench.units import to_db
+from analyses.common.loudness import integrated_loudness
+from analyses.common.units import to_db
 
 
 class Overview(Analysis):

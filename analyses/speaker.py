@@ -12,10 +12,10 @@ import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip
-from workbench.comparable import Embedding
-from workbench.plotting import format_time_axis, mmss, new_figure, shade_findings
-from workbench.resample import mono_pieces
-from workbench.runs import touching_groups
+from analyses.common.comparable import Embedding
+from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
+from analyses.common.resample import mono_pieces
+from analyses.common.runs import touching_groups
 
 ENCODER_RATE_HZ = 16000
 PIECE_S = 60.0

@@ -22,8 +22,8 @@ import numpy as np
 from workbench.analysis import Analysis, FigureOut, InputFile, Result, Track, param
 from workbench.clip import Clip
 from workbench.errors import ParameterError
-from workbench.plotting import format_time_axis, new_figure
-from workbench.resample import mono_pieces
+from reports.plotting import format_time_axis, new_figure
+from analyses.common.resample import mono_pieces
 
 VENDOR = Path(__file__).parent / "aasist"
 SOURCE_COMMIT = "a04c9863f63d44471dde8a6abcb3b082b07cd1d1"

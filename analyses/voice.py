@@ -15,12 +15,12 @@ from matplotlib.figure import Figure
 
 from workbench.analysis import Analysis, FigureOut, Result, Track, param, require
 from workbench.clip import Clip, Spectrogram
-from workbench.comparable import Curve, Numeric
-from workbench.plotting import (
+from analyses.common.comparable import Curve, Numeric
+from reports.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, draw_spectrogram, format_time_axis, new_figure, plain_log_axis,
 )
-from workbench.resample import content_limit_hz, mono_pieces
-from workbench.runs import true_runs
+from analyses.common.resample import content_limit_hz, mono_pieces
+from analyses.common.runs import true_runs
 
 ANALYSIS_RATE_HZ = 16000
 PIECE_S = 60.0

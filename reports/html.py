@@ -31,7 +31,7 @@ TEMPLATES = Path(str(files("reports") / "templates"))
 
 def mmss(seconds: Any, decimals: int = 1) -> str:
     """Seconds as m:ss.s for tables (h:mm:ss.s from one hour)."""
-    from workbench.plotting import mmss as _mmss
+    from reports.plotting import mmss as _mmss
 
     if seconds is None:
         return "—"

@@ -10,7 +10,7 @@ from fixtures import scenes
 from reports.model import jsonable
 from workbench.cli import cli
 from analyses.comparison import compare
-from workbench.comparable import Side
+from analyses.common.comparable import Side
 from workbench.evidence import sha256_file
 
 

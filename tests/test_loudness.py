@@ -3,7 +3,7 @@ import pyloudnorm
 import pytest
 
 from fixtures import scenes
-from workbench.loudness import integrated_loudness
+from analyses.common.loudness import integrated_loudness
 
 
 def blocks_of(x, size):

@@ -7,7 +7,7 @@ from analyses.levels import Levels
 from analyses.overview import Overview
 from conftest import clip_of
 from fixtures import scenes
-from workbench.plotting import mmss, si_label, time_tick_step
+from reports.plotting import mmss, si_label, time_tick_step
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_only_flagged_findings_are_marked():
     from matplotlib.figure import Figure
 
     from reports.model import Finding
-    from workbench.plotting import shade_findings
+    from reports.plotting import shade_findings
 
     ax = Figure().subplots()
     ax.set_xlim(0, 10)

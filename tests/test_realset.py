@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from fixtures import plant, scenes
 from workbench.cli import cli
 from workbench.evidence import sha256_file
-from workbench.realset import (
+from workbench.validation.real import (
     TUNING_SOURCES, background_dbfs, false_flag_rows, false_flags, genuine_recordings, poisson_interval,
 )
 from workbench.registry import available

@@ -5,7 +5,7 @@ import pytest
 from scipy import signal
 
 from workbench.clip import Clip
-from workbench.resample import content_limit_hz, mono_pieces
+from analyses.common.resample import content_limit_hz, mono_pieces
 
 
 def _ratio(rate_hz: int, target_hz: int) -> tuple[int, int]:

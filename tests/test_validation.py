@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from workbench.cli import cli
-from workbench.validation import PLANTERS, summary_rows
+from workbench.validation.generated import PLANTERS, summary_rows
 
 
 def test_quick_validation_runs_and_every_kind_has_a_row(tmp_path):
@@ -43,7 +43,7 @@ def test_a_splice_planted_by_visibility_has_that_visibility_at_every_rate():
     yardstick at 8 and 48 kHz (a fixed departure is not)."""
     import numpy as np
 
-    from workbench.validation import Condition, _base, _splice_by_visibility
+    from workbench.validation.generated import Condition, _base, _splice_by_visibility
 
     for rate in (8000, 48000):
         condition = Condition(rate, "speech", "noisy", 3)

@@ -98,7 +98,7 @@ class Analysis:
     """Lowest clip rate (Hz) at which the method holds; below it the pipeline records the
     analysis as skipped, with the reason, instead of measuring silently wrong."""
     comparable: ClassVar[tuple] = ()
-    """The measurements compared with reference recordings (:mod:`workbench.comparable`)."""
+    """The measurements compared with reference recordings (:mod:`analyses.common.comparable`)."""
     needs_references: ClassVar[bool] = False
     """True for an analysis of the run's reports rather than of the audio (the comparison): it runs
     after the others, only when there are reference recordings, through :meth:`run_on_reports`."""

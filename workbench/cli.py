@@ -320,7 +320,7 @@ def validate(ctx, outdir, quick, corpus):
     Example:
       workbench validate -o out/validation --corpus ../shared/corpus
     """
-    from workbench.validation import validate_into
+    from workbench.validation.generated import validate_into
 
     echo = None if ctx.obj["quiet"] or not sys.stderr.isatty() else (lambda label: click.echo(f"  {label}", err=True))
     text = validate_into(outdir, quick=quick, corpus=corpus, progress=echo)

@@ -28,7 +28,7 @@ from workbench.atomic import atomic_write_bytes
 from workbench.clip import Clip
 from workbench.evidence import finish_evidence
 from reports.patterns import place_numbers
-from workbench.timeline import timeline_figure, zoom_figures
+from reports.timeline import timeline_figure, zoom_figures
 
 FIGURE_DPI = 110
 DEPENDENCIES = (

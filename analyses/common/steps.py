@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reports.model import Finding
-from workbench.runs import true_runs
+from analyses.common.runs import true_runs
 
 
 @dataclass(frozen=True)

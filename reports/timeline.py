@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from reports.model import Finding
 from workbench.analysis import Track
 from workbench.clip import Clip, Spectrogram
-from workbench.plotting import (
+from reports.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, add_colorbar, draw_spectrogram, format_time_axis, mmss,
     new_figure, shade_findings,
 )

@@ -336,7 +336,7 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
     from pathlib import Path
 
     from workbench.atomic import atomic_write_text
-    from workbench.realset import cite_real, markdown_real, run_real
+    from workbench.validation.real import cite_real, markdown_real, run_real
     from workbench.registry import available
 
     analyses = {name: cls() for name, cls in available().items() if not cls.needs_references}

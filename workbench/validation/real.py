@@ -29,7 +29,7 @@ from workbench.clip import Clip
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
-from workbench.validation import PLANTERS, STRENGTHS, _splice_by_visibility, detected_share, planted_outcomes
+from workbench.validation.generated import PLANTERS, STRENGTHS, _splice_by_visibility, detected_share, planted_outcomes
 
 TUNING_SOURCES = frozenset({
     "realworld/fsdd", "realworld/asterisk_fr_armelle", "realworld/asterisk_en", "realworld/asterisk_it",

@@ -24,8 +24,8 @@ from typing import Any, Callable
 import numpy as np
 
 from reports.model import AnalysisEntry, Finding, jsonable
-from workbench.plotting import mmss
-from workbench.runs import touching_groups
+from reports.plotting import mmss
+from analyses.common.runs import touching_groups
 
 
 @dataclass
