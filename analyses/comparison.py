@@ -76,12 +76,12 @@ class Comparison(Analysis):
     tolerance_scale: float = param(1.0, "Every declared tolerance is multiplied by this (2: twice the "
                                    "allowance for ordinary variation between recordings).", above=0)
 
-    def run_on_reports(self, evidence: dict[str, Any], entries: list[AnalysisEntry],
+    def run_on_reports(self, evidence: dict[str, Any], ran: list[tuple[Analysis, AnalysisEntry]],
                        references: list[dict[str, Any]]) -> Result:
         sides = [Side.of(r["evidence"], [AnalysisEntry.from_dict(a) for a in r.get("analyses", [])])
                  for r in references]
-        result = compare(Side.of(evidence, entries), sides, declarations([e.name for e in entries]),
-                         scale=self.tolerance_scale)
+        result = compare(Side.of(evidence, [entry for _, entry in ran]), sides,
+                         declarations([analysis for analysis, _ in ran]), scale=self.tolerance_scale)
         result.parameters = {**result.parameters, **_reference_parameters(references)}
         return result
 
@@ -95,20 +95,14 @@ def _reference_parameters(references: list[dict[str, Any]]) -> dict[str, Any]:
             "reference_sha256": [e.get("sha256") for e in evidence]}
 
 
-def declarations(names: list[str] | None = None) -> list[tuple[str, tuple[Comparable, ...]]]:
-    """(analysis name, its comparable declarations) for the evidence and each registered analysis
-    (of ``names`` only, when given), in run order."""
-    from workbench.registry import available  # the registry lists this module's class too
-
-    return [("evidence", EVIDENCE)] + [(name, cls.comparable) for name, cls in available().items()
-                                       if cls.comparable and (names is None or name in names)]
+def declarations(analyses: list[Analysis]) -> list[tuple[str, tuple[Comparable, ...]]]:
+    """(name, comparable declarations) of the evidence and of each of ``analyses`` that has any."""
+    return [("evidence", EVIDENCE)] + [(a.name, a.comparable) for a in analyses if a.comparable]
 
 
-def compare(disputed: Side, references: list[Side],
-            declared: list[tuple[str, tuple[Comparable, ...]]] | None = None, *, scale: float = 1.0) -> Result:
-    """Set ``disputed`` beside ``references`` over the ``declared`` (analysis, declarations) pairs
-    (every registered analysis's by default)."""
-    declared = declarations() if declared is None else declared
+def compare(disputed: Side, references: list[Side], declared: list[tuple[str, tuple[Comparable, ...]]],
+            *, scale: float = 1.0) -> Result:
+    """Set ``disputed`` beside ``references`` over the ``declared`` (analysis, declarations) pairs."""
     if not references:
         return Result.skipped("no reference recordings were given (--reference)")
     parts: list[tuple[str, Comparable, Part]] = []

@@ -74,23 +74,3 @@ def verify_folder(outdir: Path, *, evidence_path: Path | None = None) -> list[st
         problems.append(f"{evidence}: evidence changed (SHA-256 differs from the report)")
     return problems
 
-
-def verify_path(path: Path) -> list[str]:
-    """Verify an output folder (manifest.json), a multi-clip run (index.json) or a case folder
-    (case.json: its custody chain too); one line per problem.
-
-    Raises
-    ------
-    ParameterError
-        When ``path`` is none of these.
-    """
-    from workbench.case import CASE_FILE, verify_case
-    from workbench.errors import ParameterError
-
-    if (path / CASE_FILE).is_file():
-        return verify_case(path)
-    if (path / MANIFEST).is_file():
-        return verify_folder(path)
-    if (path / "index.json").is_file():
-        return [p for sub in sorted(path.iterdir()) if (sub / MANIFEST).is_file() for p in verify_folder(sub)]
-    raise ParameterError(f"{path} holds no manifest.json, index.json or case.json")

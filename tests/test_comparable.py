@@ -20,7 +20,7 @@ def report(tmp_path_factory):
 def test_every_declared_comparable_key_is_in_a_real_report(report):
     measured = {entry.name: entry for entry in report.analyses}
     checked = 0
-    for analysis, items in declarations():
+    for analysis, items in declarations(build()):
         for declaration in items:
             for owner, key in declaration.keys():
                 owner = owner or analysis
@@ -34,7 +34,7 @@ def test_every_declared_comparable_key_is_in_a_real_report(report):
 
 
 def test_every_analysis_with_comparable_measures_is_declared_once():
-    names = [name for name, _ in declarations()]
+    names = [name for name, _ in declarations(build())]
     assert names[0] == "evidence" and len(names) == len(set(names))
     assert {"voice", "bandwidth", "enf", "noise_floor", "speaker", "metadata"} <= set(names)
-    assert len(dict(declarations())["evidence"]) == len(EVIDENCE)
+    assert len(dict(declarations(build()))["evidence"]) == len(EVIDENCE)

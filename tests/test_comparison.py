@@ -9,9 +9,15 @@ from conftest import clip_of
 from fixtures import scenes
 from reports.model import jsonable
 from workbench.cli import cli
-from analyses.comparison import compare
+from analyses.comparison import compare as compare_declared, declarations
+from workbench.registry import build
 from analyses.common.comparable import Side
 from workbench.evidence import sha256_file
+
+
+def compare(disputed, references):
+    """The comparison over every built-in analysis's declarations."""
+    return compare_declared(disputed, references, declarations(build()))
 
 
 def _side(name, voice_result, **evidence):

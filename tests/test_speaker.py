@@ -9,9 +9,15 @@ from conftest import clip_of, flagged, lands_near
 from fixtures import scenes
 from reports.model import jsonable
 from workbench.clip import Clip
-from analyses.comparison import compare
+from analyses.comparison import compare as compare_declared, declarations
+from workbench.registry import build
 from analyses.common.comparable import Side
 from workbench.errors import ParameterError
+
+
+def compare(disputed, references):
+    """The comparison over every built-in analysis's declarations."""
+    return compare_declared(disputed, references, declarations(build()))
 
 
 @pytest.mark.parametrize("seed, length_s", [(21, 8.0), (23, 4.0)])

@@ -145,9 +145,9 @@ class Analysis:
     def run(self, clip: Clip) -> Result:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def run_on_reports(self, evidence: dict[str, Any], entries: list, references: list[dict[str, Any]]) -> Result:
-        """For ``needs_references`` analyses: the clip's evidence record, the entries of the analyses
-        already run on it, and the references' report.json contents."""
+    def run_on_reports(self, evidence: dict[str, Any], ran: list, references: list[dict[str, Any]]) -> Result:
+        """For ``needs_references`` analyses: the clip's evidence record, (analysis, report entry)
+        of each analysis already run on it, and the references' report.json contents."""
         raise NotImplementedError  # pragma: no cover - abstract
 
 

@@ -289,7 +289,7 @@ def verify(ctx, path):
       workbench verify out/case-17
       workbench verify cases/2026-0412
     """
-    from reports.manifest import verify_path
+    from workbench.verify import verify_path
 
     problems = verify_path(path)
     for line in problems:
@@ -320,7 +320,7 @@ def validate(ctx, outdir, quick, corpus):
     Example:
       workbench validate -o out/validation --corpus ../shared/corpus
     """
-    from workbench.validation.generated import validate_into
+    from workbench.validation.suite import validate_into
 
     echo = None if ctx.obj["quiet"] or not sys.stderr.isatty() else (lambda label: click.echo(f"  {label}", err=True))
     text = validate_into(outdir, quick=quick, corpus=corpus, progress=echo)

@@ -182,7 +182,7 @@ def analyze_clip(
     for analysis in [a for a in analyses if a.needs_references] if references else []:
         if progress:
             progress(analysis.name)
-        evidence, earlier = clip.info.to_dict(), list(entries)
+        evidence, earlier = clip.info.to_dict(), list(zip(on_audio, entries))
         result, wall_s = run_safely(lambda a=analysis: a.run_on_reports(evidence, earlier, references))
         entries.append(_entry(analysis, result, wall_s, outdir))
     unchanged = finish_evidence(clip)

@@ -1,0 +1,35 @@
+"""The whole validation run: the generated set, then (with a corpus) the real recordings, written
+together as validation.json and validation.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+from workbench.atomic import atomic_write_text
+from workbench.registry import available
+from workbench.validation.generated import markdown, run_validation
+from workbench.validation.real import cite_real, markdown_real, run_real
+
+QUICK = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), seeds=(1,), duration_s=20.0,
+             clean_seeds=(11,), clean_duration_s=30.0)
+"""The smoke-test set of ``workbench validate --quick``."""
+
+
+def validate_into(outdir, *, quick: bool = False, corpus=None,
+                  progress: Callable[[str], None] | None = None) -> str:
+    """Run the generated set (and, with ``corpus``, the real recordings), write validation.json and
+    validation.md into ``outdir``; return the Markdown."""
+    analyses = {name: cls() for name, cls in available().items() if not cls.needs_references}
+    results = run_validation(analyses, progress=progress, **(QUICK if quick else {}))
+    text = markdown(results)
+    if corpus is not None:
+        results["real"] = run_real(corpus, analyses, progress=progress)
+        results["rows"] = cite_real(results["rows"], results["real"])
+        text += "\n" + markdown_real(results["real"])
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(outdir / "validation.json", json.dumps(results, indent=1) + "\n")
+    atomic_write_text(outdir / "validation.md", text)
+    return text
