@@ -7,7 +7,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param, require
-from workbench.clip import Clip
+from workbench.clip import Clip, spans
 from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
 from analyses.common.runs import merge_runs
 
@@ -129,12 +129,11 @@ class Discontinuity(Analysis):
         positions: list[np.ndarray] = []
         values: list[np.ndarray] = []
         track: list[np.ndarray] = []
-        for start in range(0, clip.frames, piece):
-            lo, hi = max(0, start - margin), min(clip.frames, start + piece + margin)
-            steps = step_errors(clip.mono_range(lo, hi).astype(np.float64), order=order, frame=frame)
+        for span in spans(clip.frames, piece, before=margin, after=margin):
+            start = span.start
+            steps = step_errors(clip.mono_range(span.lo, span.hi).astype(np.float64), order=order, frame=frame)
             score, uniqueness, spike = spike_scores(steps, context=context, guard=guard)
-            core = slice(start - lo, min(start + piece, clip.frames) - lo)
-            score, uniqueness, spike = score[core], uniqueness[core], spike[core]
+            score, uniqueness, spike = score[span.core], uniqueness[span.core], spike[span.core]
             hits = ((score >= self.min_score) & (uniqueness >= self.min_uniqueness)
                     & (spike >= 10 ** (self.min_level_dbfs / 20)))
             positions.append(start + np.flatnonzero(hits))

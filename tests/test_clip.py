@@ -52,3 +52,15 @@ def test_nonfinite_samples_read_as_zero():
     clip = Clip.from_array(np.array([0.5, np.nan, np.inf, -np.inf]), 8000)
     np.testing.assert_array_equal(clip.samples[:, 0], [0.5, 0, 0, 0])
     assert clip.nonfinite_count == 3
+
+
+def test_spans_tile_the_frames_with_margins_inside_the_clip():
+    from workbench.clip import spans
+
+    cut = list(spans(1000, 300, before=20, after=30))
+    assert [(s.start, s.stop) for s in cut] == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+    assert [(s.lo, s.hi) for s in cut] == [(0, 330), (280, 630), (580, 930), (880, 1000)]
+    assert cut[1].core == slice(20, 320)
+    joined = list(spans(1000, 300, join_tail=True))
+    assert [(s.start, s.stop) for s in joined] == [(0, 300), (300, 600), (600, 1000)]
+    assert list(spans(0, 300)) == []

@@ -182,6 +182,37 @@ class Block:
     samples: np.ndarray
 
 
+@dataclass(frozen=True)
+class Span:
+    """One piece of a walk over a clip: the frames ``[start, stop)`` it stands for, and
+    ``[lo, hi)``: the same with the margins read around it for context, inside the clip."""
+
+    start: int
+    stop: int
+    lo: int
+    hi: int
+
+    @property
+    def core(self) -> slice:
+        """Where ``[start, stop)`` lies in samples read from ``lo`` to ``hi``."""
+        return slice(self.start - self.lo, self.stop - self.lo)
+
+
+def spans(frames: int, core: int, *, before: int = 0, after: int = 0, join_tail: bool = False) -> Iterator[Span]:
+    """Cut ``frames`` frames into consecutive pieces of ``core`` frames that join without gap or
+    overlap, each with up to ``before``/``after`` frames of context (the one way every streaming
+    walk over a clip is cut: blocks, resampled pieces, an analysis's own pieces).
+
+    ``join_tail``: a last piece shorter than half of ``core`` joins the one before it, so no piece
+    is a sliver too short to analyse.
+    """
+    starts = list(range(0, frames, max(1, core)))
+    if join_tail and len(starts) > 1 and frames - starts[-1] < core / 2:
+        starts.pop()
+    for start, stop in zip(starts, [*starts[1:], frames]):
+        yield Span(start, stop, max(0, start - before), min(frames, stop + after))
+
+
 def stft_sizes(sample_rate_hz: int, duration_s: float = 0.0) -> tuple[int, int]:
     """Return (n_fft, hop_length) for the shared STFT at a given rate.
 
@@ -246,13 +277,10 @@ class Clip:
         overlap = int(round(overlap_s * self.sample_rate_hz))
         if not 0 <= overlap < block:
             raise ParameterError("overlap_s must be >= 0 and shorter than block_s")
-        start = 0
-        while start < self.frames:
-            stop = min(self.frames, start + block)
-            yield start, self.source.read(start, stop)
-            if stop == self.frames:
+        for span in spans(self.frames, block - overlap, after=overlap):
+            yield span.lo, self.source.read(span.lo, span.hi)
+            if span.hi == self.frames:
                 break
-            start = stop - overlap
 
     @cached_property
     def _nonfinite(self) -> tuple[int, np.ndarray]:

@@ -16,7 +16,7 @@ from typing import Iterator
 import numpy as np
 from scipy import signal
 
-from workbench.clip import Clip
+from workbench.clip import Clip, spans
 
 
 def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
@@ -50,16 +50,12 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     # Whole multiples of ``down`` keep every piece on the output sample grid.
     core = down * max(1, int(piece_s * sr) // down)
     margin = down * max(1, int(margin_s * sr) // down) if up != down else 0
-    starts = list(range(0, clip.frames, core))
-    if len(starts) > 1 and clip.frames - starts[-1] < core / 2:
-        starts.pop()
-    for start, end in zip(starts, [*starts[1:], clip.frames]):
-        lo, hi = max(0, start - margin), min(clip.frames, end + margin)
-        x = clip.mono_range(lo, hi).astype(np.float64)
+    for span in spans(clip.frames, core, before=margin, after=margin, join_tail=True):
+        x = clip.mono_range(span.lo, span.hi).astype(np.float64)
         y = signal.resample_poly(x, up, down) if up != down else x
-        skip = (start - lo) * up // down
-        count = -(-(end - start) * up // down)
-        yield start / sr, y[skip : skip + count]
+        skip = (span.start - span.lo) * up // down
+        count = -(-(span.stop - span.start) * up // down)
+        yield span.start / sr, y[skip : skip + count]
 
 
 def content_limit_hz(clip: Clip, rate_hz: int) -> float:
