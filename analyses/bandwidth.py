@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
+from fixtures import plant
+from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
 from workbench.clip import Clip, Spectrogram
 from analyses.common.comparable import Category, Numeric
 from reports.plotting import (
@@ -16,6 +17,13 @@ from analyses.common.steps import best_split, find_steps
 EMPTY_DB = -140.0
 """Spectrum level (dB re full-scale sine, per bin) below which a band counts as empty."""
 STANDARD_RATES_HZ = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+def _band_limited_insert(x, sr, rng, duration_s, cutoff):
+    """Low-pass a 6 s stretch at ``cutoff`` times the sample rate (material from a narrower source)."""
+    span = plant.span_s(duration_s, 6.0)
+    return plant.band_limit(x, sr, start_s=plant.in_signal(rng, duration_s) - span / 2, length_s=span,
+                            cutoff_hz=cutoff * sr)
 
 
 class Bandwidth(Analysis):
@@ -44,6 +52,9 @@ class Bandwidth(Analysis):
         "themselves about the content. An encoder low-pass near 16 kHz and content upsampled "
         "from 32 kHz look alike."
     )
+
+    planters = (Planter("bandwidth_change", lambda x, sr, rng, d, v, c: _band_limited_insert(x, sr, rng, d, v),
+                        (0.4, 0.25, 0.125)),)
 
     comparable = (
         Numeric("effective_bandwidth_hz", "Effective bandwidth", "Hz", 0.10, relative=True),

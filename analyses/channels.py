@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, param
+from fixtures import plant
+from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, param
 from workbench.clip import Clip
 from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
 from analyses.common.runs import true_runs
@@ -30,6 +31,9 @@ class Channels(Analysis):
         "whose correlation differs from the rest is worth listening to: it may have been inserted "
         "from material processed differently, or a microphone may have moved."
     )
+
+    planters = (Planter("polarity_inversion", lambda x, sr, rng, d, v, c: plant.one(plant.polarity_inversion(
+        x, sr, start_s=plant.in_signal(rng, d) - v / 2, length_s=v)), (1.0, 3.0, 6.0), stereo=True),)
 
     window_s: float = param(0.5, "Window for the correlation and level tracks.", above=0)
     min_window_rms_dbfs: float = param(-50.0, "Windows quieter than this in either channel are left "

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+
 from scipy import signal
 from scipy.fft import next_fast_len
 
-from workbench.analysis import Analysis, FigureOut, Finding, InputFile, Result, Track, param
+from fixtures import plant
+from workbench.analysis import Analysis, FigureOut, Finding, InputFile, Planter, Result, Track, param
 from workbench.clip import Clip
 from analyses.common.comparable import Category, Numeric
 from analyses.common.resample import content_limit_hz, mono_pieces
@@ -59,6 +61,9 @@ class Enf(Analysis):
         "from the recorder restarting, a dropout, or hum picked up from two sources. Matching "
         "a grid log needs minutes of clean hum; short clips match many offsets equally well."
     )
+
+    planters = (Planter("enf_discontinuity", lambda x, sr, rng, d, v, c: plant.one(
+        plant.enf_cut(x, sr, at_s=plant.in_signal(rng, d), phase_jump_rad=v)), (0.6, 1.2, 2.5)),)
 
     comparable = (
         Numeric("enf_snr_db", "Mains hum SNR", "dB", 6.0),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
+from fixtures import plant
+from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
 from workbench.clip import Clip
 from reports.plotting import (
     draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
@@ -33,6 +34,14 @@ def block_runs(clip: Clip, tests: list) -> list[list[tuple[int, int]]]:
     return found
 
 
+def _clip_over(x, sr, rng, duration_s, over_db):
+    """Clip a 0.5 s stretch driven ``over_db`` past full scale (relative to its own peak)."""
+    start_s = plant.in_signal(rng, duration_s)
+    span = x[int(start_s * sr) : int((start_s + 0.5) * sr)]
+    peak_db = 20 * np.log10(np.max(np.abs(span)) + 1e-12)
+    return plant.one(plant.clipping(x, sr, start_s=start_s, length_s=0.5, gain_db=over_db - peak_db))
+
+
 class Levels(Analysis):
     """Sample-level checks: clipped runs, digital silence and DC offset over time."""
 
@@ -52,6 +61,14 @@ class Levels(Analysis):
         "or a later gain stage; after lossy re-encoding clipped tops are no longer flat and can be "
         "missed. A DC step can come from splicing material from another device, or from a device "
         "switching mode, a filter settling, or a cable moved."
+    )
+
+    planters = (
+        Planter("digital_silence", lambda x, sr, rng, d, v, c: plant.one(
+            plant.digital_silence(x, sr, start_s=plant.in_signal(rng, d), length_s=v)), (0.05, 0.2, 0.5)),
+        Planter("clipping", lambda x, sr, rng, d, v, c: _clip_over(x, sr, rng, d, v), (1.0, 4.0, 10.0)),
+        Planter("dc_offset_change", lambda x, sr, rng, d, v, c: plant.one(
+            plant.dc_step(x, sr, at_s=plant.in_signal(rng, d), offset=v)), (0.004, 0.01, 0.03)),
     )
 
     silence_threshold_dbfs: float = param(

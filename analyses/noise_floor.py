@@ -7,7 +7,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param, require
+from fixtures import plant
+from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
 from workbench.clip import Clip, Spectrogram
 from analyses.common.comparable import BandLevels
 from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
@@ -23,6 +24,13 @@ LEVEL_BLOCK_FRAMES = 8192
 """Spectrogram frames whose band levels are computed together."""
 QUIET_PERCENTILE = 25.0
 """A band's background is judged steady from its quietest quarter of frames in a window."""
+
+
+def _noisier_room(x, sr, rng, duration_s, above_db, condition):
+    """Add white noise ``above_db`` over the room tone's level for 8 s (another room)."""
+    span = plant.span_s(duration_s, 8.0)
+    return plant.noise_floor_change(x, sr, start_s=plant.in_signal(rng, duration_s) - span / 2, length_s=span,
+                                    level_dbfs=condition.room_dbfs + above_db, seed=int(rng.integers(1 << 30)))
 
 
 class NoiseFloor(Analysis):
@@ -57,6 +65,9 @@ class NoiseFloor(Analysis):
         "Digital silence (exact zero) is left "
         "out and reported by the levels analysis."
     )
+
+    planters = (Planter("noise_floor_change", lambda x, sr, rng, d, v, c: _noisier_room(x, sr, rng, d, v, c),
+                        (0.0, 6.0, 12.0)),)
 
     comparable = (
         BandLevels("band_edges_hz", "band_floor_dbfs_median", "Noise floor (median, shared bands)", "dBFS", 6.0),

@@ -43,12 +43,13 @@ def test_a_splice_planted_by_visibility_has_that_visibility_at_every_rate():
     yardstick at 8 and 48 kHz (a fixed departure is not)."""
     import numpy as np
 
-    from workbench.validation.generated import Condition, _base, _splice_by_visibility
+    from analyses.discontinuity import splice_by_visibility
+    from workbench.validation.generated import Condition, _base
 
     for rate in (8000, 48000):
         condition = Condition(rate, "speech", "noisy", 3)
         base = _base(condition, 20.0, 1)
-        _, (truth,) = _splice_by_visibility(base, rate, np.random.default_rng(1), 20.0, 10.0, condition)
+        _, (truth,) = splice_by_visibility(base, rate, np.random.default_rng(1), 20.0, 10.0, condition)
         assert abs(truth.details["visibility"] - 10.0) <= 1.0, (rate, truth.details)
 
 

@@ -19,7 +19,22 @@ from workbench.clip import Clip
 from workbench.errors import ParameterError
 from workbench.params import InputFile, Param, declared, param
 
-__all__ = ["Analysis", "Finding", "FigureOut", "InputFile", "Result", "Track", "param", "require"]
+__all__ = ["Analysis", "Finding", "FigureOut", "InputFile", "Planter", "Result", "Track", "param", "require"]
+
+
+@dataclass(frozen=True)
+class Planter:
+    """How validation plants one finding kind of an analysis into a recording.
+
+    ``plant(x, sr, rng, duration_s, level, condition) -> (samples, [Planted])`` plants it at
+    ``level``, one of ``levels`` (weak, moderate, strong); ``condition`` is the base recording's
+    (its ``room_dbfs`` is the room tone's level). ``stereo``: it needs two channels.
+    """
+
+    kind: str
+    plant: Any
+    levels: tuple[float, float, float]
+    stereo: bool = False
 
 
 @dataclass
@@ -97,6 +112,10 @@ class Analysis:
     min_sample_rate_hz: ClassVar[int] = 0
     """Lowest clip rate (Hz) at which the method holds; below it the pipeline records the
     analysis as skipped, with the reason, instead of measuring silently wrong."""
+    planters: ClassVar[tuple[Planter, ...]] = ()
+    """The finding kinds validation plants to measure this analysis's detection rates."""
+    reference_planters: ClassVar[tuple[Planter, ...]] = ()
+    """Earlier definitions of a kind's strength, measured beside ``planters`` for reference."""
     comparable: ClassVar[tuple] = ()
     """The measurements compared with reference recordings (:mod:`analyses.common.comparable`)."""
     needs_references: ClassVar[bool] = False

@@ -16,10 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from fixtures import plant
 from fixtures.synth import recording
 from workbench import __version__
-from analyses.discontinuity import local_error_rms
 from workbench.analysis import Analysis
 from workbench.clip import Clip
 
@@ -45,105 +43,19 @@ class Condition:
         return ROOMS_DBFS[self.room]
 
 
-def _in_signal(rng: np.random.Generator, duration_s: float) -> float:
-    return float(rng.uniform(0.3, 0.6) * duration_s)
+def _planters(reference: bool = False) -> dict[str, tuple[str, bool, Callable, tuple]]:
+    """kind -> (owning analysis, needs stereo, planter, levels), from what each built-in analysis
+    declares (``Analysis.planters``; ``reference_planters``: earlier definitions of strength)."""
+    from workbench.registry import BUILTINS
+
+    return {p.kind: (cls.name, p.stereo, p.plant, p.levels) for cls in BUILTINS
+            for p in (cls.reference_planters if reference else cls.planters)}
 
 
-def _splice_with_departure(x, sr, rng, duration_s, target, condition):
-    """A butt splice whose departure is within 10 % of ``target`` (full scale): the first sample
-    after the join differs by that much from the sample the original had there (what the
-    waveform would have done). The reference table's definition of strength."""
-    return _splice(x, sr, rng, duration_s, target, None)
-
-
-def _splice_by_visibility(x, sr, rng, duration_s, target, condition):
-    """A butt splice whose visibility is within 10 % of ``target``: its departure over the RMS of
-    the forward prediction error within 30 ms of the join (the detector's predictor). The same
-    visibility is equally plain at every rate; a fixed departure is a 60-sigma event at 48 kHz
-    and a 3-sigma one in an 8 kHz noisy room."""
-    return _splice(x, sr, rng, duration_s, target, lambda start: local_error_rms(x[:, 0], sr, start))
-
-
-def _splice(x, sr, rng, duration_s, target, scale):
-    """Removals of 50-500 ms tried at up to 20 places in the middle of the recording (in a pause
-    the waveform may never move that far); the one whose departure / ``scale(start)`` is
-    nearest ``target``, or the first within 10 % of it. ``scale`` None: the departure itself
-    (full scale), and no visibility is recorded."""
-    best = None
-    lengths = np.arange(int(0.05 * sr), int(0.5 * sr))
-    for _ in range(20):
-        start = int(_in_signal(rng, duration_s) * sr)
-        unit = 1.0 if scale is None else scale(start)
-        if unit <= 0:
-            continue
-        departures = np.abs(x[start + lengths, 0] - x[start, 0]) / unit
-        i = int(np.argmin(np.abs(departures - target)))
-        miss = abs(departures[i] - target)
-        if best is None or miss < best[0]:
-            best = (miss, start, lengths[i], unit)
-        if miss <= 0.1 * target:
-            break
-    _, start, length, unit = best
-    out, truth = plant.butt_splice(x, sr, at_s=start / sr, remove_s=length / sr)
-    truth.details["visibility"] = None if scale is None else truth.details["departure"] / unit
-    return out, [truth]
-
-
-def _clip_over(x, sr, rng, duration_s, over_db, condition):
-    """Clip a 0.5 s stretch driven ``over_db`` past full scale (relative to its own peak)."""
-    start_s = _in_signal(rng, duration_s)
-    span = x[int(start_s * sr) : int((start_s + 0.5) * sr)]
-    peak_db = 20 * np.log10(np.max(np.abs(span)) + 1e-12)
-    return _one(plant.clipping(x, sr, start_s=start_s, length_s=0.5, gain_db=over_db - peak_db))
-
-
-def _span_s(duration_s: float, longest_s: float) -> float:
-    """Length of a planted stretch: ``longest_s``, or a third of a shorter recording."""
-    return min(longest_s, duration_s / 3)
-
-
-def _noisier_room(x, sr, rng, duration_s, above_db, condition):
-    """Add white noise ``above_db`` over the room tone's level for 8 s (another room)."""
-    level = condition.room_dbfs + above_db
-    span = _span_s(duration_s, 8.0)
-    return plant.noise_floor_change(x, sr, start_s=_in_signal(rng, duration_s) - span / 2, length_s=span,
-                                    level_dbfs=level, seed=int(rng.integers(1 << 30)))
-
-
-def _band_limited_insert(x, sr, rng, duration_s, cutoff, condition):
-    """Low-pass a 6 s stretch at ``cutoff`` times the sample rate (material from a narrower source)."""
-    span = _span_s(duration_s, 6.0)
-    return plant.band_limit(x, sr, start_s=_in_signal(rng, duration_s) - span / 2, length_s=span,
-                            cutoff_hz=cutoff * sr)
-
-
-# kind -> (owning analysis, needs stereo, planter(x, sr, rng, duration_s, level, condition), levels)
-PLANTERS: dict[str, tuple[str, bool, Callable, tuple]] = {
-    "digital_silence": ("levels", False, lambda x, sr, rng, d, v, c: _one(
-        plant.digital_silence(x, sr, start_s=_in_signal(rng, d), length_s=v)), (0.05, 0.2, 0.5)),
-    "clipping": ("levels", False, _clip_over, (1.0, 4.0, 10.0)),
-    "dc_offset_change": ("levels", False, lambda x, sr, rng, d, v, c: _one(
-        plant.dc_step(x, sr, at_s=_in_signal(rng, d), offset=v)), (0.004, 0.01, 0.03)),
-    "discontinuity": ("discontinuity", False, _splice_by_visibility, (3.0, 10.0, 30.0)),
-    "noise_floor_change": ("noise_floor", False, _noisier_room, (0.0, 6.0, 12.0)),
-    "bandwidth_change": ("bandwidth", False, _band_limited_insert, (0.4, 0.25, 0.125)),
-    "enf_discontinuity": ("enf", False, lambda x, sr, rng, d, v, c: _one(
-        plant.enf_cut(x, sr, at_s=_in_signal(rng, d), phase_jump_rad=v)), (0.6, 1.2, 2.5)),
-    "polarity_inversion": ("channels", True, lambda x, sr, rng, d, v, c: _one(
-        plant.polarity_inversion(x, sr, start_s=_in_signal(rng, d) - v / 2, length_s=v)), (1.0, 3.0, 6.0)),
-}
-
-
-REFERENCE_PLANTERS: dict[str, tuple[str, bool, Callable, tuple]] = {
-    "discontinuity": ("discontinuity", False, _splice_with_departure, (0.02, 0.08, 0.25)),
-}
-"""Earlier definitions of strength, measured beside the current ones for reference (rows marked
-``reference``): a splice by its departure in full-scale units."""
-
-
-def _one(pair):
-    samples, truth = pair
-    return samples, [truth]
+PLANTERS = _planters()
+REFERENCE_PLANTERS = _planters(reference=True)
+"""Measured beside the current definitions for reference (rows marked ``reference``): a splice by
+its departure in full-scale units."""
 
 
 def conditions(*, rates, contents, rooms, seeds) -> list[Condition]:

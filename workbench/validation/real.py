@@ -29,7 +29,8 @@ from workbench.clip import Clip
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
-from workbench.validation.generated import PLANTERS, STRENGTHS, _splice_by_visibility, detected_share, planted_outcomes
+from analyses.discontinuity import splice_by_visibility
+from workbench.validation.generated import PLANTERS, STRENGTHS, detected_share, planted_outcomes
 
 TUNING_SOURCES = frozenset({
     "realworld/fsdd", "realworld/asterisk_fr_armelle", "realworld/asterisk_en", "realworld/asterisk_it",
@@ -242,7 +243,7 @@ def _splices_found(recording: Recording, clip: Clip, analysis: Analysis, curve: 
     for visibility in VISIBILITIES:
         for k in range(per_recording):
             rng = np.random.default_rng(zlib.crc32(repr((visibility, k, recording.path.name)).encode()))
-            outcome, = planted_outcomes(analysis, _splice_by_visibility, "discontinuity", base,
+            outcome, = planted_outcomes(analysis, splice_by_visibility, "discontinuity", base,
                                         clip.sample_rate_hz, rng, clip.duration_s, visibility, None)
             curve[recording.half].setdefault(f"{visibility:g}", []).append(outcome["detected"])
 
