@@ -27,7 +27,9 @@ from matplotlib.figure import Figure
 
 from reports.model import AnalysisEntry, Finding
 from workbench.analysis import Analysis, FigureOut, Result, param
-from analyses.common.comparable import BandLevels, Category, Comparable, Curve, Embedding, Numeric, Part, Side
+from analyses.common.comparable import (
+    BandLevels, Category, Comparable, Curve, Embedding, Numeric, Part, Side, WindowScores,
+)
 from reports.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, mmss, plain_log_axis
 
 DISPUTED_COLOR = "#d62728"
@@ -60,7 +62,7 @@ EVIDENCE = (
     Category("channels", "Channels"),
 )
 """The evidence's own properties compared (``evidence`` in report.json)."""
-PHASES = (Numeric, BandLevels, Category, Curve, Embedding)
+PHASES = (Numeric, BandLevels, WindowScores, Category, Curve, Embedding)
 """Rows come kind by kind in this order, each kind in the analyses' run order."""
 
 

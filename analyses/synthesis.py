@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, InputFile, Result, Track, param
+from analyses.common.comparable import WindowScores
 from workbench.clip import Clip
 from workbench.errors import ParameterError
 from reports.plotting import format_time_axis, new_figure
@@ -40,7 +41,7 @@ class Synthesis(Analysis):
     """Countermeasure scores of the speech, window by window, from a published anti-spoofing model."""
 
     name = "synthesis"
-    version = "0.1"
+    version = "0.2"
     heavy = True
     min_sample_rate_hz = 8000
     description = "Anti-spoofing countermeasure (AASIST) scores of the speech, window by window."
@@ -49,7 +50,9 @@ class Synthesis(Analysis):
         "scored by the vendored AASIST-L model (clovaai/aasist, trained on ASVspoof 2019 LA). The "
         "score is the model's spoof logit minus its bona fide logit: higher means closer to the "
         "synthetic class the model was trained on. countermeasure_score is the mean over the "
-        "windows scored, as the model's repository scores a trial."
+        "windows scored, as the model's repository scores a trial. With --reference, the comparison "
+        "sets the median window's score among the windows of the references (pooled), with its "
+        "percentile and the number of this clip's windows above every reference window."
     )
     cannot_show = (
         "A score states no chance of anything, and no threshold here separates recorded from "
@@ -58,6 +61,9 @@ class Synthesis(Analysis):
         "telephone bands move the score as much as synthesis does. Read it only against the same "
         "model's scores on known-genuine references of the same speaker, channel and codec."
     )
+
+    comparable = (WindowScores("window_scores", "score", "Countermeasure score (median window)",
+                               "logit", 1.0),)
 
     architecture: str = param("AASIST-L", "The model configuration; the bundled weights of that name "
                               "are used unless model is set.", choices=tuple(ARCHITECTURES))
@@ -98,6 +104,8 @@ class Synthesis(Analysis):
             "countermeasure_model": self.architecture,
             "countermeasure_direction": "higher = closer to the synthetic class (spoof minus bona fide logit)",
             "windows_scored": int(scores.size),
+            "window_scores": [{"start_s": float(s), "end_s": float(s) + WINDOW_SAMPLES / ANALYSIS_RATE_HZ,
+                               "score": float(v)} for s, v in zip(starts, scores)],
         }
         parameters = {"model_sha256": sha256, "model_file": name,
                       "model_source": "user checkpoint" if self.model else f"clovaai/aasist@{SOURCE_COMMIT}"}

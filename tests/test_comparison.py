@@ -190,3 +190,19 @@ def test_an_unreadable_reference_is_named_and_the_rest_go_on(reference_run):
 def test_references_cannot_be_given_with_a_case(tmp_path):
     result = CliRunner().invoke(cli, ["analyze", "--case", str(tmp_path), "-r", str(tmp_path / "x.wav")])
     assert result.exit_code == 2 and "--reference" in result.output
+
+
+def _scored(name, scores):
+    windows = [{"start_s": 4.0 * i, "end_s": 4.0 * i + 4.04, "score": s} for i, s in enumerate(scores)]
+    return Side(name, {"duration_s": 40.0}, {"synthesis": {"window_scores": windows}})
+
+
+def test_countermeasure_windows_are_set_among_the_references_windows():
+    refs = [_scored("r0", [-3.0, -2.5, -2.8]), _scored("r1", [-2.0, -3.2, -2.6, -2.9])]
+    inside = _rows(compare(_scored("like", [-2.7, -2.9, -2.4]), refs))["synthesis.window_scores"]
+    assert not inside["outside"] and inside["n_refs"] == 7 and inside["ref_max"] == -2.0
+    assert "0 of its windows above every reference window" in inside["note"]
+    high = _rows(compare(_scored("unlike", [0.5, 1.2, -2.5, 0.9]), refs))["synthesis.window_scores"]
+    assert high["outside"] and high["percentile"] == 100.0
+    assert high["disputed"] == pytest.approx(0.7)
+    assert "3 of its windows above every reference window" in high["note"]

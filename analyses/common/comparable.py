@@ -307,6 +307,41 @@ class Embedding(Comparable):
         return values
 
 
+@dataclass(frozen=True)
+class WindowScores(Comparable):
+    """Scores per window (``key``: dicts with start_s, end_s and ``value_key``): the median of the
+    disputed clip's windows set among the references' windows, all references' pooled; the note
+    says how many of the clip's windows lie above every reference window. A model's score out of
+    its training domain is unreliable on its own; against the same model's scores on genuine
+    recordings of the same speaker and channel it has a yardstick."""
+
+    key: str
+    value_key: str
+    label: str
+    unit: str
+    tolerance: float
+
+    def keys(self):
+        return [(None, self.key)]
+
+    def part(self, analysis, disputed, references, scale):
+        own = self._scores(disputed.value(analysis, self.key))
+        per_ref = [self._scores(r.value(analysis, self.key)) for r in references]
+        pooled = [v for scores in per_ref for v in scores]
+        if not own or not pooled:
+            return Part()
+        measure = Numeric(self.key, self.label, self.unit, self.tolerance)
+        row = numeric_row(f"{analysis}.{self.key}", measure, float(np.median(own)), pooled, scale)
+        above = sum(v > max(pooled) for v in own)
+        row["note"] = (f"median of {len(own)} windows of this clip among {len(pooled)} windows of "
+                       f"{sum(1 for s in per_ref if s)} reference(s); {above} of its windows above every "
+                       "reference window")
+        return Part(rows=[row])
+
+    def _scores(self, windows) -> list[float]:
+        return [float(w[self.value_key]) for w in windows or [] if _number(w.get(self.value_key)) is not None]
+
+
 def numeric_row(measure_name: str, measure: Numeric, x: float | None, reference_values: list[float | None],
                 scale: float = 1.0) -> dict | None:
     """The disputed value ``x`` beside the references' values (None: not measured, left out)."""
