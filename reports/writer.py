@@ -13,6 +13,18 @@ from workbench.errors import ReportError
 FORMATS = ("json", "html", "pdf")
 
 
+def parse_formats(value: str) -> tuple[str, ...]:
+    """Report formats named in a comma-separated ``value`` ("json,html"); ParameterError for an
+    unknown one or none."""
+    from workbench.errors import ParameterError
+
+    formats = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ParameterError(f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
+    return formats
+
+
 def report_json(report: Report) -> str:
     """The report as JSON text (UTF-8, indented, no NaN)."""
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -20,7 +20,6 @@ EXIT_CODES_HELP = (
     "3 an evidence file could not be read or decoded; 4 an evidence file changed during analysis; "
     "130 interrupted."
 )
-REPORT_FORMATS = ("json", "html", "pdf")
 
 
 def _error(message: str) -> None:
@@ -39,20 +38,6 @@ class _Workbench(click.Group):
         except KeyboardInterrupt:
             _error("interrupted; reports already finished are complete, none is half-written")
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-
-
-def _formats(value: str) -> tuple[str, ...]:
-    formats = tuple(part.strip().lower() for part in value.split(",") if part.strip())
-    unknown = [f for f in formats if f not in REPORT_FORMATS]
-    if unknown or not formats:
-        raise click.BadParameter(
-            f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(REPORT_FORMATS)}"
-        )
-    return formats
-
-
-def _names(values: tuple[str, ...]) -> list[str]:
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 def outdir_option(help: str, *, required: bool = True):
@@ -135,8 +120,9 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
       workbench analyze clip.wav -o out/clip --param levels.min_silence_s=0.05
       workbench analyze leaked.m4a -o out/leak -r speech-tv.wav -r speech-radio.mp3
     """
+    from reports.writer import parse_formats
     from workbench.batch import case_inputs
-    from workbench.registry import build, parse_params
+    from workbench.registry import build, parse_params, split_names as _names
 
     if case_dir is not None:
         if clips or outdir or references:
@@ -144,7 +130,7 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
         clips, outdir = case_inputs(case_dir)
     elif not clips or outdir is None:
         raise click.UsageError("give CLIP... and -o OUTDIR, or --case DIR")
-    formats = tuple(dict.fromkeys(("json", *_formats(format_ or ("json,html,pdf" if case_dir else "json,html")))))
+    formats = tuple(dict.fromkeys(("json", *parse_formats(format_ or ("json,html,pdf" if case_dir else "json,html")))))
     analyses = build(only=_names(only), skip=_names(skip), params=parse_params(params), references=bool(references))
     command = shlex.join(
         ["workbench", "analyze", *(["--case", str(case_dir)] if case_dir else [*map(str, clips), "-o", str(outdir)]),
@@ -234,9 +220,9 @@ def render(report_json, format_):
     Example:
       workbench render out/case-17/report.json --format html,pdf
     """
-    from reports.writer import load_report, render_to_file
+    from reports.writer import load_report, parse_formats, render_to_file
 
-    formats = [f for f in _formats(format_) if f != "json"]
+    formats = [f for f in parse_formats(format_) if f != "json"]
     report = load_report(report_json)
     if "html" in formats:
         click.echo(f"report: {render_to_file(report, report_json.parent)}")
@@ -260,12 +246,13 @@ def demo(ctx, outdir):
       workbench demo -o out/demo
     """
     from fixtures.scenes import write_demo
+    from reports.writer import FORMATS
     from workbench.registry import build
 
     evidence, truth = write_demo(outdir / "evidence")
     report_dir = outdir / "report"
     command = shlex.join(["workbench", "analyze", str(evidence), "-o", str(report_dir)])
-    code = _run(ctx, [evidence], report_dir, build(), command=command, formats=REPORT_FORMATS)
+    code = _run(ctx, [evidence], report_dir, build(), command=command, formats=FORMATS)
     if not ctx.obj["quiet"]:
         click.echo("planted in the demo clip (compare with the report's places to listen to):")
         for item in truth["planted"]:

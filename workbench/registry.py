@@ -51,6 +51,11 @@ def available() -> dict[str, type[Analysis]]:
     return registry
 
 
+def split_names(values: Iterable[str]) -> list[str]:
+    """Analysis names from ``--only``/``--skip`` values, each a comma-separated list."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
 def parse_params(items: Iterable[str]) -> dict[str, dict[str, str]]:
     """Parse ``analysis.key=value`` strings into {analysis: {key: raw value}}."""
     params: dict[str, dict[str, str]] = {}
