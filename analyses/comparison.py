@@ -225,6 +225,6 @@ def _segments_figure(series: dict[str, Any], duration_s: float) -> FigureOut:
     ax.set_title("Speaker similarity of each segment to the references' mean embedding", loc="left")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, alpha=0.3)
-    return FigureOut("speaker", fig, "Per-segment speaker similarity to the references (red), with "
+    return FigureOut(series["name"], fig, "Per-segment speaker similarity to the references (red), with "
                      "the references' own segments against the other references (grey band) as the "
                      "yardstick.")

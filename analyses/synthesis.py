@@ -66,7 +66,7 @@ class Synthesis(Analysis):
                                "logit", 1.0),)
 
     architecture: str = param("AASIST-L", "The model configuration; the bundled weights of that name "
-                              "are used unless model is set.", choices=tuple(ARCHITECTURES))
+                              "are used unless model is set.", choices=ARCHITECTURES)
     model: InputFile | None = param(
         None, "A local checkpoint (a state dict of the same architecture) instead of the bundled "
         "weights; read and hashed by the workbench, loaded with weights_only=True.",
@@ -88,7 +88,7 @@ class Synthesis(Analysis):
             return Result.skipped("torch is not installed (pip install '.[speaker]'): no countermeasure score")
         if self.model is None:
             name = f"{self.architecture}.pth"
-            data = (VENDOR / "models" / "weights" / name).read_bytes()  # bundled package data
+            data = _bundled_weights(self.architecture)
         else:
             name, data = Path(self.model.path).name, self.model.data
         network, sha256 = _load(self.architecture, data)
@@ -141,6 +141,12 @@ class Synthesis(Analysis):
         ax.grid(True, alpha=0.3)
         format_time_axis(ax, clip.duration_s)
         return FigureOut("scores", fig, "Countermeasure score of each window scored; read it against the references'.")
+
+
+@lru_cache(maxsize=2)
+def _bundled_weights(architecture: str) -> bytes:
+    """The vendored weight file of ``architecture`` (package data), read once per process."""
+    return (VENDOR / "models" / "weights" / f"{architecture}.pth").read_bytes()
 
 
 @lru_cache(maxsize=4)

@@ -133,12 +133,9 @@ class Analysis:
         ParameterError
             For a name the analysis does not declare or a value outside its declared range.
         """
-        fields = self.declared_parameters()
         for name in values:
-            if name not in fields:
-                raise ParameterError(f"analysis '{self.name}' has no parameter '{name}' "
-                                     f"(it has: {', '.join(fields) or 'none'})")
-        for name, field_ in fields.items():
+            self.declared_parameter(name)
+        for name, field_ in self.declared_parameters().items():
             setattr(self, name, field_.accept(values.get(name, field_.default)))
         self.check()
 
@@ -149,6 +146,15 @@ class Analysis:
     def declared_parameters(cls) -> dict[str, Param]:
         """The declared parameters by name, in declaration order."""
         return declared(cls)
+
+    @classmethod
+    def declared_parameter(cls, name: str) -> Param:
+        """The declared parameter ``name``; ParameterError naming the others when there is none."""
+        fields = cls.declared_parameters()
+        if name not in fields:
+            raise ParameterError(f"analysis '{cls.name}' has no parameter '{name}' "
+                                 f"(it has: {', '.join(fields) or 'none'})")
+        return fields[name]
 
     def parameters(self) -> dict[str, Any]:
         """Each parameter's value as the report records it (a file by path and SHA-256)."""

@@ -185,7 +185,10 @@ def _reusable(job: Job, digest: str) -> dict | None:
     except (OSError, ValueError):
         return None
     stored = report.get("run", {}).get("parameters", {})
-    ran = [a for a in job.analyses if job.references or not a.needs_references]  # a reference's own run
+    from workbench.pipeline import run_order
+
+    on_audio, on_reports = run_order(job.analyses, references=bool(job.references))
+    ran = [*on_audio, *on_reports]
     names = [a.name for a in ran]
     versions = {entry.get("name"): entry.get("version") for entry in report.get("analyses", [])
                 if isinstance(entry, dict)}
@@ -194,8 +197,7 @@ def _reusable(job: Job, digest: str) -> dict | None:
         and all(stored[a.name].get(k) == v for k, v in a.parameters().items()) for a in ran
     )
     hashes = [r["evidence"]["sha256"] for r in job.references]
-    same_analyses = same_analyses and all(stored[a.name].get("reference_sha256") == hashes
-                                          for a in ran if a.needs_references)
+    same_analyses = same_analyses and all(stored[a.name].get("reference_sha256") == hashes for a in on_reports)
     complete = all((job.folder / f"report.{fmt}").exists() for fmt in job.formats)
     if (report.get("evidence", {}).get("sha256") == digest and report.get("tool", {}).get("version") == __version__
             and same_analyses and complete and (job.folder / "manifest.json").exists()):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import typing
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ class Param:
             return self._unit
         return next((unit for suffix, unit in UNIT_SUFFIXES if self.name.endswith(suffix)), "")
 
-    @property
+    @cached_property
     def kind(self) -> type:
         """The annotated type: float, int, bool, str or InputFile."""
         hint = typing.get_type_hints(self.owner)[self.name]
@@ -125,7 +126,7 @@ class Param:
                     raise ValueError
                 value: Any = lowered in TRUE_WORDS
             elif kind is InputFile:
-                value = InputFile.read(raw, max_bytes=self.max_bytes) if raw else None
+                return self.accept(raw)
             else:
                 value = kind(raw)
         except ValueError:

@@ -134,6 +134,13 @@ def _save_figures(name: str, figures: list[FigureOut], outdir: Path) -> tuple[li
     return paths, captions
 
 
+def run_order(analyses: list[Analysis], *, references: bool) -> tuple[list[Analysis], list[Analysis]]:
+    """The analyses that run on a clip, as (on the audio, on the reports), in the order the report
+    lists them: those that ``needs_references`` only when the clip is compared with references."""
+    on_audio = [a for a in analyses if not a.needs_references]
+    return on_audio, [a for a in analyses if a.needs_references] if references else []
+
+
 def analyze_clip(
     clip: Clip,
     analyses: list[Analysis],
@@ -175,11 +182,11 @@ def analyze_clip(
     started_clock = time.perf_counter()
     (outdir / "figures").mkdir(parents=True, exist_ok=True)
     entries, tracks = [], []
-    on_audio = [a for a in analyses if not a.needs_references]
+    on_audio, on_reports = run_order(analyses, references=bool(references))
     for entry, entry_tracks in run_all(on_audio, clip, outdir, progress=progress, workers=workers):
         entries.append(entry)
         tracks.extend(entry_tracks)
-    for analysis in [a for a in analyses if a.needs_references] if references else []:
+    for analysis in on_reports:
         if progress:
             progress(analysis.name)
         evidence, earlier = clip.info.to_dict(), list(zip(on_audio, entries))

@@ -98,13 +98,6 @@ def build(
     analyses = []
     for name in chosen:
         cls = registry[name]
-        fields = cls.declared_parameters()
-        kwargs = {}
-        for key, raw in params.get(name, {}).items():
-            if key not in fields:
-                raise ParameterError(
-                    f"analysis '{name}' has no parameter '{key}' (it has: {', '.join(fields) or 'none'})"
-                )
-            kwargs[key] = fields[key].from_text(raw)
+        kwargs = {key: cls.declared_parameter(key).from_text(raw) for key, raw in params.get(name, {}).items()}
         analyses.append(cls(**kwargs))
     return analyses

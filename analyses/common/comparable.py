@@ -288,7 +288,7 @@ class Embedding(Comparable):
                              "against the other references."),
                     details={"measure": f"{self.name}.segment_similarity", "similarity": worst},
                 ))
-        out.segments.append({"starts": starts, "ends": ends, "values": sims, "yardstick": yardstick,
+        out.segments.append({"name": self.name, "starts": starts, "ends": ends, "values": sims, "yardstick": yardstick,
                              "flag_below": min(yardstick) - tolerance if yardstick else None})
         return out
 
