@@ -5,28 +5,31 @@ and SHA-256 beside them). Nothing is downloaded; torch is the optional ``speaker
 without it the analysis is skipped with the reason. A user may name another checkpoint of the
 same architecture (``--param synthesis.model=PATH``): the workbench reads and hashes it, its SHA-256
 is recorded, and it is loaded with ``weights_only=True`` (a checkpoint is untrusted input). The
-only files this module reads are its own bundled model code, configuration and weights.
+bundled model code, configuration and weights are read by :mod:`workbench.bundled`, checked
+against the vendored SHA256SUMS; this module opens no file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import io
 import json
+import types
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, InputFile, Result, Track, param
+from workbench.bundled import bundled_file
 from analyses.common.comparable import WindowScores
 from workbench.clip import Clip
 from workbench.errors import ParameterError
 from reports.plotting import format_time_axis, new_figure
 from analyses.common.resample import mono_pieces
 
-VENDOR = Path(__file__).parent / "aasist"
+VENDOR = ("analyses", "aasist")
+"""Package and folder of the vendored model (:func:`workbench.bundled.bundled_file`)."""
 SOURCE_COMMIT = "a04c9863f63d44471dde8a6abcb3b082b07cd1d1"
 """The clovaai/aasist commit the vendored files come from (analyses/aasist/PROVENANCE.md)."""
 ANALYSIS_RATE_HZ = 16000
@@ -88,10 +91,10 @@ class Synthesis(Analysis):
             return Result.skipped("torch is not installed (pip install '.[speaker]'): no countermeasure score")
         if self.model is None:
             name = f"{self.architecture}.pth"
-            data = _bundled_weights(self.architecture)
+            weights = bundled_file(*VENDOR, f"models/weights/{name}")
         else:
-            name, data = Path(self.model.path).name, self.model.data
-        network, sha256 = _load(self.architecture, data)
+            name, weights = Path(self.model.path).name, self.model
+        network = _load(self.architecture, weights.data)
         starts, windows = self._windows(clip)
         if not windows:
             return Result.skipped("no 4-s window with sound: nothing to score")
@@ -107,7 +110,7 @@ class Synthesis(Analysis):
             "window_scores": [{"start_s": float(s), "end_s": float(s) + WINDOW_SAMPLES / ANALYSIS_RATE_HZ,
                                "score": float(v)} for s, v in zip(starts, scores)],
         }
-        parameters = {"model_sha256": sha256, "model_file": name,
+        parameters = {"model_sha256": weights.sha256, "model_file": name,
                       "model_source": "user checkpoint" if self.model else f"clovaai/aasist@{SOURCE_COMMIT}"}
         track = Track("countermeasure score", centres, scores)
         return Result(measurements=measurements, parameters=parameters, tracks=[track],
@@ -143,15 +146,10 @@ class Synthesis(Analysis):
         return FigureOut("scores", fig, "Countermeasure score of each window scored; read it against the references'.")
 
 
-@lru_cache(maxsize=2)
-def _bundled_weights(architecture: str) -> bytes:
-    """The vendored weight file of ``architecture`` (package data), read once per process."""
-    return (VENDOR / "models" / "weights" / f"{architecture}.pth").read_bytes()
-
-
 @lru_cache(maxsize=4)
 def _load(architecture: str, data: bytes):
-    """The network with the state dict in ``data`` loaded, and the SHA-256 of ``data``.
+    """The network built from the vendored code and configuration of ``architecture``, with the
+    state dict in ``data`` loaded.
 
     Raises
     ------
@@ -160,10 +158,11 @@ def _load(architecture: str, data: bytes):
     """
     import torch
 
-    spec = importlib.util.spec_from_file_location("aasist_model", VENDOR / "models" / "AASIST.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = json.loads((VENDOR / "config" / f"{architecture}.conf").read_text(encoding="utf-8"))
+    code = bundled_file(*VENDOR, "models/AASIST.py")
+    module = types.ModuleType("aasist_model")
+    # The code that runs is the code whose hash was checked, not whatever an import finds.
+    exec(compile(code.data, code.path, "exec"), module.__dict__)  # noqa: S102 (vendored, hash-checked)
+    config = json.loads(bundled_file(*VENDOR, f"config/{architecture}.conf").data)
     try:
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         network = module.Model(config["model_config"])
@@ -172,7 +171,7 @@ def _load(architecture: str, data: bytes):
         raise ParameterError(f"synthesis.model: the file is not a {architecture} state dict "
                              f"that loads with weights_only=True ({type(exc).__name__})") from None
     network.eval()
-    return network, hashlib.sha256(data).hexdigest()
+    return network
 
 
 def _score(network, windows: np.ndarray) -> np.ndarray:

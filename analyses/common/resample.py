@@ -44,18 +44,41 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     y : np.ndarray [shape=(n,), float64]
         The piece at ``rate_hz``, whatever the clip's rate.
     """
-    sr = clip.sample_rate_hz
-    common = gcd(int(rate_hz), sr)
-    up, down = int(rate_hz) // common, sr // common
-    # Whole multiples of ``down`` keep every piece on the output sample grid.
-    core = down * max(1, int(piece_s * sr) // down)
-    margin = down * max(1, int(margin_s * sr) // down) if up != down else 0
-    for span in spans(clip.frames, core, before=margin, after=margin, join_tail=True):
-        x = clip.mono_range(span.lo, span.hi).astype(np.float64)
-        y = signal.resample_poly(x, up, down) if up != down else x
-        skip = (span.start - span.lo) * up // down
-        count = -(-(span.stop - span.start) * up // down)
-        yield span.start / sr, y[skip : skip + count]
+    up, down = _ratio(clip, rate_hz)
+    # Whole multiples of ``up`` output samples keep every piece on the input sample grid.
+    core = up * max(1, int(piece_s * clip.sample_rate_hz) // down)
+    for span in spans(resampled_frames(clip, rate_hz), core, join_tail=True):
+        yield span.start / rate_hz, mono_range(clip, rate_hz, span.start, span.stop, margin_s=margin_s)
+
+
+def resampled_frames(clip: Clip, rate_hz: int) -> int:
+    """Number of samples of the clip's mono mix at ``rate_hz``."""
+    up, down = _ratio(clip, rate_hz)
+    return -(-clip.frames * up // down)
+
+
+def mono_range(clip: Clip, rate_hz: int, lo: int, hi: int, *, margin_s: float = 1.0) -> np.ndarray:
+    """Samples ``[lo, hi)`` of the clip's mono mix at ``rate_hz`` (float64), as they fall in the
+    whole mix resampled at once: ``margin_s`` of input is read either side so the resampling
+    filter has settled. An analysis walks :func:`~workbench.clip.spans` over
+    :func:`resampled_frames` and reads each span (with its own margins) this way."""
+    up, down = _ratio(clip, rate_hz)
+    if up == down:
+        return clip.mono_range(lo, hi).astype(np.float64)
+    # Input frame ``m * down`` is output sample ``m * up``: start the read on that grid.
+    block = lo // up
+    margin = down * max(1, int(margin_s * clip.sample_rate_hz) // down)
+    first = max(0, block * down - margin)
+    last = min(clip.frames, -(-hi * down // up) + margin)
+    y = signal.resample_poly(clip.mono_range(first, last).astype(np.float64), up, down)
+    skip = (block * down - first) * up // down + (lo - block * up)
+    return y[skip : skip + (hi - lo)]
+
+
+def _ratio(clip: Clip, rate_hz: int) -> tuple[int, int]:
+    """(up, down): the polyphase factors from the clip's rate to ``rate_hz``."""
+    common = gcd(int(rate_hz), clip.sample_rate_hz)
+    return int(rate_hz) // common, clip.sample_rate_hz // common
 
 
 def content_limit_hz(clip: Clip, rate_hz: int) -> float:

@@ -1,0 +1,70 @@
+"""Files vendored inside the package (model weights, their configuration), read by the workbench.
+
+A vendored folder carries a ``SHA256SUMS`` list beside its licence and provenance. Each file is
+read once per process, checked against that list and handed over with its hash, so an analysis
+receives bundled data the way it receives a file named by ``--param``: as an :class:`InputFile`,
+never opening a file itself. A file missing from the list, or whose bytes no longer match it, is a
+broken installation and is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from importlib import resources
+
+from workbench.errors import WorkbenchError
+from workbench.params import InputFile
+
+CHECKSUMS = "SHA256SUMS"
+
+
+class BundledFileError(WorkbenchError):
+    """A vendored file is missing, unlisted or differs from its recorded SHA-256."""
+
+
+@lru_cache(maxsize=8)
+def bundled_file(package: str, folder: str, relative: str) -> InputFile:
+    """Read the vendored file ``folder/relative`` of ``package`` and check it against
+    ``folder/SHA256SUMS``.
+
+    Parameters
+    ----------
+    package : str
+        Dotted name of the package that ships the folder, e.g. ``"analyses"``.
+    folder : str
+        The vendored folder inside it, holding ``SHA256SUMS``, e.g. ``"aasist"``.
+    relative : str
+        The file's path inside the folder, as ``SHA256SUMS`` lists it.
+
+    Returns
+    -------
+    InputFile
+        ``path`` is ``package:folder/relative``; ``sha256`` the checked hash.
+
+    Raises
+    ------
+    BundledFileError
+        When the file or its list cannot be read, the list does not name it, or the hashes differ.
+    """
+    root = resources.files(package).joinpath(folder)
+    name = f"{package}:{folder}/{relative}"
+    try:
+        listed = _checksums(root.joinpath(CHECKSUMS).read_text(encoding="utf-8"))
+        data = root.joinpath(relative).read_bytes()
+    except OSError as exc:
+        raise BundledFileError(f"{name}: the vendored file cannot be read ({exc.strerror or exc}); "
+                               "reinstall the workbench") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if relative not in listed:
+        raise BundledFileError(f"{name}: not listed in {folder}/{CHECKSUMS}")
+    if listed[relative] != digest:
+        raise BundledFileError(f"{name}: SHA-256 {digest[:12]}... differs from the vendored "
+                               f"{listed[relative][:12]}...; reinstall the workbench")
+    return InputFile(name, digest, data)
+
+
+def _checksums(text: str) -> dict[str, str]:
+    """``sha256sum`` output (``<hex>  <path>`` lines) as {path: hex}."""
+    pairs = (line.split(None, 1) for line in text.splitlines() if line.strip())
+    return {path.strip().lstrip("*"): digest.lower() for digest, path in pairs}
