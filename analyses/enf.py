@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -15,15 +16,22 @@ from scipy.fft import next_fast_len
 
 from fixtures import plant
 from workbench.analysis import Analysis, FigureOut, Finding, InputFile, Planter, Result, Track, param
-from workbench.clip import Clip
+from workbench.clip import Clip, Span, spans
 from analyses.common.comparable import Category, Numeric
-from analyses.common.resample import content_limit_hz, mono_pieces
+from analyses.common.resample import content_limit_hz, mono_range, resampled_frames
 from workbench.errors import ParameterError
 from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
 from analyses.common.steps import strongest_apart
 
 ANALYSIS_RATE_HZ = 1000
-TRACE_BATCH_FRAMES = 256
+PIECE_S = 160
+"""The 1 kHz mix is walked in pieces of this length (s); a clip up to 1.5 times as long is one
+piece. The longest read, a last piece of 1.5 times this with its margins, stays under 5 minutes."""
+FILTER_MARGIN_S = 30
+"""Context (s) read each side of a piece for the band-pass filters and the analytic signal to
+settle: the narrowest band (+-0.25 Hz) decays by e^-40 in that time."""
+WELCH_SEGMENT_S = 8
+TRACE_BATCH_FRAMES = 64
 TRACE_HOP_FACTOR = 5
 """The frequency trace steps this many phase hops (the phase test needs the finer step)."""
 NOMINALS_HZ = (50.0, 60.0)
@@ -47,7 +55,7 @@ class Enf(Analysis):
     """
 
     name = "enf"
-    version = "1.4"
+    version = "1.5"
     description = "Mains hum (50/60 Hz) presence, frequency trace, phase breaks, grid-log matching."
     measures = (
         "Whether mains hum at 50 or 60 Hz (or harmonics) is present and how far it stands above "
@@ -100,9 +108,8 @@ class Enf(Analysis):
         self._grid = parse_grid_log(self.reference.data, self.reference.path) if self.reference else None
 
     def run(self, clip: Clip) -> Result:
-        # Polyphase resampling in 60-s pieces: the hum and its harmonics lie below 500 Hz.
-        x = np.concatenate([y for _, y in mono_pieces(clip, ANALYSIS_RATE_HZ, piece_s=60.0)] or [np.zeros(0)])
-        if x.size < 4 * ANALYSIS_RATE_HZ:
+        frames = resampled_frames(clip, ANALYSIS_RATE_HZ)
+        if frames < 4 * ANALYSIS_RATE_HZ:
             return Result.skipped("shorter than 4 s: too short to measure mains hum")
         # An upsampled clip (a 400 Hz mains reference) has nothing above its own Nyquist
         # frequency; the resampler's transition band takes the top tenth below it.
@@ -110,7 +117,7 @@ class Enf(Analysis):
         if limit_hz < max(NOMINALS_HZ) + 6:
             return Result.skipped(f"sample rate {clip.sample_rate_hz:g} Hz: mains hum at 50 or 60 Hz "
                                   "lies above the highest frequency the recording can carry")
-        spectrum = signal.welch(x, fs=ANALYSIS_RATE_HZ, nperseg=min(x.size, 8 * ANALYSIS_RATE_HZ))
+        spectrum = _welch(clip, frames)
         snrs = {nominal: self._harmonic_snrs(spectrum, nominal, limit_hz) for nominal in NOMINALS_HZ}
         best_nominal = max(NOMINALS_HZ, key=lambda n: max(snrs[n].values(), default=-np.inf))
         best_snr = max(snrs[best_nominal].values(), default=-np.inf)
@@ -127,11 +134,12 @@ class Enf(Analysis):
                                        f"surroundings (threshold {self.min_snr_db:g} dB)")
             return Result(measurements=measurements, figures=[self._presence_figure(spectrum, None)])
         used = {k: v for k, v in snrs[best_nominal].items() if v >= self.min_snr_db}
-        times, trace = self._trace(x, best_nominal, used)
+        times, trace = self._trace(clip, frames, best_nominal, used)
         strongest = max(used, key=used.get)
         valid = np.isfinite(trace)
         mean_hz = float(np.mean(trace[valid])) if valid.any() else None
-        phase_times, phase, amplitude = self._phase(x, best_nominal if mean_hz is None else mean_hz, strongest)
+        phase_times, phase, amplitude = self._phase(clip, frames, best_nominal if mean_hz is None else mean_hz,
+                                                    strongest)
         findings = self._phase_jumps(phase_times, phase, amplitude, strongest)
         measurements.update({
             "harmonics_used": sorted(used),
@@ -169,51 +177,58 @@ class Enf(Analysis):
         return snrs
 
     # -- trace -----------------------------------------------------------------------------
-    def _trace(self, x, nominal, used: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    def _trace(self, clip: Clip, frames: int, nominal: float,
+               used: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Frame centres (s) and the SNR-weighted mean of the ``used`` harmonics' peak
+        frequencies (Hz, divided by their order), frame by frame."""
         frame = int(self.frame_s * ANALYSIS_RATE_HZ)
         hop = max(1, int(self.hop_s * TRACE_HOP_FACTOR * ANALYSIS_RATE_HZ))
         n_fft = _nfft(self.frame_s)
-        starts = np.arange(0, x.size - frame + 1, hop)
-        times = (starts + frame / 2) / ANALYSIS_RATE_HZ
+        starts = np.arange(0, frames - frame + 1, hop)
         freqs = np.fft.rfftfreq(n_fft, 1 / ANALYSIS_RATE_HZ)
         window = np.hanning(frame)
-        estimates, weights = [], []
-        for k, snr in used.items():
-            band = _bandpass(x, k * nominal)
-            inside = np.flatnonzero(np.abs(freqs - k * nominal) <= 1.0)
-            around = inside[[0, -1]] + [-1, 1]  # the bins the interpolation may touch
-            parts = []
-            for first in range(0, starts.size, TRACE_BATCH_FRAMES):  # bounded memory on long clips
-                frames = np.stack([band[s : s + frame] * window for s in starts[first : first + TRACE_BATCH_FRAMES]])
-                spectrum = np.abs(np.fft.rfft(frames, n=n_fft, axis=1)[:, around[0] : around[1] + 1])
+        weights = np.array([10 ** (snr / 10) for snr in used.values()])
+        pieces = []
+        for span, y in _pieces(clip, frames, after=frame):
+            mine = starts[(starts >= span.start) & (starts < span.stop)] - span.lo
+            if not mine.size:
+                continue
+            estimates = []
+            for k in used:
+                band = _bandpass(y, k * nominal)
+                inside = np.flatnonzero(np.abs(freqs - k * nominal) <= 1.0)
+                around = inside[[0, -1]] + [-1, 1]  # the bins the interpolation may touch
+                # A batch of frames at a time: each zero-padded FFT row is 256 kB.
+                spectrum = np.concatenate([np.abs(np.fft.rfft(
+                    np.stack([band[s : s + frame] * window for s in mine[i : i + TRACE_BATCH_FRAMES]]),
+                    n=n_fft, axis=1)[:, around[0] : around[1] + 1]) for i in range(0, mine.size, TRACE_BATCH_FRAMES)])
                 peak = np.argmax(spectrum[:, 1:-1], axis=1) + 1
                 a, b, c = (np.log(spectrum[np.arange(peak.size), peak + d] + 1e-30) for d in (-1, 0, 1))
                 offset = 0.5 * (a - c) / np.where(a - 2 * b + c == 0, -1e-12, a - 2 * b + c)
-                parts.append(freqs[around[0] + peak] + offset * (freqs[1] - freqs[0]))
-            estimates.append(np.concatenate(parts) / k)
-            weights.append(10 ** (snr / 10))
-        trace = np.average(np.array(estimates), axis=0, weights=np.array(weights))
-        return times, trace
+                estimates.append((freqs[around[0] + peak] + offset * (freqs[1] - freqs[0])) / k)
+            pieces.append(np.average(np.array(estimates), axis=0, weights=weights))
+        trace = np.concatenate(pieces) if pieces else np.zeros(0)
+        return (starts + frame / 2) / ANALYSIS_RATE_HZ, trace
 
     # -- phase -----------------------------------------------------------------------------
-    def _phase(self, x, mains_hz, harmonic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _phase(self, clip: Clip, frames: int, mains_hz: float,
+               harmonic: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Phase of the harmonic relative to a steady rotation at ``mains_hz`` (the trace's mean),
         per hop, in radians at the fundamental (the harmonic's phase divided by its order), and
         the hum's amplitude."""
-        # Zero-padded to a length the FFT factors well: a recording's own length can have a large
-        # prime factor, which costs seconds and ~200 bytes per sample (about 0.7 GB an hour).
-        analytic = signal.hilbert(_bandpass(x, harmonic * mains_hz, halfwidth_hz=self.phase_halfwidth_hz),
-                                  N=next_fast_len(x.size))[: x.size]
         hop = max(1, int(self.hop_s * ANALYSIS_RATE_HZ))
-        n = x.size // hop
+        n = frames // hop
         blocks = np.empty(n, dtype=complex)
-        # Rotated to baseband and averaged per hop a batch of hops at a time: the time axis and
-        # the rotation of a long recording are never built whole.
-        for first in range(0, n, TRACE_BATCH_FRAMES):
-            last = min(n, first + TRACE_BATCH_FRAMES)
-            t = np.arange(first * hop, last * hop) / ANALYSIS_RATE_HZ
-            part = analytic[first * hop : last * hop] * np.exp(-2j * np.pi * harmonic * mains_hz * t)
-            blocks[first:last] = part.reshape(last - first, hop).mean(axis=1)
+        # Pieces whose cores are whole hops: each hop is averaged inside one piece.
+        for span, y in _pieces(clip, frames, core=hop * max(1, PIECE_S * ANALYSIS_RATE_HZ // hop)):
+            stop = min(span.stop, n * hop)  # the last part-hop is left out
+            # Zero-padded to a length the FFT factors well: a piece's own length can have a large
+            # prime factor, which costs seconds.
+            analytic = signal.hilbert(_bandpass(y, harmonic * mains_hz, halfwidth_hz=self.phase_halfwidth_hz),
+                                      N=next_fast_len(y.size))[span.start - span.lo : stop - span.lo]
+            t = np.arange(span.start, stop) / ANALYSIS_RATE_HZ
+            rotated = analytic * np.exp(-2j * np.pi * harmonic * mains_hz * t)
+            blocks[span.start // hop : stop // hop] = rotated.reshape(-1, hop).mean(axis=1)
         phase = np.unwrap(np.angle(blocks)) / harmonic
         return (np.arange(n) + 0.5) * hop / ANALYSIS_RATE_HZ, phase, np.abs(blocks)
 
@@ -306,6 +321,35 @@ class Enf(Analysis):
         ax.legend(loc="upper right", fontsize=8)
         ax.grid(True, alpha=0.3)
         return FigureOut("grid-match", fig, "The ENF trace over the grid log at the best offset.")
+
+
+def _pieces(clip: Clip, frames: int, *, core: int | None = None,
+            after: int = 0) -> Iterator[tuple[Span, np.ndarray]]:
+    """Walk the first ``frames`` samples of the 1 kHz mix in pieces of ``core`` samples
+    (``PIECE_S`` unless given), each read with ``FILTER_MARGIN_S`` of context before and that plus
+    ``after`` samples beyond it."""
+    margin = FILTER_MARGIN_S * ANALYSIS_RATE_HZ
+    core = core or PIECE_S * ANALYSIS_RATE_HZ
+    for span in spans(frames, core, before=margin, after=margin + after, join_tail=True):
+        yield span, mono_range(clip, ANALYSIS_RATE_HZ, span.lo, span.hi)
+
+
+def _welch(clip: Clip, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Welch spectrum (frequencies in Hz, power density) of the 1 kHz mix with
+    ``WELCH_SEGMENT_S`` segments at half overlap, the same as one ``signal.welch`` over the whole
+    mix: each piece holds whole segments, starting in its core."""
+    segment = min(frames, WELCH_SEGMENT_S * ANALYSIS_RATE_HZ)
+    step = segment - segment // 2
+    total, count = 0.0, 0
+    for span in spans(frames, step * max(1, PIECE_S * ANALYSIS_RATE_HZ // step), after=segment - step,
+                      join_tail=True):
+        y = mono_range(clip, ANALYSIS_RATE_HZ, span.lo, span.hi)
+        if y.size < segment:
+            continue
+        freqs, psd = signal.welch(y, fs=ANALYSIS_RATE_HZ, nperseg=segment)
+        n = (y.size - segment) // step + 1
+        total, count = total + psd * n, count + n
+    return freqs, total / count
 
 
 def _nfft(frame_s: float) -> int:

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from analyses import enf
 from analyses.enf import Enf, parse_grid_log
 from conftest import clip_of, flagged, lands_near
 from fixtures import plant, scenes
@@ -204,3 +205,20 @@ def test_an_unrelated_log_matches_no_better_than_its_wrong_offsets(tmp_path):
     csv.write_text("".join(f"{t},{f}\n" for t, f in zip(other_t, other_f)))
     m = Enf(reference=str(csv)).run(clip).measurements
     assert m["reference_correlation"] - m["reference_best_wrong_correlation"] < 0.1
+
+
+def test_a_clip_walked_in_many_pieces_reads_as_one(monkeypatch):
+    """The 1 kHz mix is walked in pieces with margins; a cut 0.3 s before a piece boundary and
+    the trace, spectrum and phase come out as when the whole clip is one piece."""
+    rate = 8000
+    fixture = scenes.clean(seed=76, duration_s=100.0, sample_rate_hz=rate, mains_hz=50.0)
+    samples, truth = plant.enf_cut(fixture.samples, rate, at_s=39.7, phase_jump_rad=1.5)
+    clip = clip_of(scenes.Fixture(samples, rate))
+    whole = Enf().run(clip)
+    monkeypatch.setattr(enf, "PIECE_S", 20)
+    pieces = Enf().run(clip)
+    assert [f.start_s for f in flagged(pieces, "enf_discontinuity")] == [
+        f.start_s for f in flagged(whole, "enf_discontinuity")]
+    assert lands_near(flagged(pieces, "enf_discontinuity"), truth, tolerance_s=1.0)
+    np.testing.assert_allclose(pieces.tracks[0].values, whole.tracks[0].values, atol=1e-9)
+    assert pieces.measurements["enf_snr_db"] == pytest.approx(whole.measurements["enf_snr_db"], abs=1e-9)
