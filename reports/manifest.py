@@ -1,9 +1,21 @@
-"""Integrity manifest of an output folder: the SHA-256 of every file a run wrote, and of the
-evidence it analysed, so ``workbench verify`` can show months later that nothing changed."""
+"""Integrity manifests: the SHA-256 of every file a run wrote, and of the evidence it analysed, so
+``workbench verify`` can show months later that nothing changed, went missing or was added.
+
+Two kinds:
+
+- a clip's output folder holds ``manifest.json`` over its report files, its figures and the
+  reports of the references it was compared with (``references/<ref>/``, each with a manifest of
+  its own), and the evidence's path and SHA-256;
+- a run over several clips (and a case's ``reports/``) holds a run manifest over its index pages
+  and every clip folder's manifest and the files that manifest lists.
+
+Verification walks the whole folder: a file that no manifest records is named as added.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,27 +23,56 @@ from workbench.atomic import atomic_write_text
 from workbench.evidence import sha256_file
 
 MANIFEST = "manifest.json"
-OUTPUT_PATTERNS = ("report.*", "figures/*")
-"""The files of an output folder that the manifest covers (the folder may hold other things)."""
+CLIP_FORMAT, RUN_FORMAT = "workbench-manifest", "workbench-run-manifest"
+CLIP_OUTPUTS = ("report.*", "figures/**/*", "references/**/*")
+"""The files of a clip's output folder that its run wrote."""
+RUN_OUTPUTS = ("index.*",)
+"""The files of a multi-clip run's folder that the run wrote beside the clip folders."""
 
 
-def output_files(outdir: Path) -> list[str]:
-    """Relative paths of the report files in ``outdir``, sorted."""
-    found = {p for pattern in OUTPUT_PATTERNS for p in outdir.glob(pattern) if p.is_file()}
+def tree_files(folder: Path) -> list[str]:
+    """Relative paths (POSIX) of every file under ``folder``, symbolic links included, without
+    following linked folders, sorted."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        base = Path(root)
+        found.extend((base / name).relative_to(folder).as_posix() for name in [*files, *(
+            d for d in dirs if (base / d).is_symlink())])
+    return sorted(found)
+
+
+def output_files(outdir: Path, patterns: tuple[str, ...] = CLIP_OUTPUTS) -> list[str]:
+    """Relative paths of the files under ``outdir`` that match ``patterns`` (hidden temporary
+    files of an interrupted write aside), sorted."""
+    found = {p for pattern in patterns for p in outdir.glob(pattern) if p.is_file()}
     return sorted(p.relative_to(outdir).as_posix() for p in found if not p.name.startswith("."))
 
 
 def write_manifest(outdir: Path, evidence: dict[str, Any]) -> Path:
-    """Hash every report file in ``outdir`` and write ``manifest.json`` beside them."""
+    """Hash every file a clip's run wrote in ``outdir`` and write ``manifest.json`` beside them."""
     manifest = {
-        "format": "workbench-manifest",
-        "format_version": 1,
+        "format": CLIP_FORMAT,
+        "format_version": 2,
         "evidence": {"path": str(Path(evidence["path"]).resolve()), "sha256": evidence["sha256"]},
         "files": {name: sha256_file(outdir / name) for name in output_files(outdir)},
     }
-    path = outdir / MANIFEST
-    atomic_write_text(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return path
+    return _write(outdir, manifest)
+
+
+def write_run_manifest(outdir: Path, folders: list[Path]) -> Path:
+    """Hash the index pages of a multi-clip run and, for each clip folder in ``folders`` (and
+    the references' under ``outdir/references``), its manifest and every file it lists; write
+    the run's ``manifest.json`` in ``outdir``. Returns its path."""
+    files = {name: sha256_file(outdir / name) for name in output_files(outdir, RUN_OUTPUTS)}
+    nested = [*folders, *sorted(p.parent for p in (outdir / "references").glob(f"*/{MANIFEST}"))]
+    for folder in nested:
+        listed = _read(folder)
+        if listed is None:
+            continue
+        for name in [MANIFEST, *listed["files"]]:
+            if (folder / name).is_file():
+                files[(folder / name).relative_to(outdir).as_posix()] = sha256_file(folder / name)
+    return _write(outdir, {"format": RUN_FORMAT, "format_version": 1, "files": dict(sorted(files.items()))})
 
 
 def hash_problems(base: Path, recorded: dict[str, str], *, against: str, what: str = "") -> list[str]:
@@ -47,30 +88,66 @@ def hash_problems(base: Path, recorded: dict[str, str], *, against: str, what: s
     return problems
 
 
-def verify_folder(outdir: Path, *, evidence_path: Path | None = None) -> list[str]:
-    """Compare an output folder with its manifest; return one line per problem (empty: all hold).
+def verify_folder(outdir: Path, *, evidence_dirs: list[Path] | None = None) -> list[str]:
+    """Compare an output folder with its manifest; one line per problem (empty: all hold).
+
+    Every recorded file must be there with its hash, every file under the folder must be
+    recorded, and each manifest nested inside (a clip folder's, a reference's) must hold too,
+    its evidence included.
 
     Parameters
     ----------
     outdir : Path
-        A folder with ``manifest.json``.
-    evidence_path : Path, optional
-        Where the evidence is now (default: the path recorded in the manifest).
+        A folder with ``manifest.json`` (a clip's or a run's).
+    evidence_dirs : list of Path, optional
+        Folders to find the evidence in by its file name (a case's ``evidence/`` and
+        ``references/``); by default the path recorded in each manifest.
     """
-    try:
-        manifest = json.loads((outdir / MANIFEST).read_text(encoding="utf-8"))
-        recorded: dict[str, str] = manifest["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+    manifest = _read(outdir)
+    if manifest is None:
         return [f"{outdir / MANIFEST}: missing or unreadable"]
+    recorded = manifest["files"]
     problems = hash_problems(outdir, recorded, against="the manifest")
-    for name in output_files(outdir):
-        if name not in recorded:
-            problems.append(f"{outdir / name}: added after the run")
-    evidence = evidence_path or Path(manifest.get("evidence", {}).get("path", ""))
-    expected = manifest.get("evidence", {}).get("sha256")
-    if not evidence.is_file():
-        problems.append(f"{evidence}: evidence missing")
-    elif sha256_file(evidence) != expected:
-        problems.append(f"{evidence}: evidence changed (SHA-256 differs from the report)")
-    return problems
+    problems += [f"{outdir / name}: added after the run (no manifest records it)"
+                 for name in tree_files(outdir) if name != MANIFEST and name not in recorded]
+    if manifest.get("format") == CLIP_FORMAT:
+        problems += _evidence_problems(manifest, evidence_dirs)
+    for name in sorted(recorded):
+        if name.endswith(f"/{MANIFEST}") and (outdir / name).is_file():
+            inner = _read((outdir / name).parent)
+            if inner is None:
+                problems.append(f"{outdir / name}: not a readable manifest")
+                continue
+            problems += hash_problems((outdir / name).parent, inner["files"], against="the manifest")
+            if inner.get("format") == CLIP_FORMAT:
+                problems += _evidence_problems(inner, evidence_dirs)
+    return list(dict.fromkeys(problems))  # a file two manifests record is named once
 
+
+def _evidence_problems(manifest: dict, evidence_dirs: list[Path] | None) -> list[str]:
+    recorded = Path(str(manifest.get("evidence", {}).get("path", "")))
+    expected = manifest.get("evidence", {}).get("sha256")
+    candidates = [folder / recorded.name for folder in evidence_dirs] if evidence_dirs else [recorded]
+    evidence = next((p for p in candidates if p.is_file()), candidates[0])
+    if not evidence.is_file():
+        return [f"{evidence}: evidence missing"]
+    if sha256_file(evidence) != expected:
+        return [f"{evidence}: evidence changed (SHA-256 differs from the report)"]
+    return []
+
+
+def _read(folder: Path) -> dict[str, Any] | None:
+    """The manifest of ``folder``, or None when it is missing or not a manifest."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        return None
+    return manifest
+
+
+def _write(outdir: Path, manifest: dict[str, Any]) -> Path:
+    path = outdir / MANIFEST
+    atomic_write_text(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return path

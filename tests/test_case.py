@@ -13,11 +13,21 @@ def invoke(*args):
 
 
 @pytest.fixture(scope="module")
-def analysed_case(tmp_path_factory, clean_wav, artifacts_wav):
+def reference_wav(tmp_path_factory):
+    """A known-genuine 12 s recording: another take of the clean scene."""
+    from fixtures import scenes
+
+    return scenes.clean(seed=5, duration_s=12.0, sample_rate_hz=16000).write(
+        tmp_path_factory.mktemp("reference") / "tv-interview.wav")
+
+
+@pytest.fixture(scope="module")
+def analysed_case(tmp_path_factory, clean_wav, artifacts_wav, reference_wav):
     folder = tmp_path_factory.mktemp("cases") / "case"
     assert invoke("case", "init", folder, "--case-id", "2026-0412", "--examiner", "A. Rivera").exit_code == 0
     assert invoke("case", "add", folder, clean_wav, artifacts_wav).exit_code == 0
-    result = invoke("-q", "analyze", "--case", folder)
+    assert invoke("case", "add", folder, "--role", "reference", reference_wav).exit_code == 0
+    result = invoke("-q", "analyze", "--case", folder, "--only", "levels,overview")
     assert result.exit_code == 0, result.output
     return folder
 
@@ -32,10 +42,21 @@ def test_an_untouched_case_verifies(case):
     result = invoke("verify", case)
     assert result.exit_code == 0 and "verified" in result.output
     actions = [json.loads(line)["action"] for line in (case / "custody.jsonl").read_text().splitlines()]
-    assert actions == ["case_opened", "evidence_added", "evidence_added", "analyzed", "analyzed"]
-    assert all(not (p.stat().st_mode & 0o222) for p in (case / "evidence").iterdir())
+    assert actions == ["case_opened", "evidence_added", "evidence_added", "evidence_added",
+                       "analyzed", "analyzed", "reports_indexed"]
+    assert all(not (p.stat().st_mode & 0o222) for p in [*(case / "evidence").iterdir(), *(case / "references").iterdir()])
     report = json.loads((case / "reports" / "clean" / "report.json").read_text())
     assert report["run"]["case"] == {"case_id": "2026-0412", "examiner": "A. Rivera"}
+    # Every disputed clip is compared with the case's reference, whose report sits in the case.
+    assert [r["path"].endswith("tv-interview.wav") for r in report["references"]] == [True]
+    assert (case / "reports" / "references" / "tv-interview" / "report.json").is_file()
+
+
+def test_a_rerun_logs_the_reports_it_reused_and_still_verifies(case):
+    assert invoke("-q", "analyze", "--case", case, "--only", "levels,overview").exit_code == 0
+    actions = [json.loads(line)["action"] for line in (case / "custody.jsonl").read_text().splitlines()]
+    assert actions[-3:] == ["report_reused", "report_reused", "reports_indexed"]
+    assert invoke("verify", case).exit_code == 0
 
 
 def flip_byte(path, offset=-100):
@@ -53,8 +74,21 @@ def flip_byte(path, offset=-100):
         (lambda c: flip_byte(c / "reports" / "artifacts" / "figures" / "levels-levels.png"), "levels-levels.png: changed"),
         (lambda c: (c / "reports" / "clean" / "report.html").unlink(), "report.html: missing"),
         (lambda c: (c / "reports" / "clean" / "figures" / "extra.png").write_bytes(b"x"), "extra.png: added"),
+        (lambda c: (c / "reports" / "clean" / "notes.html").write_text("x"), "clean/notes.html: added"),
+        (lambda c: (c / "notes.txt").write_text("x"), "case/notes.txt: added"),
+        (lambda c: (c / "evidence" / "junk.wav").write_text("x"), "junk.wav: added"),
+        (lambda c: flip_byte(c / "reports" / "index.html"), "reports/index.html: changed"),
+        (lambda c: flip_byte(c / "case.json", offset=5), "case.json: changed"),
+        (lambda c: flip_byte(c / "references" / "tv-interview.wav"), "tv-interview.wav: changed"),
+        (lambda c: flip_byte(c / "reports" / "references" / "tv-interview" / "report.html"),
+         "tv-interview/report.html: changed"),
+        (lambda c: shutil.rmtree(c / "reports" / "references"), "tv-interview/report.json: missing"),
+        (lambda c: flip_byte(c / "reports" / "manifest.json", offset=20), "reports/manifest.json: changed"),
+        (lambda c: shutil.rmtree(c / "reports" / "artifacts"), "artifacts.wav: evidence without a report"),
     ],
-    ids=["evidence", "report-json", "figure", "removed-html", "added-figure"],
+    ids=["evidence", "report-json", "figure", "removed-html", "added-figure", "added-report-file",
+         "added-at-root", "added-evidence", "index", "case-json", "reference", "reference-report",
+         "reference-folder", "run-manifest", "no-report"],
 )
 def test_tampering_is_named(case, tamper, named):
     tamper(case)
@@ -100,6 +134,33 @@ def test_verify_an_output_folder_and_a_batch(tmp_path, clean_wav, artifacts_wav)
     result = invoke("verify", batch)
     assert result.exit_code == 5 and "artifacts/report.html: changed" in result.output
     assert invoke("verify", tmp_path).exit_code == 2
+    (single / "notes.html").write_text("x")
+    (batch / "clean" / "notes.html").write_text("x")
+    flip_byte(batch / "index.html", offset=50)
+    assert "single/notes.html: added" in invoke("verify", single).output
+    result = invoke("verify", batch)
+    assert "clean/notes.html: added" in result.output and "batch/index.html: changed" in result.output
+
+
+def test_a_reference_report_is_covered_by_the_clips_manifest(tmp_path, clean_wav, reference_wav):
+    out = tmp_path / "out"
+    assert invoke("-q", "analyze", clean_wav, "-o", out, "-r", reference_wav, "--only", "levels").exit_code == 0
+    assert invoke("verify", out).exit_code == 0
+    flip_byte(out / "references" / "tv-interview" / "report.html")
+    assert "tv-interview/report.html: changed" in invoke("verify", out).output
+    shutil.rmtree(out / "references")
+    assert "tv-interview/report.json: missing" in invoke("verify", out).output
+
+
+def test_a_file_that_does_not_decode_is_not_added(tmp_path):
+    folder = tmp_path / "c"
+    invoke("case", "init", folder, "--case-id", "x", "--examiner", "y")
+    junk = tmp_path / "junk.wav"
+    junk.write_text("not audio at all")
+    before = (folder / "custody.jsonl").read_text()
+    result = invoke("case", "add", folder, junk)
+    assert result.exit_code == 3 and "junk.wav" in result.output
+    assert list((folder / "evidence").iterdir()) == [] and (folder / "custody.jsonl").read_text() == before
 
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
@@ -141,3 +202,14 @@ def test_render_recreates_the_pdf_with_hostile_text_as_text(tmp_path):
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True).stdout
     assert "<script>alert(1)</script>" in text and "\\u202eevil" in text
+
+
+def test_a_reference_added_after_the_reports_makes_them_older_and_verify_says_so(case, tmp_path):
+    from fixtures import scenes
+
+    later = scenes.clean(seed=6, duration_s=12.0, sample_rate_hz=16000).write(tmp_path / "radio.wav")
+    assert invoke("case", "add", case, "--role", "reference", later).exit_code == 0
+    result = invoke("verify", case)
+    assert result.exit_code == 0
+    assert "reports/clean: older than the last custody entry of" in result.output
+    assert "reports/artifacts: older than" in result.output

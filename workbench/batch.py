@@ -77,8 +77,9 @@ def _unique_folders(clips: list[Path], outdir: Path, *, subfolders: bool = False
     return folders
 
 
-def case_inputs(case_dir: Path) -> tuple[list[Path], Path]:
-    """A case folder's evidence files and the folder their reports go to.
+def case_inputs(case_dir: Path) -> tuple[list[Path], Path, list[Path]]:
+    """A case folder's disputed evidence files, the folder their reports go to, and the case's
+    reference recordings (every disputed clip is compared with them).
 
     Raises
     ------
@@ -92,7 +93,7 @@ def case_inputs(case_dir: Path) -> tuple[list[Path], Path]:
     clips = evidence_items(case_dir)
     if not clips:
         raise ParameterError(f"case {case['case_id']} holds no evidence yet (workbench case add)")
-    return clips, case_dir / "reports"
+    return clips, case_dir / "reports", evidence_items(case_dir, role="reference")
 
 
 def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, formats,
@@ -144,11 +145,12 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
         for line in outcome.errors:
             warn(line)
         summary.append(outcome.summary)
-        if case_dir is not None and outcome.row["status"] == "done" and not outcome.reused:
+        if case_dir is not None and outcome.row["status"] == "done":
             from workbench.evidence import sha256_file
 
-            append_log(case_dir, action="analyzed", file=job.clip.relative_to(case_dir).as_posix(),
-                       sha256=outcome.row["sha256"], report=job.folder.relative_to(case_dir).as_posix(),
+            append_log(case_dir, action="report_reused" if outcome.reused else "analyzed",
+                       file=job.clip.relative_to(case_dir).as_posix(),
+                       sha256=sha256_file(job.clip), report=job.folder.relative_to(case_dir).as_posix(),
                        manifest_sha256=sha256_file(job.folder / "manifest.json"),
                        flagged=outcome.row["flagged"])
     for line in summary:
@@ -157,8 +159,16 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
     ordered = [rows[clip] for clip in clips if clip in rows]
     if (len(clips) > 1 or case_dir is not None) and any(row["status"] == "done" for row in ordered):
         from reports.index import write_index
+        from reports.manifest import write_run_manifest
 
         write_index(outdir, ordered)
+        done = [folder for clip, folder in zip(clips, folders) if rows.get(clip, {}).get("status") == "done"]
+        manifest = write_run_manifest(outdir, done)
+        if case_dir is not None:
+            from workbench.evidence import sha256_file
+
+            append_log(case_dir, action="reports_indexed", file=manifest.relative_to(case_dir).as_posix(),
+                       sha256=sha256_file(manifest), reports=len(done))
         say(f"index: {outdir / 'index.html'}")
     return exit_code([*codes, *reference_codes])
 

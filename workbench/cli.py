@@ -126,15 +126,16 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
 
     if case_dir is not None:
         if clips or outdir or references:
-            raise click.UsageError("--case takes no CLIP arguments, no --outdir and no --reference")
-        clips, outdir = case_inputs(case_dir)
+            raise click.UsageError("--case takes no CLIP arguments, no --outdir and no --reference "
+                                   "(add references with: workbench case add DIR --role reference FILE)")
+        clips, outdir, references = case_inputs(case_dir)
     elif not clips or outdir is None:
         raise click.UsageError("give CLIP... and -o OUTDIR, or --case DIR")
     formats = tuple(dict.fromkeys(("json", *parse_formats(format_ or ("json,html,pdf" if case_dir else "json,html")))))
     analyses = build(only=_names(only), skip=_names(skip), params=parse_params(params), references=bool(references))
     command = shlex.join(
         ["workbench", "analyze", *(["--case", str(case_dir)] if case_dir else [*map(str, clips), "-o", str(outdir)]),
-         *(a for ref in references for a in ("--reference", str(ref))),
+         *(a for ref in (() if case_dir else references) for a in ("--reference", str(ref))),
          *(a for name in _names(only) for a in ("--only", name)),
          *(a for name in _names(skip) for a in ("--skip", name)),
          *(a for p in params for a in ("--param", p)), "--format", ",".join(formats)]
@@ -173,22 +174,29 @@ def case_init(folder, case_id, examiner):
     click.echo(f"case {case_id} opened in {folder}")
 
 
-@case.command("add", epilog=EXIT_CODES_HELP)
+@case.command("add", epilog="Exit codes: 0 every file added (or already in the case); 2 usage error "
+                             "(not a case folder); 3 a file could not be read or decoded (it is not "
+                             "added; the others are); 130 interrupted.")
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.argument("clips", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--role", type=click.Choice(["disputed", "reference"]), default="disputed", show_default=True,
+              help="disputed: evidence to examine (evidence/); reference: a known-genuine recording "
+                   "every disputed clip is compared with (references/).")
 @click.pass_context
-def case_add(ctx, folder, clips):
+def case_add(ctx, folder, clips, role):
     """Copy evidence files into the case (read-only), hash them and log it.
 
-    The same bytes added twice are kept once.
+    Each file must decode before it is copied; one that does not is named and not added. The
+    same bytes added twice are kept once.
 
     \b
-    Example:
+    Examples:
       workbench case add cases/2026-0412 phone/*.opus
+      workbench case add cases/2026-0412 --role reference speech-tv.wav speech-radio.mp3
     """
     from workbench.case import add_files
 
-    ctx.exit(add_files(folder, clips, say=click.echo, warn=_error))
+    ctx.exit(add_files(folder, clips, say=click.echo, warn=_error, role=role))
 
 
 @cli.command("analyses")
@@ -278,12 +286,14 @@ def verify(ctx, path):
     """
     from workbench.verify import verify_path
 
-    problems = verify_path(path)
+    problems, notes = verify_path(path)
     for line in problems:
         click.echo(f"FAILED {line}")
+    for line in notes:
+        click.echo(f"note: {line}")
     if problems:
         ctx.exit(EXIT_VERIFY_FAILED)
-    click.echo(f"verified: {path}: the evidence and every recorded output are unchanged")
+    click.echo(f"verified: {path}: the evidence and every output are as recorded, and nothing was added")
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""``workbench verify``: re-hash what a run or a case recorded."""
+"""``workbench verify``: re-hash what a run or a case recorded, and name what it did not."""
 
 from __future__ import annotations
 
@@ -9,9 +9,16 @@ from workbench.case import CASE_FILE, verify_case
 from workbench.errors import ParameterError
 
 
-def verify_path(path: Path) -> list[str]:
-    """Verify an output folder (manifest.json), a multi-clip run (index.json) or a case folder
-    (case.json: its custody chain too); one line per problem.
+def verify_path(path: Path) -> tuple[list[str], list[str]]:
+    """Verify an output folder or a multi-clip run (manifest.json) or a case folder (case.json:
+    its custody chain too).
+
+    Returns
+    -------
+    problems : list of str
+        One line per file changed, missing or added, or other break of the record.
+    notes : list of str
+        What holds but should be known (a case's reports older than their evidence's last entry).
 
     Raises
     ------
@@ -21,7 +28,8 @@ def verify_path(path: Path) -> list[str]:
     if (path / CASE_FILE).is_file():
         return verify_case(path)
     if (path / MANIFEST).is_file():
-        return verify_folder(path)
+        return verify_folder(path), []
     if (path / "index.json").is_file():
-        return [p for sub in sorted(path.iterdir()) if (sub / MANIFEST).is_file() for p in verify_folder(sub)]
+        return [f"{path / MANIFEST}: missing (a run by an older version, or one that did not finish): "
+                "the index pages are not covered"], []
     raise ParameterError(f"{path} holds no manifest.json, index.json or case.json")
