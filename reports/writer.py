@@ -52,7 +52,7 @@ def write_report(report: Report, outdir: Path, *, formats: tuple[str, ...] = FOR
                 from reports.pdf import render_pdf
 
                 render_pdf(model, outdir)
-        except ReportError:
+        except (ReportError, OSError):  # an OSError is the disk's (full, read-only), not the renderer's
             raise
         except Exception as exc:  # a renderer bug must cost this file, not the run or report.json
             raise ReportError(f"report.json was written but report.{fmt} could not be rendered "

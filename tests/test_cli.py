@@ -167,3 +167,16 @@ def test_demo_builds_and_reports_its_planted_artifacts(tmp_path):
 )
 def test_safe_name_never_escapes_the_output_folder(name, expected):
     assert safe_name(name) == expected
+
+
+def test_quiet_is_accepted_after_the_subcommand_too(clean_wav, tmp_path):
+    result = invoke("analyze", clean_wav, "-o", tmp_path / "out", "--only", "levels", "-q")
+    assert result.exit_code == 0 and result.output == ""
+    assert invoke("analyze", clean_wav, "-o", tmp_path / "out", "--only", "levels").output != ""
+    assert invoke("case", "init", tmp_path / "c", "--case-id", "x", "--examiner", "y", "-q").exit_code == 0
+
+
+def test_case_add_help_lists_only_the_exit_codes_it_can_return():
+    text = invoke("case", "add", "--help").output
+    assert "3 a file could not be read or decoded" in text
+    assert "4 an evidence file changed" not in text and "1 done, but" not in text

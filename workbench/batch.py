@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterator
 
 from workbench import __version__
 from workbench.errors import (
-    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EvidenceError, ReportError,
+    EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, EvidenceError,
+    ReportError,
 )
 from workbench.names import safe_name
 
@@ -26,7 +27,7 @@ from workbench.names import safe_name
 SCHEDULER_TIMEOUT_S = 10
 REFERENCES_FOLDER = "references"
 """OUTDIR's subfolder holding the reports of the reference recordings."""
-EXIT_PRECEDENCE = (EXIT_EVIDENCE_CHANGED, EXIT_EVIDENCE, EXIT_ANALYSIS_ERROR)
+EXIT_PRECEDENCE = (EXIT_EVIDENCE_CHANGED, EXIT_OUTPUT, EXIT_EVIDENCE, EXIT_USAGE, EXIT_ANALYSIS_ERROR)
 """When clips end differently, the run exits with the first of these that any clip had."""
 Say = Callable[[str], None]
 
@@ -107,8 +108,23 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
 
     ``say`` receives the summary lines, ``warn`` one line per problem, ``step`` a label per
     analysis step (in-process) or per finished clip (parallel); each may be None.
+
+    Raises
+    ------
+    OutputError
+        When the output folder (or the case) cannot be made or written, or another run holds it.
     """
-    say, warn = say or (lambda line: None), warn or (lambda line: None)
+    from workbench.outfolder import claimed
+
+    with claimed(case_dir if case_dir is not None else outdir):
+        return _run_claimed(clips, outdir, analyses, command=command, formats=formats, case_dir=case_dir,
+                            jobs=jobs, force=force, scheduler=scheduler, references=references,
+                            say=say or (lambda line: None), warn=warn or (lambda line: None), step=step)
+
+
+def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, force, scheduler,
+                 references, say: Say, warn: Say, step) -> int:
+    """:func:`run_batch` once its folder is claimed."""
     folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
     # One clip at a time: its analyses share the machine's cores (up to two processes).
     clip_workers = min(2, os.cpu_count() or 1) if jobs == 1 and not scheduler else 1
@@ -215,16 +231,36 @@ def _reusable(job: Job, digest: str) -> dict | None:
     return None
 
 
+def _other_recording(folder: Path, digest: str) -> str:
+    """Why ``folder`` must not be written for the recording of SHA-256 ``digest`` (it holds the
+    report of another recording, or a report.json that is not one), or "" when it may."""
+    try:
+        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        found = report["evidence"]["sha256"]
+        name = Path(str(report["evidence"]["path"])).name
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{folder} holds a report.json that is not a readable workbench report"
+    if found == digest:
+        return ""
+    return f"{folder} holds the report of another recording ({name}, SHA-256 {str(found)[:12]}...)"
+
+
 def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Outcome:
     """Open, analyse and report one clip (or reuse a matching report unless ``job.force``)."""
     from workbench.evidence import open_evidence, sha256_file
     from workbench.pipeline import analyze_clip
 
-    if not job.force and (job.folder / "report.json").exists():
+    if (job.folder / "report.json").exists():
         try:
-            existing = _reusable(job, sha256_file(job.clip))
-        except OSError:
-            existing = None
+            digest = sha256_file(job.clip)
+        except OSError as exc:
+            return Outcome(row={"clip": str(job.clip), "status": "unreadable", "message": str(exc)},
+                           code=EXIT_EVIDENCE, errors=[f"{job.clip}: cannot be read: {exc.strerror or exc}"])
+        other = _other_recording(job.folder, digest)
+        if other and not job.force:
+            return Outcome(row={"clip": str(job.clip), "status": "refused", "message": other},
+                           code=EXIT_USAGE, errors=[f"{job.clip}: {other}; choose another -o, or --force to replace it"])
+        existing = None if job.force else _reusable(job, digest)
         if existing is not None:
             evidence = existing["evidence"]
             return Outcome(
@@ -245,6 +281,10 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
     except ReportError as exc:
         return Outcome(row={"clip": str(job.clip), "status": "report_failed", "message": str(exc)},
                        code=EXIT_ANALYSIS_ERROR, errors=[f"{job.clip}: {exc}"])
+    except OSError as exc:  # the output folder's disk: full, read-only, gone
+        message = f"{job.folder}: the report cannot be written ({exc.strerror or exc}); it has no manifest"
+        return Outcome(row={"clip": str(job.clip), "status": "write_failed", "message": message},
+                       code=EXIT_OUTPUT, errors=[f"{job.clip}: {message}"])
     errors, code = [], EXIT_OK
     if report.evidence_changed:
         errors.append(f"{job.clip}: the file changed during analysis (SHA-256 differs)")

@@ -256,17 +256,19 @@ def _reported(reports: Path) -> dict[str, Path]:
 def add_files(folder: Path, clips, *, say, warn, role: str = "disputed") -> int:
     """Add each of ``clips`` to the case in ``role`` (see :func:`add_evidence`), saying what became of each;
     an unreadable one is named through ``warn`` and the rest still added. Returns the exit code:
-    0, or 3 when any could not be added."""
+    0, or 3 when any could not be added. One process at a time adds to a case or analyses it."""
     from workbench.errors import EXIT_EVIDENCE, EXIT_OK, EvidenceError
+    from workbench.outfolder import claimed
 
     load_case(folder)
     code = EXIT_OK
-    for clip in clips:
-        try:
-            target, digest, new = add_evidence(folder, clip, role=role)
-        except EvidenceError as exc:
-            warn(f"{clip}: {exc}")
-            code = EXIT_EVIDENCE
-            continue
-        say(f"{'added as ' + role if new else 'already in the case'}: {target} sha256 {digest}")
+    with claimed(folder):
+        for clip in clips:
+            try:
+                target, digest, new = add_evidence(folder, clip, role=role)
+            except EvidenceError as exc:
+                warn(f"{clip}: {exc}")
+                code = EXIT_EVIDENCE
+                continue
+            say(f"{'added as ' + role if new else 'already in the case'}: {target} sha256 {digest}")
     return code

@@ -16,9 +16,10 @@ from workbench import __version__
 from workbench.errors import EXIT_INTERRUPTED, EXIT_VERIFY_FAILED, WorkbenchError
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 done; 1 done, but an analysis failed; 2 usage error; "
-    "3 an evidence file could not be read or decoded; 4 an evidence file changed during analysis; "
-    "130 interrupted."
+    "Exit codes: 0 done; 1 done, but an analysis failed; 2 usage error, or OUTDIR holds another "
+    "recording's report (--force replaces it); 3 an evidence file could not be read or decoded; "
+    "4 an evidence file changed during analysis; 6 the output folder cannot be made or written, "
+    "or another run is writing to it; 130 interrupted."
 )
 
 
@@ -176,7 +177,8 @@ def case_init(folder, case_id, examiner):
 
 @case.command("add", epilog="Exit codes: 0 every file added (or already in the case); 2 usage error "
                              "(not a case folder); 3 a file could not be read or decoded (it is not "
-                             "added; the others are); 130 interrupted.")
+                             "added; the others are); 6 the case cannot be written, or another "
+                             "run is adding to or analysing it; 130 interrupted.")
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.argument("clips", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--role", type=click.Choice(["disputed", "reference"]), default="disputed", show_default=True,
@@ -323,6 +325,24 @@ def validate(ctx, outdir, quick, corpus):
     text = validate_into(outdir, quick=quick, corpus=corpus, progress=echo)
     click.echo(text.split("## Strengths")[0])
     click.echo(f"written: {outdir / 'validation.md'}")
+
+
+def _quiet_anywhere(group: click.Group) -> None:
+    """Accept the group's ``-q`` after a subcommand too (``workbench analyze clip -o d -q``)."""
+
+    def set_quiet(ctx: click.Context, _param, value: bool) -> None:
+        if value:
+            ctx.obj["quiet"] = True
+
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _quiet_anywhere(command)
+        else:
+            command.params.append(click.Option(["-q", "--quiet"], is_flag=True, expose_value=False,
+                                               callback=set_quiet, help="No progress bar and no summary lines."))
+
+
+_quiet_anywhere(cli)
 
 
 def main() -> None:

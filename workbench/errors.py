@@ -8,6 +8,8 @@ Exit codes
 3  an evidence file could not be read or decoded
 4  an evidence file changed while it was being analysed (hash before != hash after)
 5  verify found a file changed, missing or added, or a broken custody log
+6  an output folder cannot be made or written (a path under a file, no permission, a read-only
+   or full disk), or another run is writing to it
 130 interrupted (Ctrl-C); finished reports are complete, none is half-written
 """
 
@@ -17,6 +19,7 @@ EXIT_USAGE = 2
 EXIT_EVIDENCE = 3
 EXIT_EVIDENCE_CHANGED = 4
 EXIT_VERIFY_FAILED = 5
+EXIT_OUTPUT = 6
 EXIT_INTERRUPTED = 130
 
 
@@ -45,3 +48,9 @@ class ReportError(WorkbenchError):
     """A report file cannot be read or is not a workbench report."""
 
     exit_code = EXIT_USAGE
+
+
+class OutputError(WorkbenchError):
+    """An output folder cannot be made or written, or another run holds it."""
+
+    exit_code = EXIT_OUTPUT

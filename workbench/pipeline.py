@@ -20,13 +20,14 @@ from typing import Any, Callable
 import matplotlib
 
 from reports.model import AnalysisEntry, Finding, Report
-from reports.manifest import write_manifest
+from reports.manifest import MANIFEST, write_manifest
 from reports.writer import write_report
 from workbench import __version__
 from workbench.analysis import Analysis, FigureOut, Result
 from workbench.atomic import atomic_write_bytes
 from workbench.clip import Clip
 from workbench.evidence import finish_evidence
+from workbench.errors import ReportError
 from reports.patterns import place_numbers
 from reports.timeline import timeline_figure, zoom_figures
 
@@ -180,6 +181,8 @@ def analyze_clip(
     """
     started = utc_now()
     started_clock = time.perf_counter()
+    # An earlier run's manifest goes first, so no state of this run before its end verifies.
+    (outdir / MANIFEST).unlink(missing_ok=True)
     (outdir / "figures").mkdir(parents=True, exist_ok=True)
     entries, tracks = [], []
     on_audio, on_reports = run_order(analyses, references=bool(references))
@@ -228,8 +231,10 @@ def analyze_clip(
     report.run["wall_time_s"] = round(time.perf_counter() - started_clock, 3)
     try:
         write_report(report, outdir, formats=formats)
-    finally:
-        write_manifest(outdir, report.evidence)
+    except ReportError:
+        write_manifest(outdir, report.evidence)  # report.json is whole; only a rendering failed
+        raise
+    write_manifest(outdir, report.evidence)  # last: a run stopped before this (killed, disk full) has none
     return report
 
 
