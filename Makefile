@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo validate bench clean
+.PHONY: test demo validate bench fuzz clean
 
 # The speaker extra needs PyTorch: asking for 2.13.0 takes the CPU build this machine kind keeps on
 # disk (/opt/wheels); an unpinned torch would pull a CUDA build of several GB.
@@ -36,6 +36,12 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) -m benchmarks.run
+
+# Hostile containers (mutated WAV chunks, FLAC metadata blocks, Ogg pages, MP3 frames, MP4 atoms)
+# opened as evidence for FUZZ_SECONDS; prints inputs tried, time, peak memory and every finding.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(PY) tests/fuzz.py --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -68,8 +68,10 @@ class SoundFileSource:
     def __init__(self, path: str | Path):
         import soundfile as sf
 
+        from workbench.sandbox import silenced_stderr
+
         self.path = str(path)
-        with sf.SoundFile(self.path, mode="r") as handle:
+        with silenced_stderr(), sf.SoundFile(self.path, mode="r") as handle:
             self.sample_rate_hz = int(handle.samplerate)
             self.channels = int(handle.channels)
             self.frames = int(handle.frames)
@@ -79,8 +81,11 @@ class SoundFileSource:
     def read(self, start: int, stop: int) -> np.ndarray:
         import soundfile as sf
 
+        from workbench.sandbox import silenced_stderr
+
+        # What the decoder prints was recorded when the file was probed (a note in the report).
         try:
-            with sf.SoundFile(self.path, mode="r") as handle:
+            with silenced_stderr(), sf.SoundFile(self.path, mode="r") as handle:
                 if start:
                     handle.seek(start)
                 return handle.read(stop - start, dtype="float32", always_2d=True)

@@ -309,7 +309,12 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
     except OSError:
         handle, scratch = None, None  # only a file PyAV must decode needs it; _inspect says so
     try:
-        found = run_limited(_inspect, path, scratch and Path(scratch), timeout_s=timeout_s)
+        said: list[str] = []
+        found = run_limited(_inspect, path, scratch and Path(scratch), timeout_s=timeout_s, messages=said)
+        if said:
+            found["notes"].append(
+                f"While reading the file the decoder printed {len(said)} message(s), for example "
+                f"'{clean_text(said[0])[:160]}': the stream holds data it had to skip or repair.")
         if "decoded" in found:
             frames, channels = found["decoded"]
             # Read back through this descriptor; the name is unlinked below, so nothing is left

@@ -1,7 +1,9 @@
 """Run untrusted decoding in a child process with a time and an address-space limit.
 
 A file that makes a decoder hang, crash or allocate without end costs that one clip an
-:class:`EvidenceError`, not the whole run.
+:class:`EvidenceError`, not the whole run. What a decoder library prints on its own (libmpg123's
+``Note: Illegal Audio-MPEG-Header ...``) never reaches the user's terminal: the child's file
+descriptor 2 goes to a temporary file, handed back to the caller as the decoder's messages.
 """
 
 from __future__ import annotations
@@ -9,13 +11,42 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import sys
+import tempfile
 import traceback
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from workbench.errors import EvidenceError, WorkbenchError
 
 DEFAULT_MEMORY_BYTES = 8 << 30
 """Address space a decoder may add to what the process already maps."""
+MAX_MESSAGE_BYTES = 4096
+"""Of a decoder's own messages, this much is kept."""
+
+
+@contextmanager
+def silenced_stderr() -> Iterator[list[str]]:
+    """Send file descriptor 2 (where C libraries print) to a temporary file for the block; the
+    yielded list receives what was written there (at most ``MAX_MESSAGE_BYTES``) afterwards
+    (nothing when no temporary file can be made: then fd 2 goes to the null device)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    said: list[str] = []
+    try:
+        sink = tempfile.TemporaryFile()
+    except OSError:  # no writable TMPDIR: the messages are dropped, never shown
+        sink = open(os.devnull, "w+b")
+    with sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield said
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            said.extend(sink.read(MAX_MESSAGE_BYTES).decode("utf-8", "replace").splitlines())
 
 
 def _mapped_bytes() -> int:
@@ -31,29 +62,32 @@ def _mapped_bytes() -> int:
 
 
 def _child(conn, func: Callable, args: tuple, memory_bytes: int) -> None:
+    with silenced_stderr() as said:
+        try:
+            limit = _mapped_bytes() + memory_bytes
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            if hard == resource.RLIM_INFINITY or limit < hard:
+                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+            message = ("ok", func(*args))
+        except WorkbenchError as exc:
+            message = ("error", type(exc).__name__, str(exc))
+        except MemoryError:
+            message = ("error", "EvidenceError", "decoding needed more memory than allowed")
+        except BaseException as exc:  # anything else a hostile file provokes inside a decoder
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            message = ("error", "EvidenceError",
+                       f"the decoder failed ({type(exc).__name__}: {exc} at {os.path.basename(where.filename)})")
     try:
-        limit = _mapped_bytes() + memory_bytes
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard == resource.RLIM_INFINITY or limit < hard:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-        conn.send(("ok", func(*args)))
-    except WorkbenchError as exc:
-        conn.send(("error", type(exc).__name__, str(exc)))
-    except MemoryError:
-        conn.send(("error", "EvidenceError", "decoding needed more memory than allowed"))
-    except BaseException as exc:  # anything else a hostile file provokes inside a decoder
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        conn.send(("error", "EvidenceError",
-                   f"the decoder failed ({type(exc).__name__}: {exc} at {os.path.basename(where.filename)})"))
+        conn.send((*message, said))
     finally:
         conn.close()
 
 
 def run_limited(func: Callable[..., Any], *args: Any, timeout_s: float,
-                memory_bytes: int | None = None) -> Any:
+                memory_bytes: int | None = None, messages: list[str] | None = None) -> Any:
     """Call ``func(*args)`` in a forked child limited to ``timeout_s`` seconds and
     ``memory_bytes`` (default ``DEFAULT_MEMORY_BYTES``) of extra address space; return its
-    (picklable) result.
+    (picklable) result. What the child printed on file descriptor 2 is appended to ``messages``.
 
     Raises
     ------
@@ -79,6 +113,8 @@ def run_limited(func: Callable[..., Any], *args: Any, timeout_s: float,
             process.kill()
         process.join(5)
         receive.close()
+    if messages is not None:
+        messages.extend(message[-1])
     if message[0] == "ok":
         return message[1]
     from workbench import errors
