@@ -6,19 +6,21 @@ import numpy as np
 
 from fixtures import plant
 from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, param
-from workbench.clip import Clip
+from workbench.clip import Clip, spans
 from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
 from analyses.common.runs import true_runs
 from analyses.common.units import to_db
 
 IDENTICAL_TOLERANCE = 1e-6
+BLOCK_S = 60
+"""The clip is read in blocks of about this many seconds (whole windows)."""
 
 
 class Channels(Analysis):
     """Per-channel levels, channel correlation, dual mono and polarity inversion."""
 
     name = "channels"
-    version = "1.0"
+    version = "1.1"
     description = "Per-channel levels, channel correlation, dual mono and polarity inversion."
     measures = (
         "Peak and RMS level per channel, the Pearson correlation between channels over the whole "
@@ -44,21 +46,17 @@ class Channels(Analysis):
     def run(self, clip: Clip) -> Result:
         if clip.channels < 2:
             return Result.skipped("single-channel recording: there are no channels to compare")
-        x = clip.samples.astype(np.float64)
-        peaks = np.max(np.abs(x), axis=0)
-        rms = np.sqrt(np.mean(x**2, axis=0))
-        matrix = _correlation_matrix(x)
+        stats, times, corr, levels = self._walk(clip)
+        matrix = stats.correlation()
         measurements = {
-            "peak_dbfs_per_channel": [to_db(v) for v in peaks],
-            "rms_dbfs_per_channel": [to_db(v) for v in rms],
+            "peak_dbfs_per_channel": [to_db(v) for v in stats.peak],
+            "rms_dbfs_per_channel": [to_db(v) for v in np.sqrt(stats.mean_square())],
             "channel_correlation": float(matrix[0, 1]) if clip.channels == 2 else matrix.tolist(),
             "channel_correlation_matrix": matrix.tolist(),
         }
         findings: list[Finding] = []
-        identical = all(
-            np.max(np.abs(x[:, c] - x[:, 0])) <= IDENTICAL_TOLERANCE for c in range(1, clip.channels)
-        )
-        measurements["dual_mono"] = bool(identical)
+        identical = bool(np.all(stats.largest_difference <= IDENTICAL_TOLERANCE))
+        measurements["dual_mono"] = identical
         if identical:
             findings.append(
                 Finding(
@@ -66,7 +64,6 @@ class Channels(Analysis):
                     summary="All channels carry the same samples: a mono signal stored as multichannel.",
                 )
             )
-        times, corr, levels = self._tracks(x, clip.sample_rate_hz)
         findings.extend(self._inversions(times, corr, matrix, clip))
         measurements["polarity_inverted_s"] = sum(
             f.end_s - f.start_s for f in findings if f.kind == "polarity_inversion"
@@ -74,8 +71,24 @@ class Channels(Analysis):
         figure = self._figure(clip, times, corr, levels, findings)
         return Result(measurements=measurements, findings=findings, figures=[figure])
 
-    def _tracks(self, x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-window correlation of channels 1 and 2 (NaN where too quiet) and per-channel RMS dB."""
+    def _walk(self, clip: Clip) -> tuple["_Moments", np.ndarray, np.ndarray, np.ndarray]:
+        """One pass over the clip in blocks of whole windows: the whole-clip moments and the
+        per-window tracks, so a long multichannel file is never held whole."""
+        window = max(2, int(self.window_s * clip.sample_rate_hz))
+        stats = _Moments(clip.channels)
+        tracks = []
+        for span in spans(clip.frames, window * max(1, BLOCK_S * clip.sample_rate_hz // window)):
+            x = clip.read(span.start, span.stop).astype(np.float64)
+            stats.add(x)
+            tracks.append(self._tracks(x, clip.sample_rate_hz))
+        corr = np.concatenate([c for c, _ in tracks])
+        levels = np.concatenate([lv for _, lv in tracks])
+        times = (np.arange(corr.size) + 0.5) * window / clip.sample_rate_hz
+        return stats, times, corr, levels
+
+    def _tracks(self, x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-window correlation of channels 1 and 2 (NaN where too quiet) and per-channel RMS dB
+        of the whole windows in ``x``."""
         window = max(2, int(self.window_s * sr))
         n = x.shape[0] // window
         framed = x[: n * window].reshape(n, window, x.shape[1])
@@ -87,8 +100,7 @@ class Channels(Analysis):
             corr = np.sum(a * b, axis=1) / denom
         loud = np.all(to_db(rms[:, :2]) > self.min_window_rms_dbfs, axis=1)
         corr[~loud] = np.nan
-        times = (np.arange(n) + 0.5) * window / sr
-        return times, corr, to_db(rms)
+        return corr, to_db(rms)
 
     def _inversions(self, times, corr, matrix, clip: Clip) -> list[Finding]:
         if matrix[0, 1] < self.inversion_correlation:
@@ -149,12 +161,43 @@ class Channels(Analysis):
         return FigureOut("channels", fig, "Per-channel level and inter-channel correlation over time.")
 
 
-def _correlation_matrix(x: np.ndarray) -> np.ndarray:
-    """Pearson correlation between channels; 0 where a channel is constant."""
-    centred = x - x.mean(axis=0)
-    norms = np.sqrt(np.sum(centred**2, axis=0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        matrix = (centred.T @ centred) / np.outer(norms, norms)
-    matrix = np.nan_to_num(matrix, nan=0.0)
-    np.fill_diagonal(matrix, 1.0)
-    return matrix
+class _Moments:
+    """Whole-clip statistics of a multichannel signal gathered block by block: peak, mean
+    square, the channels' co-moments (combined exactly across blocks, Chan et al.) and the
+    largest difference of each channel from the first."""
+
+    def __init__(self, channels: int):
+        self.n = 0
+        self.peak = np.zeros(channels)
+        self.square_sum = np.zeros(channels)
+        self.mean = np.zeros(channels)
+        self.comoment = np.zeros((channels, channels))
+        self.largest_difference = np.zeros(channels)
+
+    def add(self, x: np.ndarray) -> None:
+        """Take in a block ``x`` of shape (frames, channels)."""
+        m = x.shape[0]
+        if m == 0:
+            return
+        self.peak = np.maximum(self.peak, np.max(np.abs(x), axis=0))
+        self.square_sum += np.sum(x**2, axis=0)
+        self.largest_difference = np.maximum(self.largest_difference, np.max(np.abs(x - x[:, :1]), axis=0))
+        mean = x.mean(axis=0)
+        centred = x - mean
+        delta = mean - self.mean
+        total = self.n + m
+        self.comoment += centred.T @ centred + np.outer(delta, delta) * self.n * m / total
+        self.mean += delta * m / total
+        self.n = total
+
+    def mean_square(self) -> np.ndarray:
+        return self.square_sum / max(1, self.n)
+
+    def correlation(self) -> np.ndarray:
+        """Pearson correlation between channels; 0 where a channel is constant."""
+        norms = np.sqrt(np.diag(self.comoment))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            matrix = self.comoment / np.outer(norms, norms)
+        matrix = np.nan_to_num(matrix, nan=0.0)
+        np.fill_diagonal(matrix, 1.0)
+        return matrix

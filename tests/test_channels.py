@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from analyses.channels import Channels
+from workbench.clip import Clip
 from conftest import clip_of, flagged, lands_near
 from fixtures import plant, scenes
 
@@ -46,3 +47,21 @@ def test_more_than_two_channels_give_a_matrix():
     result = Channels().run(clip_of(fixture))
     matrix = np.array(result.measurements["channel_correlation_matrix"])
     assert matrix.shape == (4, 4) and np.allclose(np.diag(matrix), 1.0)
+
+
+def test_a_clip_read_in_many_blocks_reads_as_one(monkeypatch):
+    """The clip is read block by block; 1-s blocks give the measures and the inverted stretch
+    that one block over the whole clip gives."""
+    from analyses import channels
+
+    fixture = scenes.clean(seed=12, duration_s=20.0, sample_rate_hz=16000, channels=2)
+    samples, truth = plant.polarity_inversion(fixture.samples, 16000, start_s=7.3, length_s=3.0)
+    clip = Clip.from_array(samples, 16000)
+    monkeypatch.setattr(channels, "BLOCK_S", 100)
+    whole = Channels().run(clip)
+    monkeypatch.setattr(channels, "BLOCK_S", 1)
+    blocks = Channels().run(clip)
+    for key in ("peak_dbfs_per_channel", "rms_dbfs_per_channel", "channel_correlation"):
+        np.testing.assert_allclose(blocks.measurements[key], whole.measurements[key], atol=1e-9)
+    assert [(f.start_s, f.end_s) for f in blocks.findings] == [(f.start_s, f.end_s) for f in whole.findings]
+    assert len(blocks.findings) == 1 and abs(blocks.findings[0].start_s - truth.start_s) < 0.6
