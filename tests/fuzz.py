@@ -13,12 +13,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import resource
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -28,27 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fixtures.hostile import SEEDS, mutate  # noqa: E402
 from workbench.errors import EvidenceError  # noqa: E402
 from workbench.evidence import DECODE_S_PER_MIB, DECODE_TIMEOUT_S, open_evidence  # noqa: E402
+from workbench.sandbox import silenced_stderr  # noqa: E402
 
 SLACK_S = 5.0
 """Time beyond the decoder's own limit before a case counts as a hang."""
-
-
-@contextmanager
-def captured_stderr():
-    """Everything written to file descriptor 2 inside the block (by Python or by C libraries)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        text: list[str] = []
-        try:
-            yield text
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            text.append(sink.read().decode("utf-8", "replace"))
 
 
 def run_case(kind: str, data: bytes, folder: Path) -> str | None:
@@ -58,7 +39,7 @@ def run_case(kind: str, data: bytes, folder: Path) -> str | None:
     digest = hashlib.sha256(data).hexdigest()
     started = time.monotonic()
     problem = None
-    with captured_stderr() as chatter:
+    with silenced_stderr() as chatter:
         try:
             clip = open_evidence(path)
             for block in clip.blocks(block_s=30.0):
@@ -72,8 +53,8 @@ def run_case(kind: str, data: bytes, folder: Path) -> str | None:
     elapsed = time.monotonic() - started
     if problem is None and elapsed > DECODE_TIMEOUT_S + len(data) / 2**20 * DECODE_S_PER_MIB + SLACK_S:
         problem = f"took {elapsed:.1f} s"
-    if problem is None and chatter[0].strip():
-        problem = f"wrote to stderr: {chatter[0].strip().splitlines()[0][:200]!r}"
+    if problem is None and chatter:
+        problem = f"wrote to stderr: {chatter[0][:200]!r}"
     if problem is None and hashlib.sha256(path.read_bytes()).hexdigest() != digest:
         problem = "the file's bytes changed"
     path.unlink()
