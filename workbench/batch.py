@@ -266,7 +266,8 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
             return Outcome(
                 row=_row(job, evidence["duration_s"], evidence["container"], evidence["codec"],
                          len(existing["timeline"]), [a["name"] for a in existing["analyses"] if a["status"] == "error"]),
-                code=EXIT_OK, summary=f"{job.clip}: unchanged since its report; skipped (--force to redo)",
+                code=EXIT_OK, summary=(f"{job.clip}: unchanged since its report; skipped (--force to redo); "
+                                       f"report: {job.folder / ('report.html' if 'html' in job.formats else 'report.json')}"),
                 reused=True,
             )
     try:
