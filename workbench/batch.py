@@ -97,6 +97,17 @@ def case_inputs(case_dir: Path) -> tuple[list[Path], Path, list[Path]]:
     return clips, case_dir / "reports", evidence_items(case_dir, role="reference")
 
 
+def command_line(clips, outdir, *, case_dir, references, only, skip, params, formats) -> str:
+    """The ``workbench analyze`` command a report records: what was asked, in one shell line."""
+    import shlex
+
+    return shlex.join(
+        ["workbench", "analyze", *(["--case", str(case_dir)] if case_dir else [*map(str, clips), "-o", str(outdir)]),
+         *(a for ref in (() if case_dir else references) for a in ("--reference", str(ref))),
+         *(a for name in only for a in ("--only", name)), *(a for name in skip for a in ("--skip", name)),
+         *(a for p in params for a in ("--param", p)), "--format", ",".join(formats)])
+
+
 def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, formats,
               case_dir: Path | None = None, jobs: int = 1, force: bool = False,
               scheduler: str | None = None, references: list[Path] | None = None,

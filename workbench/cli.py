@@ -122,7 +122,7 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
       workbench analyze leaked.m4a -o out/leak -r speech-tv.wav -r speech-radio.mp3
     """
     from reports.writer import parse_formats
-    from workbench.batch import case_inputs
+    from workbench.batch import case_inputs, command_line
     from workbench.registry import build, parse_params, split_names as _names
 
     if case_dir is not None:
@@ -134,13 +134,8 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
         raise click.UsageError("give CLIP... and -o OUTDIR, or --case DIR")
     formats = tuple(dict.fromkeys(("json", *parse_formats(format_ or ("json,html,pdf" if case_dir else "json,html")))))
     analyses = build(only=_names(only), skip=_names(skip), params=parse_params(params), references=bool(references))
-    command = shlex.join(
-        ["workbench", "analyze", *(["--case", str(case_dir)] if case_dir else [*map(str, clips), "-o", str(outdir)]),
-         *(a for ref in (() if case_dir else references) for a in ("--reference", str(ref))),
-         *(a for name in _names(only) for a in ("--only", name)),
-         *(a for name in _names(skip) for a in ("--skip", name)),
-         *(a for p in params for a in ("--param", p)), "--format", ",".join(formats)]
-    )
+    command = command_line(clips, outdir, case_dir=case_dir, references=references, only=_names(only),
+                           skip=_names(skip), params=params, formats=formats)
     ctx.exit(_run(ctx, clips, outdir, analyses, command=command, formats=formats, case_dir=case_dir,
                   jobs=jobs, force=force, scheduler=scheduler, references=list(references)))
 
@@ -327,22 +322,15 @@ def validate(ctx, outdir, quick, corpus):
     click.echo(f"written: {outdir / 'validation.md'}")
 
 
-def _quiet_anywhere(group: click.Group) -> None:
-    """Accept the group's ``-q`` after a subcommand too (``workbench analyze clip -o d -q``)."""
-
-    def set_quiet(ctx: click.Context, _param, value: bool) -> None:
-        if value:
-            ctx.obj["quiet"] = True
-
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            _quiet_anywhere(command)
-        else:
-            command.params.append(click.Option(["-q", "--quiet"], is_flag=True, expose_value=False,
-                                               callback=set_quiet, help="No progress bar and no summary lines."))
+def _quiet(ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        ctx.obj["quiet"] = True
 
 
-_quiet_anywhere(cli)
+for _command in [*cli.commands.values(), *case.commands.values()]:  # -q after a subcommand too
+    if not isinstance(_command, click.Group):
+        _command.params.append(click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_quiet,
+                                            help="No progress bar and no summary lines."))
 
 
 def main() -> None:
