@@ -100,6 +100,13 @@ def test_validate_with_a_corpus_writes_both_tables_and_reports_cite_the_real_row
     assert cited["digital_silence"]["real_false_flags"] == 1
     assert cited["digital_silence"]["real_planted_moderate"] >= 1
     assert "tampered.wav" in text
+    # The countermeasure table: the measuring half holds one genuine and one synthetic recording;
+    # the tampered file is left out of it too.
+    assert "## Genuine against synthetic speech: the countermeasure score" in text
+    synthetic = data["synthetic"]
+    assert {(r["half"], r["group"], r["genuine"], r["synthetic"]) for r in synthetic["rows"]} >= {
+        ("measuring", "measured_source", 1, 1), ("all", "pooled", 2, 1)}
+    assert any("tampered.wav" in r["path"] for r in synthetic["left_out"])
 
 
 def test_validate_refuses_a_missing_corpus_in_one_line(tmp_path):
