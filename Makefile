@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(VENV)/bin/workbench demo -o out/demo
 
 # Measured detection and false-alarm rates: the generated set and the real recordings of CORPUS
-# (about 30 minutes): updates docs/validation.md and the rows each report cites
+# (about 40 minutes): updates docs/validation.md and the rows each report cites
 # (workbench/data/validation.json).
 CORPUS ?= ../shared/corpus
 validate: $(STAMP)
