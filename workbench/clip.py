@@ -71,7 +71,7 @@ class SoundFileSource:
         from workbench.sandbox import silenced_stderr
 
         self.path = str(path)
-        with silenced_stderr(), sf.SoundFile(self.path, mode="r") as handle:
+        with silenced_stderr(keep=False), sf.SoundFile(self.path, mode="r") as handle:
             self.sample_rate_hz = int(handle.samplerate)
             self.channels = int(handle.channels)
             self.frames = int(handle.frames)
@@ -85,7 +85,7 @@ class SoundFileSource:
 
         # What the decoder prints was recorded when the file was probed (a note in the report).
         try:
-            with silenced_stderr(), sf.SoundFile(self.path, mode="r") as handle:
+            with silenced_stderr(keep=False), sf.SoundFile(self.path, mode="r") as handle:
                 if start:
                     handle.seek(start)
                 return handle.read(stop - start, dtype="float32", always_2d=True)

@@ -26,15 +26,16 @@ MAX_MESSAGE_BYTES = 4096
 
 
 @contextmanager
-def silenced_stderr() -> Iterator[list[str]]:
+def silenced_stderr(*, keep: bool = True) -> Iterator[list[str]]:
     """Send file descriptor 2 (where C libraries print) to a temporary file for the block; the
-    yielded list receives what was written there (at most ``MAX_MESSAGE_BYTES``) afterwards
-    (nothing when no temporary file can be made: then fd 2 goes to the null device)."""
+    yielded list receives what was written there (at most ``MAX_MESSAGE_BYTES``) afterwards.
+    With ``keep`` False (a read whose messages the probe already recorded), or when no temporary
+    file can be made, fd 2 goes to the null device and nothing is kept."""
     sys.stderr.flush()
     saved = os.dup(2)
     said: list[str] = []
     try:
-        sink = tempfile.TemporaryFile()
+        sink = tempfile.TemporaryFile() if keep else open(os.devnull, "w+b")
     except OSError:  # no writable TMPDIR: the messages are dropped, never shown
         sink = open(os.devnull, "w+b")
     with sink:

@@ -19,7 +19,7 @@ import csv
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from scipy import stats
@@ -64,20 +64,22 @@ class Recording:
         return "tuning" if self.source in TUNING_SOURCES else "measuring"
 
 
-def genuine_recordings(corpus: Path) -> list[Recording]:
-    """The genuine recordings listed in every ``MANIFEST.csv`` under ``corpus``, in path order."""
-    recordings = []
+def manifest_rows(corpus: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
+    """Every row of every ``MANIFEST.csv`` under ``corpus``: the file's path, the row, and the
+    file's source (the manifest's folder and the first folder of the row's path)."""
     for manifest in sorted(corpus.rglob("MANIFEST.csv")):
         folder = manifest.parent.relative_to(corpus)
         with manifest.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                if row.get("label") != "genuine":
-                    continue
                 first = Path(row["path"]).parts[0]
-                source = first if folder == Path(".") else f"{folder.as_posix()}/{first}"
-                recordings.append(Recording(manifest.parent / row["path"], source, row["sha256"],
-                                            float(row["duration_s"])))
-    return recordings
+                yield (manifest.parent / row["path"], row,
+                       first if folder == Path(".") else f"{folder.as_posix()}/{first}")
+
+
+def genuine_recordings(corpus: Path) -> list[Recording]:
+    """The genuine recordings listed in every ``MANIFEST.csv`` under ``corpus``, in path order."""
+    return [Recording(path, source, row["sha256"], float(row["duration_s"]))
+            for path, row, source in manifest_rows(corpus) if row.get("label") == "genuine"]
 
 
 def poisson_interval(count: int, exposure: float, confidence: float = 0.95) -> tuple[float, float]:
@@ -88,12 +90,12 @@ def poisson_interval(count: int, exposure: float, confidence: float = 0.95) -> t
     return float(low / exposure), float(high / exposure)
 
 
-def _open(recording: Recording) -> Clip:
-    """Decode a corpus file and check the hash intake took against the manifest."""
-    clip = open_evidence(recording.path, role="reference")
+def open_checked(path: Path, sha256: str) -> Clip:
+    """Decode a corpus file and check the hash intake took against its manifest's ``sha256``."""
+    clip = open_evidence(path, role="reference")
     digest = clip.info.sha256
-    if digest != recording.sha256:
-        raise WorkbenchError(f"{recording.path}: SHA-256 {digest[:12]}... differs from the manifest")
+    if digest != sha256:
+        raise WorkbenchError(f"{path}: SHA-256 {digest[:12]}... differs from the manifest")
     return clip
 
 
@@ -126,7 +128,7 @@ def _opened(recordings: Iterable[Recording], measured: dict, progress):
         if progress:
             progress(f"genuine {recording.path.name}")
         try:
-            yield recording, _open(recording)
+            yield recording, open_checked(recording.path, recording.sha256)
         except WorkbenchError as exc:
             measured["left_out"].append({"path": str(recording.path), "reason": str(exc)})
 

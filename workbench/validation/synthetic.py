@@ -11,7 +11,6 @@ several genuine recordings of one speaker and channel per family and is not in t
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Callable
 
@@ -19,8 +18,7 @@ import numpy as np
 
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
-from workbench.evidence import open_evidence
-from workbench.validation.real import TUNING_SOURCES
+from workbench.validation.real import TUNING_SOURCES, manifest_rows, open_checked
 
 LABELS = ("genuine", "synthetic")
 BOOTSTRAP_RESAMPLES = 2000
@@ -32,15 +30,8 @@ of 1,200 spoken digits would otherwise outweigh the rest and take an hour to sco
 def labelled_recordings(corpus: Path) -> list[dict]:
     """The genuine and synthetic rows of the manifests under ``corpus`` (at most
     ``MAX_PER_SOURCE`` of each source and label): path, source, label, SHA-256."""
-    rows = []
-    for manifest in sorted(corpus.rglob("MANIFEST.csv")):
-        folder = manifest.parent.relative_to(corpus)
-        with manifest.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                if row.get("label") in LABELS:
-                    first = Path(row["path"]).parts[0]
-                    rows.append({"path": manifest.parent / row["path"], "label": row["label"], "sha256": row["sha256"],
-                                 "source": first if folder == Path(".") else f"{folder.as_posix()}/{first}"})
+    rows = [{"path": path, "label": row["label"], "sha256": row["sha256"], "source": source}
+            for path, row, source in manifest_rows(corpus) if row.get("label") in LABELS]
     chosen = []
     for key in sorted({(r["source"], r["label"]) for r in rows}):
         group = sorted((r for r in rows if (r["source"], r["label"]) == key), key=lambda r: str(r["path"]))
@@ -88,9 +79,7 @@ def run_synthetic(corpus: Path, synthesis: Analysis, *, progress: Callable[[str]
         if progress:
             progress(f"synthesis {row['path'].name}")
         try:
-            clip = open_evidence(row["path"], role="reference")
-            if clip.info.sha256 != row["sha256"]:
-                raise WorkbenchError(f"SHA-256 {clip.info.sha256[:12]}... differs from the manifest")
+            clip = open_checked(row["path"], row["sha256"])
         except WorkbenchError as exc:
             left_out.append({"path": str(row["path"]), "reason": str(exc)})
             continue
