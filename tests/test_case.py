@@ -213,3 +213,10 @@ def test_a_reference_added_after_the_reports_makes_them_older_and_verify_says_so
     assert result.exit_code == 0
     assert "reports/clean: older than the last custody entry of" in result.output
     assert "reports/artifacts: older than" in result.output
+
+
+def test_a_changed_figure_stays_a_failure_after_a_run_that_reuses_its_report(case):
+    flip_byte(case / "reports" / "artifacts" / "figures" / "levels-levels.png")
+    assert invoke("-q", "analyze", "--case", case, "--only", "levels,overview").exit_code == 0
+    result = invoke("verify", case)
+    assert result.exit_code == 5 and "levels-levels.png: changed" in result.output
