@@ -88,10 +88,7 @@ class Bandwidth(Analysis):
         active = self._active_frames(spec)
         if active.sum() < self.min_active_frames:
             return Result.skipped("too few frames with signal to judge a band limit")
-        audible = np.sum(spec.magnitude, axis=0) > 0
-        background = np.percentile(spec.db_columns(_spread(audible)), 10, axis=1)
-        overall = self._limit(spec.mean_power_db(np.flatnonzero(active)), spec.freqs_hz, nyquist,
-                              background_db=background)
+        overall = self._overall(spec, active, nyquist)
         cutoff = overall if overall is not None else nyquist
         holes = self._hole_fraction(spec.db_columns(_spread(active)), spec.freqs_hz, cutoff)
         original_rate = apparent_original_rate(overall, clip.sample_rate_hz)
@@ -132,6 +129,23 @@ class Bandwidth(Analysis):
             parameters=spec.parameters(),
             tracks=[Track("band limit (kHz)", times, track / 1000.0)],
         )
+
+    def measured_limit_hz(self, clip: Clip) -> float | None:
+        """The clip's overall effective band limit (Hz; Nyquist when the band is full), or None
+        when too few frames have signal to judge it. This is ``effective_bandwidth_hz``."""
+        spec = clip.spectrogram
+        active = self._active_frames(spec)
+        if active.sum() < self.min_active_frames:
+            return None
+        overall = self._overall(spec, active, clip.sample_rate_hz / 2)
+        return overall if overall is not None else clip.sample_rate_hz / 2
+
+    def _overall(self, spec: Spectrogram, active: np.ndarray, nyquist: float) -> float | None:
+        """The band limit of the mean spectrum of the frames with signal, or None (band full)."""
+        audible = np.sum(spec.magnitude, axis=0) > 0
+        background = np.percentile(spec.db_columns(_spread(audible)), 10, axis=1)
+        return self._limit(spec.mean_power_db(np.flatnonzero(active)), spec.freqs_hz, nyquist,
+                           background_db=background)
 
     def _active_frames(self, spec: Spectrogram) -> np.ndarray:
         level = 10 * np.log10(np.einsum("ij,ij->j", spec.magnitude, spec.magnitude, dtype=np.float64) + 1e-30)

@@ -12,23 +12,23 @@ import os
 import re
 import stat
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from workbench.clip import Clip, DecodedFileSource, SoundFileSource
+from workbench.containers import read_structure
 from workbench.errors import EvidenceError
 from workbench.sandbox import run_limited
+from workbench.untrusted import clean_text
 
 HASH_BLOCK_BYTES = 1 << 20
 MAX_DECODED_BYTES = 8 << 30
 """Refuse to decode a file to more than this many bytes of float32 samples (claimed by its header,
 or written while decoding a compressed stream)."""
 
-MAX_TAG_CHARS = 4096
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 DECODE_TIMEOUT_S = 60.0
 DECODE_S_PER_MIB = 2.0
 """Decoding may take 60 s plus 2 s per MiB of file before it is stopped as hung."""
@@ -56,10 +56,15 @@ class EvidenceInfo:
     role: str = "disputed"
     notes: list[str] = field(default_factory=list)
     truncated: bool = False
+    structure: dict[str, Any] | None = field(default=None, repr=False)
+    """The container and frame structure (:func:`workbench.containers.read_structure`), which the
+    ``container`` analysis reports; not part of the evidence block."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready form (``mtime_ns`` is kept for the custody check)."""
-        return asdict(self)
+        found = asdict(replace(self, structure=None))
+        del found["structure"]
+        return found
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -75,24 +80,6 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: handle.read(HASH_BLOCK_BYTES), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def clean_text(value: Any) -> str:
-    """Make an untrusted value into valid UTF-8 text, at most ``MAX_TAG_CHARS`` long.
-
-    Undecodable bytes, lone surrogates, control characters and bidirectional-override characters
-    become backslash escapes (``\\x1b``, ``\\u202e``), so nothing is hidden or lost silently.
-    """
-    if isinstance(value, bytes):
-        text = value.decode("utf-8", "backslashreplace")
-    else:
-        text = str(value)
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    # Control characters and bidirectional overrides would hide or reorder what a reader sees.
-    text = _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-    if len(text) > MAX_TAG_CHARS:
-        text = text[:MAX_TAG_CHARS] + f"... [{len(text) - MAX_TAG_CHARS} more characters]"
-    return text
 
 
 def _check_readable(path: Path) -> os.stat_result:
@@ -228,6 +215,7 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
     """
     import soundfile as sf
 
+    structure = read_structure(path)
     probe = _probe_pyav(path)
     try:
         sf_info = sf.info(str(path))
@@ -252,6 +240,7 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
             "sample_format": sf_info.subtype, "tags": tags, "decoded_frames": decoded,
             "notes": notes, "truncated": truncated,
             "container_duration_s": probe["container_duration_s"] if probe else None,
+            "structure": structure,
         }
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
         pass
@@ -273,6 +262,7 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
         "codec": probe.get("codec", "unknown"), "sample_format": probe.get("sample_format", "unknown"),
         "tags": dict(probe["tags"]), "decoded": (frames, channels), "rate": rate, "notes": notes,
         "truncated": not complete, "container_duration_s": probe["container_duration_s"],
+        "structure": structure,
     }
 
 
@@ -347,6 +337,7 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
         role=role,
         notes=found["notes"],
         truncated=found["truncated"],
+        structure=found["structure"],
     )
     return Clip(source, info=info)
 

@@ -16,6 +16,7 @@ from typing import Iterable
 from analyses.bandwidth import Bandwidth
 from analyses.channels import Channels
 from analyses.comparison import Comparison
+from analyses.container import Container
 from analyses.discontinuity import Discontinuity
 from analyses.enf import Enf
 from analyses.levels import Levels
@@ -30,7 +31,7 @@ from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
-    Overview, Levels, Channels, Metadata, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
+    Overview, Levels, Channels, Metadata, Container, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
     Synthesis, Comparison,
 )
 

@@ -1,6 +1,6 @@
-"""The whole validation run: the generated set, then (with a corpus) the real recordings and the
-genuine-against-synthetic table of the countermeasure score, written together as validation.json
-and validation.md."""
+"""The whole validation run: the generated set, then (with a corpus) the real recordings, the
+double-compression table and the genuine-against-synthetic table of the countermeasure score,
+written together as validation.json and validation.md."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from workbench.atomic import atomic_write_text
 from workbench.registry import available
 from workbench.validation.generated import markdown, run_validation
 from workbench.validation.real import cite_real, markdown_real, run_real
+from workbench.validation.recompression import cite_recompression, markdown_recompression, run_recompression
 from workbench.validation.synthetic import markdown_synthetic, run_synthetic
 
 QUICK = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), seeds=(1,), duration_s=20.0,
@@ -31,6 +32,9 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
         results["real"] = run_real(corpus, analyses, progress=progress)
         results["rows"] = cite_real(results["rows"], results["real"])
         text += "\n" + markdown_real(results["real"])
+        results["recompression"] = run_recompression(corpus, available()["container"](), progress=progress)
+        results["rows"].append(cite_recompression(results["recompression"]))
+        text += "\n" + markdown_recompression(results["recompression"])
         if importlib.util.find_spec("torch") is not None:
             results["synthetic"] = run_synthetic(corpus, available()["synthesis"](), progress=progress)
             text += "\n" + markdown_synthetic(results["synthetic"])
