@@ -66,8 +66,8 @@ class Container(Analysis):
         "the steps before; any of it can be rewritten by anyone with a hex editor, and most apps "
         "and platforms rewrite it as a matter of course. A conversion, a narrow band under a "
         "higher bit rate or a damaged frame says how the file travelled, not whether its content "
-        "was changed. ``double_compression`` reads an earlier coding from the band it left: it "
-        "finds an earlier encoding narrower than this one (a lower bit rate, or AAC, Opus, a "
+        "was changed. Double compression is read from the band an earlier coding left: it finds "
+        "an earlier encoding narrower than this one (a lower bit rate, or AAC, Opus, a "
         "telephone codec), not one at the same or a higher rate, which leaves no band of its "
         "own; and a recording made at a lower sample rate and upsampled before this encoding "
         "ends its band where such an encoding would (then it says it cannot tell)."
@@ -139,7 +139,7 @@ class Container(Analysis):
             "mp3_bitrate_mode": mode,
             "mp3_bitrate_range_kbps": [float(audio_kbps.min()), float(audio_kbps.max())],
             "mp3_sample_rates_hz": s.get("sample_rates_hz"),
-            "mp3_channel_modes": s.get("modes"),
+            "mp3_channel_modes": ", ".join(f"{mode}: {count:,} frames" for mode, count in (s.get("modes") or {}).items()),
             "encoder": f"LAME {first['encoder']}" if first.get("encoder") else first.get("encoder_string"),
             "encoder_settings": lame.get("settings"),
             "encoder_lowpass_hz": lame.get("lowpass_hz"),
@@ -155,6 +155,10 @@ class Container(Analysis):
             "bytes_after_last_frame": s.get("trailing_bytes"),
             "damaged_regions": s.get("damaged_count", 0),
         }
+        measurements["coding_chain"] = " -> ".join(filter(None, (
+            "an MP4/M4A file (its brands are copied into the ID3 tag)" if _mp4_brand_frames(s) else None,
+            f"a coding that ended the band at {measured:.0f} Hz" if double else None,
+            f"MP3 by {measurements['encoder'] or 'an unnamed encoder'}, {mode} {mean_kbps:.0f} kbps (this file)")))
         if double is not False and expected and measured is not None:
             findings.append(_note(clip, (
                 f"The audio's effective bandwidth is {measured:.0f} Hz; at this encoding "
@@ -200,10 +204,9 @@ class Container(Analysis):
     def _mp3_notes(self, s: dict[str, Any], clip: Clip, first: dict[str, Any]) -> list[Finding]:
         notes = []
         lame = first.get("lame") or {}
-        frames = {frame["id"]: frame["text"] for tag in s.get("tags", []) for frame in tag["frames"]}
-        brands = [key for key in MP4_BRAND_TAGS if key in frames]
+        brands = _mp4_brand_frames(s)
         if brands:
-            shown = ", ".join(f"{key} = '{frames[key]}'" for key in brands)
+            shown = ", ".join(f"{key} = '{value}'" for key, value in brands.items())
             notes.append(_note(clip, (
                 f"The MP3's ID3 tag carries MP4 brand tags ({shown}): FFmpeg copies an MP4 "
                 "source's brands into these frames, so this MP3 was converted from an MP4/M4A "
@@ -235,6 +238,12 @@ class Container(Analysis):
         with np.errstate(invalid="ignore", divide="ignore"):
             values = np.where(weight > 0, total / weight, np.nan)
         return Track("MP3 bit rate (kbps)", edges[:-1] + self.track_window_s / 2, values)
+
+
+def _mp4_brand_frames(s: dict[str, Any]) -> dict[str, str]:
+    """The ID3 frames holding an MP4 source's brands (:data:`MP4_BRAND_TAGS`), with their text."""
+    frames = {frame["id"]: frame["text"] for tag in s.get("tags", []) for frame in tag["frames"]}
+    return {key: frames[key] for key in MP4_BRAND_TAGS if key in frames}
 
 
 def _note(clip: Clip, summary: str, strength: float) -> Finding:

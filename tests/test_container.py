@@ -83,6 +83,7 @@ def test_mp4_brand_tags_inside_an_mp3_say_it_was_converted_from_mp4(tmp_path):
     converted, _ = _run(_mp3(tmp_path / "c.mp3", _noise(2.0, 6), 128, major_brand="isom",
                              compatible_brands="isomiso2mp41"))
     assert any("converted from an MP4/M4A" in f.summary for f in converted.findings)
+    assert converted.measurements["coding_chain"].startswith("an MP4/M4A file")
     plain, _ = _run(_mp3(tmp_path / "p.mp3", _noise(2.0, 6), 128))
     assert not any("MP4" in f.summary for f in plain.findings)
 
@@ -115,6 +116,7 @@ def test_an_earlier_lower_rate_encoding_is_double_compression_with_its_rate(tmp_
     m = result.measurements
     assert m["double_compression"] is True and m["first_bitrate_kbps"] == first_kbps
     assert "narrowed before this encoding" in m["double_compression_reason"]
+    assert m["coding_chain"].startswith("a coding that ended the band at") and "CBR 128 kbps" in m["coding_chain"]
 
 
 @pytest.mark.parametrize("first_kbps", [None, 160])
