@@ -62,10 +62,15 @@ def test_bytes_that_are_not_frames_are_a_damaged_region_at_their_offset(tmp_path
     junk = bytes(np.random.default_rng(4).integers(0, 255, 2000, dtype=np.uint8)).replace(b"\xff", b"\x00")
     damaged = tmp_path / "damaged.mp3"
     damaged.write_bytes(data[:cut] + junk + data[cut:])
-    result, _ = _run(damaged)
+    result, clip = _run(damaged)
     (place,) = _places(result, "mp3_damaged_region")
     assert place.details == {"offset": cut, "size_bytes": len(junk)}
     assert place.start_s == pytest.approx(79 * 1152 / RATE, abs=0.03)
+    # the decoder skips the damaged packet and reads on: at most two frames of 4 s are lost
+    assert clip.duration_s > 4.0 - 2 * 1152 / RATE and not clip.info.truncated
+    (note,) = [n for n in clip.info.notes if "could not be decoded and were skipped" in n]
+    skipped_at = float(note.split(" at ")[1].split(" s ")[0])
+    assert skipped_at == pytest.approx(79 * 1152 / RATE, abs=2 * 1152 / RATE)  # the encoder's delay trimmed
     clean, _ = _run(tmp_path / "clean.mp3")
     assert _places(clean) == []
 

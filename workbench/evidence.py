@@ -128,13 +128,24 @@ def _probe_pyav(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _decode_pyav(path: Path, scratch: Path) -> tuple[int, int, int, bool]:
+def _decode_pyav(path: Path, scratch: Path) -> tuple[int, int, int, bool, list[float]]:
     """Decode the first audio stream at its native rate and channel count into ``scratch`` as
-    interleaved float32 frames, so a long recording never has to fit in memory; return the rate,
-    channels and frames, and False when the decoder stopped with an error before the end."""
+    interleaved float32 frames, so a long recording never has to fit in memory.
+
+    Packets are decoded one at a time, so a damaged packet is skipped and decoding resumes at the
+    next one (as a player does) instead of ending the stream there.
+
+    Returns
+    -------
+    rate, channels, frames : int
+    complete : bool
+        False when reading the container stopped with an error before its end.
+    skipped_at_s : list of float
+        Decoded time (s) at which each packet that could not be decoded was skipped.
+    """
     import av
 
-    rate, channels, frames = 0, 0, 0
+    rate, channels, frames, skipped_at_s = 0, 0, 0, []
     with open(scratch, "wb") as out:
         try:
             with av.open(str(path), mode="r") as container:
@@ -142,17 +153,22 @@ def _decode_pyav(path: Path, scratch: Path) -> tuple[int, int, int, bool]:
                     raise EvidenceError("has no audio stream")
                 stream = container.streams.audio[0]
                 rate = int(stream.codec_context.sample_rate or 0)
-                for frame in container.decode(stream):
-                    chunk = _frame_to_float(frame)
-                    if channels and chunk.shape[1] != channels:
-                        raise EvidenceError("changes its channel count mid-stream, which is not supported")
-                    channels = chunk.shape[1]
-                    frames += chunk.shape[0]
-                    if frames * channels * 4 > MAX_DECODED_BYTES:
-                        raise EvidenceError(
-                            f"decodes to more than {MAX_DECODED_BYTES / (1 << 30):g} GiB of samples, "
-                            "more than this tool will decode")
-                    out.write(chunk.tobytes())
+                for packet in container.demux(stream):
+                    try:
+                        decoded = [_frame_to_float(frame) for frame in packet.decode()]
+                    except av.FFmpegError:
+                        skipped_at_s.append(frames / rate if rate else 0.0)
+                        continue
+                    for chunk in decoded:
+                        if channels and chunk.shape[1] != channels:
+                            raise EvidenceError("changes its channel count mid-stream, which is not supported")
+                        channels = chunk.shape[1]
+                        frames += chunk.shape[0]
+                        if frames * channels * 4 > MAX_DECODED_BYTES:
+                            raise EvidenceError(
+                                f"decodes to more than {MAX_DECODED_BYTES / (1 << 30):g} GiB of samples, "
+                                "more than this tool will decode")
+                        out.write(chunk.tobytes())
             complete = True
         except av.FFmpegError as exc:
             if not frames:
@@ -160,7 +176,7 @@ def _decode_pyav(path: Path, scratch: Path) -> tuple[int, int, int, bool]:
             complete = False  # keep what was decoded before the error; the report says so
     if not frames or rate <= 0:
         raise EvidenceError("contains no decodable audio samples")
-    return rate, channels, frames, complete
+    return rate, channels, frames, complete, skipped_at_s
 
 
 _INT_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
@@ -253,10 +269,16 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
     if scratch is None:
         raise EvidenceError(f"needs a temporary file to be decoded, and none could be made in "
                             f"{clean_text(tempfile.gettempdir())} (set TMPDIR to a writable folder)")
-    rate, channels, frames, complete = _decode_pyav(path, scratch)
+    rate, channels, frames, complete, skipped_at_s = _decode_pyav(path, scratch)
     notes = [] if complete else [
         "The decoder stopped with an error before the end of the stream: the file is damaged or "
         "truncated. What could be decoded was analysed."]
+    if skipped_at_s:
+        times = ", ".join(f"{t:.2f} s" for t in skipped_at_s[:10])
+        notes.append(
+            f"{len(skipped_at_s)} damaged packet(s) could not be decoded and were skipped, at "
+            f"{times}{' ...' if len(skipped_at_s) > 10 else ''} of the decoded audio: what "
+            "they held is missing there, and later times are earlier by as much.")
     return {
         "decoder": f"PyAV {av.__version__}", "container": probe["container"],
         "codec": probe.get("codec", "unknown"), "sample_format": probe.get("sample_format", "unknown"),
