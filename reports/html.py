@@ -15,11 +15,12 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
 from reports.model import Report
 from reports.patterns import group_repeats
 
 CSP = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'"
 )
 LONG_LIST = 12
@@ -80,12 +81,29 @@ def at_rate(by_rate: dict[str, float] | None, rate_hz: int) -> str:
     return f"{by_rate[nearest]:.0%} at {int(float(nearest)):,} Hz"
 
 
-def data_uri(path: Path) -> str | None:
-    """A PNG file as a data URI, or None when it is missing."""
+def data_uri(path: Path, mime: str = "image/png") -> str | None:
+    """A file as a data URI of type ``mime``, or None when it is missing."""
     try:
-        return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
     except OSError:
         return None
+
+
+def embedded_excerpts(report: Report, base_dir: Path) -> dict[int, dict[str, Any]]:
+    """Each excerpt of ``report`` by place number, with ``audio`` (a data URI; None when the
+    file is missing or would take the excerpts embedded, strongest place first, beyond
+    ``EMBED_BUDGET_BYTES``) and ``figure_uri`` (a data URI or None)."""
+    strength = {number: place.get("strength", place.get("strength_range", [0, 0])[-1])
+                for number, place in enumerate(group_repeats(report.timeline), start=1)}
+    shown, used = {}, 0
+    for item in sorted(report.excerpts.get("items", []), key=lambda item: -strength.get(item["place"], 0.0)):
+        audio = None
+        if used + item["size_bytes"] <= EMBED_BUDGET_BYTES:
+            mime = "audio/flac" if item["path"].endswith(".flac") else "audio/wav"
+            audio = data_uri(base_dir / item["path"], mime)
+            used += item["size_bytes"] if audio else 0
+        shown[item["place"]] = {**item, "audio": audio, "figure_uri": data_uri(base_dir / item["figure"])}
+    return shown
 
 
 def _environment() -> Environment:
@@ -128,4 +146,7 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False) -> s
         file_name=Path(str(report.evidence.get("path", ""))).name,
         for_print=for_print,
         case=report.run.get("case") or {},
+        excerpts=embedded_excerpts(report, base_dir),
+        excerpt_budget_mb=EMBED_BUDGET_BYTES / 1e6,
+        max_excerpts=MAX_EXCERPTS,
     )

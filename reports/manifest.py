@@ -24,7 +24,7 @@ from workbench.evidence import sha256_file
 
 MANIFEST = "manifest.json"
 CLIP_FORMAT, RUN_FORMAT = "workbench-manifest", "workbench-run-manifest"
-CLIP_OUTPUTS = ("report.*", "figures/**/*", "references/**/*")
+CLIP_OUTPUTS = ("report.*", "figures/**/*", "excerpts/**/*", "references/**/*")
 """The files of a clip's output folder that its run wrote."""
 RUN_OUTPUTS = ("index.*",)
 """The files of a multi-clip run's folder that the run wrote beside the clip folders."""

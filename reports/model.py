@@ -5,7 +5,8 @@ Format versions
 1  DESIGN.md's minimum: tool, run, evidence, analyses (with findings and figures), timeline,
    limitations; plus per-analysis ``wall_time_s``, ``measures``/``cannot_show`` texts,
    ``figure_captions``, ``validation`` (measured error rates of the analysis's finding kinds),
-   top-level ``figures`` (report-level figures) and ``references``.
+   top-level ``figures`` (report-level figures) and ``references``; ``excerpts`` (the audio
+   excerpt of each place to listen to: spans, file, format, SHA-256; absent in older reports).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class Report:
     limitations: list[str]
     references: list[dict[str, Any]] = field(default_factory=list)
     figures: dict[str, str] = field(default_factory=dict)
+    excerpts: dict[str, Any] = field(default_factory=dict)
     format: str = FORMAT_NAME
     format_version: int = FORMAT_VERSION
 
@@ -125,6 +127,7 @@ class Report:
                 "references": self.references,
                 "analyses": [asdict(entry) for entry in self.analyses],
                 "figures": self.figures,
+                "excerpts": self.excerpts,
                 "timeline": self.timeline,
                 "limitations": self.limitations,
             }
@@ -140,6 +143,7 @@ class Report:
             limitations=list(data.get("limitations", [])),
             references=list(data.get("references", [])),
             figures=dict(data.get("figures", {})),
+            excerpts=dict(data.get("excerpts") or {}),
             format=data["format"],
             format_version=int(data["format_version"]),
         )

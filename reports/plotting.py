@@ -92,7 +92,7 @@ def draw_waveform(ax, clip: Clip, *, color: str = "#1f4e79"):
 
 def draw_spectrogram(
     ax, spec: Spectrogram, *, duration_s: float, log_freq: bool = False, fmin_hz: float = 20.0,
-    height_px: int = 320, dynamic_range_db: float = 100.0,
+    height_px: int = 200, dynamic_range_db: float = 100.0,
 ):
     """Draw a spectrogram reduced to the plot's pixel grid; return the image artist.
 

@@ -124,19 +124,6 @@ def test_analysis_output_is_deterministic(clean_wav, tmp_path):
     )
 
 
-def test_long_recordings_get_zooms_on_their_strongest_places(tmp_path):
-    from fixtures import plant, scenes
-
-    fixture = scenes.clean(seed=81, duration_s=70.0, sample_rate_hz=8000)
-    samples, _ = plant.digital_silence(fixture.samples, 8000, start_s=40.0, length_s=0.3)
-    path = scenes.Fixture(samples, 8000).write(tmp_path / "long.wav")
-    report = analyze_clip(open_evidence(path), registry.build(only=["levels"]), tmp_path / "out", command="x")
-    assert [e["kind"] for e in report.timeline] == ["digital_silence"]
-    assert report.figures["zoom-1"] == "figures/zoom-1.png"
-    assert (tmp_path / "out" / "figures" / "zoom-1.png").exists()
-    assert "Zoom on place 1" in (tmp_path / "out" / "report.html").read_text()
-
-
 class _WatchedSource:
     """An ArraySource that records the longest read, in frames."""
 
