@@ -47,8 +47,9 @@ def excerpt_subtype(sample_format: str) -> str:
     return "PCM_16" if sample_format in SIXTEEN_BIT else "PCM_24"
 
 
-def excerpt_bytes(clip: Clip, lo_s: float, hi_s: float) -> bytes:
-    """Frames ``[lo_s, hi_s)`` of every channel as a FLAC file (WAV above 8 channels), in memory."""
+def excerpt_bytes(clip: Clip, lo_s: float, hi_s: float, *, container: str | None = None) -> bytes:
+    """Frames ``[lo_s, hi_s)`` of every channel as a ``container`` ("FLAC" or "WAV"; by default
+    FLAC, WAV above 8 channels) file, in memory."""
     import io
 
     import soundfile as sf
@@ -57,7 +58,7 @@ def excerpt_bytes(clip: Clip, lo_s: float, hi_s: float) -> bytes:
     samples = np.clip(clip.read(start, stop), -1.0, 1.0)
     sample_format = str((clip.info.sample_format if clip.info else "") or "")
     buffer = io.BytesIO()
-    container = "FLAC" if clip.channels <= 8 else "WAV"
+    container = container or ("FLAC" if clip.channels <= 8 else "WAV")
     sf.write(buffer, samples, clip.sample_rate_hz, format=container, subtype=excerpt_subtype(sample_format))
     return buffer.getvalue()
 

@@ -118,10 +118,13 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(report: Report, base_dir: Path, *, for_print: bool = False) -> str:
+def render_html(report: Report, base_dir: Path, *, for_print: bool = False,
+                listening_notes: list[dict[str, Any]] | tuple = ()) -> str:
     """Render ``report`` to HTML text; figure paths are resolved against ``base_dir``.
 
-    ``for_print`` adds the running page head and foot that the PDF prints on every page.
+    ``for_print`` adds the running page head and foot that the PDF prints on every page;
+    ``listening_notes`` (a case's custody entries, :func:`workbench.listening.listening_notes`)
+    fill the reviewer section's listening log.
     """
     figures = {}
     for path in [*report.figures.values(), *(p for a in report.analyses for p in a.figures)]:
@@ -147,6 +150,7 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False) -> s
         for_print=for_print,
         case=report.run.get("case") or {},
         excerpts=embedded_excerpts(report, base_dir),
+        listening_notes=list(listening_notes),
         excerpt_budget_mb=EMBED_BUDGET_BYTES / 1e6,
         max_excerpts=MAX_EXCERPTS,
     )

@@ -10,12 +10,12 @@ from reports.model import Report
 from workbench.atomic import atomic_write_bytes
 
 
-def render_pdf(report: Report, outdir: Path) -> Path:
+def render_pdf(report: Report, outdir: Path, *, listening_notes=()) -> Path:
     """Write ``outdir/report.pdf``; figures are read from ``outdir/figures``."""
     import weasyprint
     from weasyprint.urls import URLFetcher
 
-    html = render_html(report, outdir, for_print=True)
+    html = render_html(report, outdir, for_print=True, listening_notes=listening_notes)
     # Figures are data: URIs; nothing else may be fetched, so the PDF never reaches outside.
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
     pdf = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()

@@ -59,10 +59,10 @@ def write_report(report: Report, outdir: Path, *, formats: tuple[str, ...] = FOR
                               f"({type(exc).__name__}: {exc})") from None
 
 
-def render_to_file(report: Report, outdir: Path) -> Path:
+def render_to_file(report: Report, outdir: Path, *, listening_notes=()) -> Path:
     """Render ``report`` to ``outdir/report.html``; figures are read from ``outdir/figures``."""
     path = outdir / "report.html"
-    atomic_write_text(path, render_html(report, outdir))
+    atomic_write_text(path, render_html(report, outdir, listening_notes=listening_notes))
     return path
 
 

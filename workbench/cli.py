@@ -219,22 +219,65 @@ def list_analyses(verbose):
 @format_option("html", "What to re-create: html, pdf or html,pdf.")
 def render(report_json, format_):
     """Re-create report.html (and/or report.pdf) from a report.json and its figures/ folder,
-    without the audio.
+    without the audio, with the case's listening notes. A folder with a manifest is checked
+    against it first and its manifests are written again after.
 
     \b
     Example:
       workbench render out/case-17/report.json --format html,pdf
     """
-    from reports.writer import load_report, parse_formats, render_to_file
+    from reports.writer import load_report, parse_formats
+    from workbench.listening import rerender
 
-    formats = [f for f in parse_formats(format_) if f != "json"]
-    report = load_report(report_json)
-    if "html" in formats:
-        click.echo(f"report: {render_to_file(report, report_json.parent)}")
-    if "pdf" in formats:
-        from reports.pdf import render_pdf
+    load_report(report_json)  # one line and exit 2 for anything that is not a report
+    for path in rerender(report_json.parent, formats=[f for f in parse_formats(format_) if f != "json"]):
+        click.echo(f"report: {path}")
 
-        click.echo(f"report: {render_pdf(report, report_json.parent)}")
+
+@cli.command(epilog="Exit codes: 0 written; 2 usage error (no such place, a name that is not .flac or "
+                    ".wav); 3 the evidence is missing or is not the recording the report is about; "
+                    "6 the file exists or lies inside a case folder.")
+@click.argument("report_json", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--place", type=click.IntRange(1), help="The place's number in the report's table.")
+@click.option("--all", "every", is_flag=True, help="Every place, as OUT/place-NN.flac.")
+@click.option("-o", "--out", required=True, type=click.Path(path_type=Path),
+              help="The excerpt's file (.flac or .wav), or a folder with --all.")
+def excerpt(report_json, place, every, out):
+    """Cut the excerpt of a place to listen to (the place with 2 s either side, lossless) from
+    the evidence the report is about, checked against the report's SHA-256. In a case, each
+    file written is logged in the custody log.
+
+    \b
+    Example:
+      workbench excerpt case/reports/call/report.json --place 2 -o place2.flac
+    """
+    from workbench.listening import write_excerpts
+
+    if every == (place is not None):
+        raise click.UsageError("give --place N or --all")
+    for row in write_excerpts(report_json, place=place, out=out):
+        click.echo(f"place {row['place']}: {row['path']} ({row['start_s']:.3f}-{row['end_s']:.3f} s, "
+                   f"SHA-256 {row['sha256']})")
+
+
+@cli.command(epilog="Exit codes: 0 logged and the report rendered again; 2 usage error (not a case, no "
+                    "such report or place, an empty note); 5 the report no longer matches its manifest.")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--place", required=True, type=click.IntRange(1), help="The place's number in the report's table.")
+@click.option("--text", required=True, help="What was heard there.")
+@click.option("--clip", help="The report's folder name under reports/ (needed when the case has several).")
+@click.option("--by", help="Who listened (default: the case's examiner).")
+def note(case_dir, place, text, clip, by):
+    """Record in the case's custody log what was heard at a place, and show it in the report's
+    listening log (the report is rendered again and its manifests sealed again).
+
+    \b
+    Example:
+      workbench note case/ --clip call --place 2 --text "click audible; breath cut short"
+    """
+    from workbench.listening import add_note
+
+    click.echo(f"noted: place {place} of {add_note(case_dir, clip=clip, place=place, text=text, by=by)}")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

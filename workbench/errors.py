@@ -54,3 +54,9 @@ class OutputError(WorkbenchError):
     """An output folder cannot be made or written, or another run holds it."""
 
     exit_code = EXIT_OUTPUT
+
+
+class VerifyError(WorkbenchError):
+    """Outputs no longer match their manifest, or a custody log's chain is broken."""
+
+    exit_code = EXIT_VERIFY_FAILED
