@@ -30,7 +30,7 @@ from workbench.analysis import Analysis, FigureOut, Result, param
 from analyses.common.comparable import (
     BandLevels, Category, Comparable, Curve, Embedding, Numeric, Part, Side, WindowScores,
 )
-from reports.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, mmss, plain_log_axis
+from reports.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, SMALL_PT, mmss, plain_log_axis
 
 DISPUTED_COLOR = "#d62728"
 REFERENCE_COLOR = "#7f7f7f"
@@ -164,15 +164,15 @@ def _measures_figure(rows: list[dict], disputed: Side, references: list[Side]) -
         ax.plot(np.zeros(len(refs)), refs, "o", color=REFERENCE_COLOR, markersize=5)
         ax.plot([0.5], [row["disputed"]], "D", color=DISPUTED_COLOR, markersize=7)
         ax.set_xlim(-0.5, 1.0)
-        ax.set_xticks([0, 0.5], ["refs", "clip"], fontsize=8)
-        ax.tick_params(axis="y", labelsize=8)
-        ax.set_title(f"{row['label']}\n({row['unit']}){' OUTSIDE' if row['outside'] else ''}", fontsize=8, loc="left",
+        ax.set_xticks([0, 0.5], ["refs", "clip"], fontsize=SMALL_PT)
+        ax.tick_params(axis="y", labelsize=SMALL_PT)
+        ax.set_title(f"{row['label']}\n({row['unit']}){' OUTSIDE' if row['outside'] else ''}", fontsize=SMALL_PT, loc="left",
                      color=DISPUTED_COLOR if row["outside"] else "black")
         ax.grid(True, axis="y", alpha=0.3)
     for ax in axes[len(numeric):]:
         ax.set_visible(False)
     fig.suptitle(f"{disputed.name} (red) against {len(references)} reference(s) (grey); shaded: "
-                 "the references' range widened by the tolerance", fontsize=9, x=0.01, ha="left")
+                 "the references' range widened by the tolerance", fontsize=SMALL_PT, x=0.01, ha="left")
     return FigureOut("measures", fig, "Each comparable measurement: reference values (grey dots), "
                      "the disputed clip (red diamond), and the range outside which a "
                      "reference_mismatch reaches strength 0.5 (shaded).")
@@ -197,7 +197,7 @@ def _curves_figure(curves: list[tuple[str, Curve]], disputed: Side, references: 
         ax.grid(True, alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles))
-        ax.legend(unique.values(), unique.keys(), fontsize=8)
+        ax.legend(unique.values(), unique.keys(), fontsize=SMALL_PT)
         plain_log_axis(ax.xaxis, ticks=curve.ticks) if curve.ticks else plain_log_axis(ax.xaxis)
         ax.set_xlabel(curve.x_label)
         ax.set_ylabel(curve.y_label)
@@ -223,7 +223,7 @@ def _segments_figure(series: dict[str, Any], duration_s: float) -> FigureOut:
     ax.set_xlabel(f"time (m:ss), 0:00 to {mmss(duration_s)}")
     ax.xaxis.set_major_formatter(lambda value, _: mmss(value, decimals=0))
     ax.set_title("Speaker similarity of each segment to the references' mean embedding", loc="left")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=SMALL_PT, loc="lower right")
     ax.grid(True, alpha=0.3)
     return FigureOut(series["name"], fig, "Per-segment speaker similarity to the references (red), with "
                      "the references' own segments against the other references (grey band) as the "

@@ -9,7 +9,7 @@ from scipy.ndimage import maximum_filter1d, uniform_filter1d
 from fixtures import plant
 from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
 from workbench.clip import Clip, spans
-from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
+from reports.plotting import SMALL_PT, format_time_axis, mmss, new_figure, shade_findings
 from analyses.common.runs import merge_runs
 
 TRACK_BLOCK_S = 0.05
@@ -219,7 +219,7 @@ class Discontinuity(Analysis):
             t_ms = (np.arange(lo, hi) - centre) / sr * 1000
             ax.plot(t_ms, clip.mono_range(lo, hi), color="#1f4e79", linewidth=0.9, marker=".", markersize=2)
             ax.axvline(0, color="#d62728", linewidth=0.8)
-            ax.set_title(f"{mmss(finding.start_s, decimals=3)}", loc="left", fontsize=9)
+            ax.set_title(f"{mmss(finding.start_s, decimals=3)}", loc="left", fontsize=SMALL_PT)
             ax.set_xlabel("ms from the break")
             ax.grid(True, alpha=0.3)
         for ax in axes[len(strongest):]:

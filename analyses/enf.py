@@ -20,7 +20,7 @@ from workbench.clip import Clip, Span, spans
 from analyses.common.comparable import Category, Numeric
 from analyses.common.resample import content_limit_hz, mono_range, resampled_frames
 from workbench.errors import ParameterError
-from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
+from reports.plotting import SMALL_PT, format_time_axis, mmss, new_figure, shade_findings
 from analyses.common.steps import strongest_apart
 
 ANALYSIS_RATE_HZ = 1000
@@ -286,7 +286,8 @@ class Enf(Analysis):
         ax.set_xlim(20, 260)
         ax.set_xlabel("frequency (Hz); dotted: 50 Hz harmonics, dashed: 60 Hz harmonics (red: found)")
         ax.set_ylabel("power (dB)")
-        ax.set_title("Low-frequency spectrum (Welch, 8 s segments)", loc="left")
+        segment_s = 1.0 / (freqs[1] - freqs[0])  # a shorter clip is one shorter segment
+        ax.set_title(f"Low-frequency spectrum (Welch, {segment_s:.3g} s segments)", loc="left")
         ax.grid(True, alpha=0.3)
         return FigureOut("presence", fig, "Spectrum from 20 to 260 Hz, where mains hum and its harmonics appear.")
 
@@ -318,7 +319,7 @@ class Enf(Analysis):
         significance = "" if match.runner_up is None else f"; best wrong offset r = {match.runner_up:.2f}"
         ax.set_title(f"Best match with the grid log: clip starts at log time {match.offset_s:.1f} s "
                      f"(r = {match.correlation:.2f}{significance})", loc="left")
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper right", fontsize=SMALL_PT)
         ax.grid(True, alpha=0.3)
         return FigureOut("grid-match", fig, "The ENF trace over the grid log at the best offset.")
 

@@ -10,7 +10,7 @@ import numpy as np
 from workbench.analysis import Analysis, FigureOut, Finding, Result, param
 from workbench.clip import Clip
 from analyses.common.comparable import Category
-from reports.plotting import new_figure
+from reports.plotting import SMALL_PT, new_figure
 
 EXPECTED_CONTAINERS = {
     ".wav": ("wav",),
@@ -189,7 +189,7 @@ class Metadata(Analysis):
         colors = ["#1f4e79" if u > 0 else "#d62728" for u in used]
         ax.bar(positions, used * 100, color=colors, width=0.8)
         ax.set_xticks(positions)
-        ax.set_xticklabels([str(declared - p) for p in positions], fontsize=8)
+        ax.set_xticklabels([str(declared - p) for p in positions], fontsize=SMALL_PT)
         ax.set_xlabel(f"bit, from most to least significant (of {declared} declared, {sample_format})")
         ax.set_ylabel("samples with bit set (%)")
         ax.set_ylim(0, 60)

@@ -107,7 +107,8 @@ class Speaker(Analysis):
                     details={"similarity": worst, "median_similarity": median},
                 ))
             measurements |= {"segment_similarity_median": median, "segment_similarity_min": float(similarity.min())}
-            track = (np.array([(s["start_s"] + s["end_s"]) / 2 for s in segments]), similarity)
+            track = (np.array([(s["start_s"] + s["end_s"]) / 2 for s in segments]), similarity,
+                     np.array([s["end_s"] - s["start_s"] for s in segments]))
         measurements["segments"] = [
             {**s, "embedding": np.round(s["embedding"], 4)} for s in segments]
         figures = [self._figure(clip, segments, findings)] if len(segments) >= 3 else []

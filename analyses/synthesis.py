@@ -112,7 +112,7 @@ class Synthesis(Analysis):
         }
         parameters = {"model_sha256": weights.sha256, "model_file": name,
                       "model_source": "user checkpoint" if self.model else f"clovaai/aasist@{SOURCE_COMMIT}"}
-        track = Track("countermeasure score", centres, scores)
+        track = Track("countermeasure score", centres, scores, spans_s=WINDOW_SAMPLES / ANALYSIS_RATE_HZ)
         return Result(measurements=measurements, parameters=parameters, tracks=[track],
                       figures=[self._figure(clip, centres, scores)])
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from reports.plotting import FIGURE_WIDTH_IN, FLAG_COLOR, SCREEN_DPI, mmss
+from reports.plotting import FIGURE_WIDTH_IN, FLAG_COLOR, SCREEN_DPI, SMALL_PT, mmss
 from workbench.atomic import atomic_write_bytes
 from workbench.clip import Clip
 
@@ -27,7 +27,7 @@ MAX_PLACE_S = 10.0
 """Of a longer place, its first ``MAX_PLACE_S`` seconds are excerpted."""
 MAX_EXCERPTS = 12
 """At most this many places (the strongest) get an excerpt; the report says when there are more."""
-EMBED_BUDGET_BYTES = 800_000
+EMBED_BUDGET_BYTES = 1_000_000
 """The HTML embeds excerpts, the strongest places first, while their files fit in this many bytes
 in all (a third more as base64), so that the self-contained page of a 30-s clip stays under 3 MB;
 the others are named with their files, and the page says so."""
@@ -122,15 +122,15 @@ def excerpt_figure(clip: Clip, lo_s: float, hi_s: float, finding: Any, number: i
     shaped = y[: y.size // step * step].reshape(-1, step) if step > 1 else y[:, None]
     ax_wave.fill_between(pooled_t, shaped.min(axis=1), shaped.max(axis=1), color="#1f4e79", linewidth=0.5)
     ax_wave.set_ylim(-1.05, 1.05)
-    ax_wave.set_ylabel("FS", fontsize=9)
+    ax_wave.set_ylabel("FS", fontsize=SMALL_PT)
     n_fft = 512 if clip.sample_rate_hz <= 16000 else 1024
     if y.size >= n_fft:
         db = librosa.amplitude_to_db(np.abs(librosa.stft(y, n_fft=n_fft, hop_length=n_fft // 4)), ref=np.max,
                                      top_db=90)
         ax_spec.imshow(db, origin="lower", aspect="auto", cmap="magma", interpolation="nearest",
                        extent=(lo_s, hi_s, 0, clip.sample_rate_hz / 2000))
-    ax_spec.set_ylabel("kHz", fontsize=9)
-    ax_spec.set_xlabel("time in the recording (m:ss)", fontsize=9)
+    ax_spec.set_ylabel("kHz", fontsize=SMALL_PT)
+    ax_spec.set_xlabel("time in the recording (m:ss)", fontsize=SMALL_PT)
     ax_spec.set_xlim(lo_s, hi_s)
     ticks = np.linspace(lo_s, hi_s, 5)
     ax_spec.set_xticks(ticks)
@@ -139,7 +139,7 @@ def excerpt_figure(clip: Clip, lo_s: float, hi_s: float, finding: Any, number: i
         end = max(finding.end_s, finding.start_s + (hi_s - lo_s) / 200)
         ax.axvspan(finding.start_s, end, color=FLAG_COLOR, alpha=0.3, linewidth=0)
         ax.axvline(finding.start_s, color=FLAG_COLOR, linewidth=1.0)
-        ax.tick_params(labelsize=9)
+        ax.tick_params(labelsize=SMALL_PT)
     ax_wave.set_title(f"Place {number}: {finding.kind} at {mmss(finding.start_s, decimals=2)} "
-                      f"(excerpt {mmss(lo_s, decimals=2)} to {mmss(hi_s, decimals=2)})", loc="left", fontsize=10)
+                      f"(excerpt {mmss(lo_s, decimals=2)} to {mmss(hi_s, decimals=2)})", loc="left", fontsize=SMALL_PT + 0.5)
     return fig

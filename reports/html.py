@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
 from reports.model import Report
@@ -61,6 +62,46 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+UNIT_DECIMALS = (("_dbfs", 2), ("_db", 2), ("_hz", 1), ("_s", 3), ("_kbps", 1))
+"""Decimals a float is shown with, by the unit its key ends in (``peak_dbfs`` -0.0002651 reads
+-0.00); other floats keep 4 significant digits."""
+
+
+def _by_unit(value: float, key: str) -> str:
+    for suffix, decimals in UNIT_DECIMALS:
+        if key.endswith(suffix) or f"{suffix}_" in key:
+            text = f"{value:,.{decimals}f}"
+            return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
+    return fmt(value)
+
+
+def cell(value: Any, key: str = "") -> Markup:
+    """A measurement for a table cell: floats rounded for the unit their ``key`` names, a list of
+    numbers on one line, a mapping or a list of mappings as one line per entry, never raw JSON;
+    long lists are left to report.json."""
+    def one(item: Any, name: str) -> str:
+        if isinstance(item, float) and math.isfinite(item):
+            return _by_unit(item, name)
+        if isinstance(item, list) and not item:
+            return "—"
+        if isinstance(item, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in item):
+            return ", ".join(one(v, name) for v in item) if len(item) <= LONG_LIST else fmt(item)
+        if isinstance(item, dict):
+            return "; ".join(f"{k}: {one(v, name)}" for k, v in item.items())
+        if isinstance(item, list) and item and all(isinstance(v, list) for v in item):
+            return " | ".join(one(v, name) for v in item[:LONG_LIST]) if len(item) <= LONG_LIST else fmt(item)
+        return fmt(item)
+
+    if isinstance(value, dict) and value:
+        lines = [f"{k}: {one(v, key)}" for k, v in list(value.items())[:LONG_LIST]]
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        lines = [one(v, key) for v in value[:LONG_LIST]] + (
+            [f"and {len(value) - LONG_LIST} more (in report.json)"] if len(value) > LONG_LIST else [])
+    else:
+        lines = [one(value, key)]
+    return Markup("<br>").join(escape(line) for line in lines)
+
+
 def _rounded(value: Any) -> Any:
     """Round floats nested in lists and dicts to 4 significant digits for display."""
     if isinstance(value, float):
@@ -106,6 +147,26 @@ def embedded_excerpts(report: Report, base_dir: Path) -> dict[int, dict[str, Any
     return shown
 
 
+def summary(report: Report, places: list[dict[str, Any]], *, strongest: int = 5) -> dict[str, Any]:
+    """What the first page shows: flagged places by kind, the strongest places (number, entry),
+    the comparison's rows outside the references' range, and the limitations in one paragraph
+    (the first sentence of each)."""
+    by_kind: dict[str, int] = {}
+    for entry in report.timeline:
+        by_kind[entry["kind"]] = by_kind.get(entry["kind"], 0) + 1
+    numbered = list(enumerate(places, start=1))
+    top = sorted(numbered, key=lambda item: -max(item[1].get("strength_range", [item[1].get("strength", 0.0)])))
+    outside = [row for entry in report.analyses if entry.name == "comparison"
+               for row in entry.measurements.get("rows", []) if row.get("outside")]
+    return {
+        "by_kind": sorted(by_kind.items(), key=lambda item: (-item[1], item[0])),
+        "strongest": sorted(top[:strongest], key=lambda item: item[0]),
+        "outside": outside,
+        "compared": any(entry.name == "comparison" and entry.status == "ok" for entry in report.analyses),
+        "limitations": " ".join(text.split(". ")[0].rstrip(".") + "." for text in report.limitations),
+    }
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -114,7 +175,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(mmss=mmss, fmt=fmt, at_rate=at_rate, pct=lambda v: "—" if v is None else f"{v:.0%}")
+    env.filters.update(mmss=mmss, fmt=fmt, cell=cell, at_rate=at_rate, pct=lambda v: "—" if v is None else f"{v:.0%}")
     return env
 
 
@@ -135,13 +196,15 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False,
         for finding in entry.findings
         if not finding.flagged
     ])
+    places = group_repeats(report.timeline)
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,
         evidence=report.evidence,
         timeline=report.timeline,
-        places=group_repeats(report.timeline),
+        places=places,
+        summary=summary(report, places),
         notes=notes,
         figures=figures,
         css=css,

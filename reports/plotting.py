@@ -17,6 +17,17 @@ from reports.model import Finding
 from workbench.clip import Clip, Spectrogram
 
 FIGURE_WIDTH_IN = 11.0
+PRINT_WIDTH_IN = 186 / 25.4
+"""Width of the PDF's text column (A4 less its 12 mm margins): an 11-in figure prints at 0.67."""
+SMALL_PT = 10.6
+"""The smallest text in a figure: 10.6 pt in an 11-in figure prints at 7 pt on A4."""
+FIGURE_RC = {
+    "text.parse_math": False, "text.usetex": False, "font.size": 11.0, "axes.titlesize": 11.5,
+    "axes.labelsize": 11.0, "xtick.labelsize": SMALL_PT, "ytick.labelsize": SMALL_PT,
+    "legend.fontsize": SMALL_PT,
+}
+"""Matplotlib settings every figure is drawn with: no math text from untrusted strings, and text
+that stays legible in print."""
 SCREEN_DPI = 110
 PLOT_WIDTH_PX = 1100
 FLAG_COLOR = "#d62728"
@@ -150,7 +161,7 @@ def plain_log_axis(axis, *, ticks: Sequence[float] | None = None) -> None:
 
 def legend_outside(ax):
     """Put the legend to the right of ``ax``, where it hides no data."""
-    return ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, borderaxespad=0)
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=SMALL_PT, borderaxespad=0)
 
 
 def add_colorbar(fig: Figure, artist, ax, *, label: str = "dB re full-scale sine"):
@@ -193,8 +204,8 @@ def shade_findings(ax, findings: Iterable[Finding], *, label: bool = True, min_w
             previous_label_s = start
             ax.annotate(
                 f"{number}", xy=(start, 1.0), xycoords=("data", "axes fraction"),
-                xytext=(2, -2 - 14 * tier), textcoords="offset points", va="top", ha="left",
-                fontsize=9, color="white", fontweight="bold",
+                xytext=(2, -2 - 16 * tier), textcoords="offset points", va="top", ha="left",
+                fontsize=SMALL_PT, color="white", fontweight="bold",
                 bbox={"boxstyle": "round,pad=0.15", "fc": FLAG_COLOR, "ec": "none"},
             )
     return artists

@@ -10,7 +10,9 @@ from matplotlib.figure import Figure
 from reports.model import Finding
 from workbench.analysis import Track
 from workbench.clip import Clip
-from reports.plotting import add_colorbar, draw_spectrogram, format_time_axis, new_figure, shade_findings
+from reports.plotting import (
+    SMALL_PT, add_colorbar, draw_spectrogram, format_time_axis, new_figure, shade_findings,
+)
 
 
 def timeline_figure(clip: Clip, flagged: list[Finding], tracks: list[Track],
@@ -18,8 +20,9 @@ def timeline_figure(clip: Clip, flagged: list[Finding], tracks: list[Track],
     """Spectrogram of ``clip`` with ``flagged`` (timeline order) as bands labelled with their
     place ``numbers`` (default 1, 2, ...; the members of a pattern share one), and one panel per
     track below it, all on the clip's time axis."""
-    ratios = [3.0] + [1.0] * len(tracks)
-    fig, axes = new_figure(height_in=3.6 + 1.1 * len(tracks), nrows=1 + len(tracks), height_ratios=ratios)
+    empty = [not np.isfinite(np.asarray(track.values, dtype=float)).any() for track in tracks]
+    ratios = [3.0] + [0.3 if nothing else 1.0 for nothing in empty]
+    fig, axes = new_figure(height_in=3.6 + sum(ratios[1:]) * 1.1, nrows=1 + len(tracks), height_ratios=ratios)
     ax_spec = axes[0]
     image = draw_spectrogram(ax_spec, clip.spectrogram, duration_s=clip.duration_s)
     min_width = clip.duration_s / 250
@@ -31,12 +34,22 @@ def timeline_figure(clip: Clip, flagged: list[Finding], tracks: list[Track],
         loc="left",
     )
     add_colorbar(fig, image, ax_spec)
-    for ax, track in zip(axes[1:], tracks):
+    for ax, track, nothing in zip(axes[1:], tracks, empty):
         values = np.asarray(track.values, dtype=float)
-        ax.plot(track.times_s, values, color="#1f4e79", linewidth=0.9)
+        ax.set_ylabel(track.label, rotation=0, ha="right", va="center", fontsize=SMALL_PT)
+        if nothing:
+            ax.set_yticks([])
+            ax.text(0.5, 0.5, "nothing measured in this clip", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=SMALL_PT, color="#5b6470")
+            continue
+        if track.spans_s is None:
+            ax.plot(track.times_s, values, color="#1f4e79", linewidth=0.9)
+        else:
+            half = np.broadcast_to(np.asarray(track.spans_s, dtype=float), values.shape) / 2
+            times = np.asarray(track.times_s, dtype=float)
+            ax.hlines(values, times - half, times + half, color="#1f4e79", linewidth=2.2)
         shade_findings(ax, flagged, label=False, min_width_s=min_width)
-        ax.set_ylabel(track.label, rotation=0, ha="right", va="center", fontsize=9)
-        ax.tick_params(axis="y", labelsize=8)
+        ax.tick_params(axis="y", labelsize=SMALL_PT)
         ax.grid(True, alpha=0.3)
         finite = values[np.isfinite(values)]
         if finite.size and np.ptp(finite) == 0:

@@ -100,3 +100,26 @@ def test_a_workbench_error_is_one_line_with_its_own_exit_code(tmp_path):
         line for line in result.output.splitlines() if line.startswith("workbench: error:")]
     result = CliRunner().invoke(cli, ["verify", str(tmp_path)])
     assert result.exit_code == 2 and "holds no manifest.json" in result.output
+
+
+def test_a_case_index_names_the_case_each_files_hash_and_role_and_links_every_format(tmp_path, clean_wav,
+                                                                                       artifacts_wav):
+    from workbench.evidence import sha256_file
+
+    case = tmp_path / "case"
+    assert invoke("case", "init", case, "--case-id", "2026-0412", "--examiner", "A. Rivera").exit_code == 0
+    assert invoke("case", "add", case, artifacts_wav).exit_code == 0
+    assert invoke("case", "add", case, "--role", "reference", clean_wav).exit_code == 0
+    result = invoke("analyze", "--case", case, "--only", "levels", "--format", "json,html,pdf")
+    assert result.exit_code == 0, result.output
+    index = (case / "reports" / "index.html").read_text()
+    assert "Case 2026-0412 · examiner A. Rivera" in index
+    for wav, role, folder in ((artifacts_wav, "disputed", "artifacts"), (clean_wav, "reference", "references/clean")):
+        assert sha256_file(wav) in index and f"<td>{role}</td>" in index
+        assert f'href="{folder}/report.html"' in index and f'href="{folder}/report.pdf"' in index
+    assert invoke("verify", case).exit_code == 0
+
+
+def test_a_pdf_only_run_names_the_pdf(tmp_path, clean_wav):
+    result = invoke("analyze", clean_wav, "-o", tmp_path / "out", "--only", "levels", "--format", "json,pdf")
+    assert result.exit_code == 0 and f"report: {tmp_path / 'out' / 'report.pdf'}" in result.output

@@ -73,7 +73,7 @@ def test_a_category_no_reference_has_is_a_mismatch(voices):
 def test_one_reference_gives_no_yardstick_for_distances(voices):
     result = compare(_side("b", voices["b"]), [_side("r0", voices["refs"][0])])
     row = _rows(result)["ltas.distance_db"]
-    assert row["n_refs"] == 0 and not row["outside"]
+    assert row["n_refs"] == 1 and row["ref_min"] is None and not row["outside"]  # one reference, no yardstick
     assert _rows(result)["voice.f0_median_hz"]["z"] is None
 
 
@@ -206,3 +206,9 @@ def test_countermeasure_windows_are_set_among_the_references_windows():
     assert high["outside"] and high["percentile"] == 100.0
     assert high["disputed"] == pytest.approx(0.7)
     assert "3 of its windows above every reference window" in high["note"]
+
+
+def test_the_n_of_a_distance_row_counts_references_not_pairs(voices):
+    result = compare(_side("b", voices["b"]), [_side(f"r{i}", r) for i, r in enumerate(voices["refs"])])
+    row = _rows(result)["ltas.distance_db"]
+    assert row["n_refs"] == len(voices["refs"])

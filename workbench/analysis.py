@@ -58,11 +58,16 @@ class Track:
         Centre time of each value in seconds.
     values : np.ndarray [shape=(n,)]
         The values; NaN where not measured.
+    spans_s : np.ndarray [shape=(n,)] or float, optional
+        Length (s) of the stretch each value stands for, when values belong to segments or
+        windows: the timeline draws each as a flat segment over its stretch, not as a line
+        through the centres.
     """
 
     label: str
     times_s: Any
     values: Any
+    spans_s: Any = None
 
 
 @dataclass

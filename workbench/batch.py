@@ -139,7 +139,7 @@ def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, f
     folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
     # One clip at a time: its analyses share the machine's cores (up to two processes).
     clip_workers = min(2, os.cpu_count() or 1) if jobs == 1 and not scheduler else 1
-    reference_codes, reference_reports = [], []
+    reference_codes, reference_reports, reference_rows = [], [], []
     if references:
         reference_folders = _unique_folders(references, outdir / REFERENCES_FOLDER, subfolders=True)
         reference_jobs = [Job(ref, folder, analyses, command, tuple(formats), None, force,
@@ -151,6 +151,8 @@ def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, f
                 warn(f"reference {line}")
             if outcome.summary:
                 say(f"reference {outcome.summary}")
+            reference_rows.append(outcome.row | {"role": "reference",
+                                                 "folder": f"{REFERENCES_FOLDER}/{job.folder.name}"})
             if outcome.row["status"] == "done":
                 report = json.loads((job.folder / "report.json").read_text(encoding="utf-8"))
                 reference_reports.append((job.folder, report))
@@ -188,7 +190,8 @@ def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, f
         from reports.index import write_index
         from reports.manifest import write_run_manifest
 
-        write_index(outdir, ordered)
+        write_index(outdir, [row | {"role": "disputed"} for row in ordered] + reference_rows, case=case,
+                    formats=tuple(formats))
         done = [folder for clip, folder in zip(clips, folders) if rows.get(clip, {}).get("status") == "done"]
         manifest = write_run_manifest(outdir, done)
         if case_dir is not None:
@@ -276,9 +279,10 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
             evidence = existing["evidence"]
             return Outcome(
                 row=_row(job, evidence["duration_s"], evidence["container"], evidence["codec"],
-                         len(existing["timeline"]), [a["name"] for a in existing["analyses"] if a["status"] == "error"]),
+                         len(existing["timeline"]), [a["name"] for a in existing["analyses"] if a["status"] == "error"])
+                | {"sha256": evidence["sha256"]},
                 code=EXIT_OK, summary=(f"{job.clip}: unchanged since its report; skipped (--force to redo); "
-                                       f"report: {job.folder / ('report.html' if 'html' in job.formats else 'report.json')}"),
+                                       f"report: {job.folder / _main_file(job.formats)}"),
                 reused=True,
             )
     try:
@@ -304,13 +308,18 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
     elif report.errored:
         errors.append(f"{job.clip}: analyses failed: {', '.join(report.errored)} (see the report)")
         code = EXIT_ANALYSIS_ERROR
-    main_file = "report.html" if "html" in job.formats else "report.json"
+    main_file = _main_file(job.formats)
     return Outcome(
         row=_row(job, clip.duration_s, clip.info.container, clip.info.codec, len(report.timeline), report.errored)
         | {"sha256": report.evidence["sha256"]},
         code=code, errors=errors,
         summary=f"{job.clip}: {len(report.timeline)} flagged place(s); report: {job.folder / main_file}",
     )
+
+
+def _main_file(formats) -> str:
+    """The report file a summary line names: the HTML, else the PDF, else the JSON."""
+    return next((f"report.{fmt}" for fmt in ("html", "pdf") if fmt in formats), "report.json")
 
 
 def _row(job: Job, duration_s, container, codec, flagged, errored) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -61,9 +62,22 @@ def _run(ctx: click.Context, clips, outdir, analyses, **options) -> int:
     if ctx.obj["quiet"] or not sys.stderr.isatty():
         return run()
     parallel = options.get("jobs", 1) > 1 or options.get("scheduler")
-    with click.progressbar(length=len(clips) * (1 if parallel else len(analyses) + 1), file=sys.stderr,
-                           label="analysing", show_eta=True, item_show_func=lambda label: label) as bar:
-        return run(step=lambda label: bar.update(1, label))
+    per_clip = 1 if parallel else len(analyses) + 1
+    first_done: list[tuple[float, int]] = []
+
+    def step(label):
+        # The ETA counts from the end of the first clip: start-up and model loading are paid once.
+        bar.update(1, label)
+        if not first_done and bar.pos >= per_clip:
+            first_done.append((time.monotonic(), bar.pos))
+        elif first_done and bar.pos > first_done[0][1]:
+            since, at = first_done[0]
+            bar.avg, bar.eta_known = [(time.monotonic() - since) / (bar.pos - at)], True
+        bar.show_eta = len(first_done) > 0 and bar.pos > first_done[0][1]
+
+    with click.progressbar(length=len(clips) * per_clip, file=sys.stderr, label="analysing", show_eta=False,
+                           item_show_func=lambda label: label) as bar:
+        return run(step=step)
 
 
 @click.group(cls=_Workbench, context_settings={"help_option_names": ["-h", "--help"]})

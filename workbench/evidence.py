@@ -153,11 +153,13 @@ def _decode_pyav(path: Path, scratch: Path) -> tuple[int, int, int, bool, list[f
                     raise EvidenceError("has no audio stream")
                 stream = container.streams.audio[0]
                 rate = int(stream.codec_context.sample_rate or 0)
+                first_error = None
                 for packet in container.demux(stream):
                     try:
                         decoded = [_frame_to_float(frame) for frame in packet.decode()]
-                    except av.FFmpegError:
+                    except av.FFmpegError as exc:
                         skipped_at_s.append(frames / rate if rate else 0.0)
+                        first_error = first_error or exc
                         continue
                     for chunk in decoded:
                         if channels and chunk.shape[1] != channels:
@@ -169,6 +171,8 @@ def _decode_pyav(path: Path, scratch: Path) -> tuple[int, int, int, bool, list[f
                                 f"decodes to more than {MAX_DECODED_BYTES / (1 << 30):g} GiB of samples, "
                                 "more than this tool will decode")
                         out.write(chunk.tobytes())
+            if not frames and first_error is not None:
+                raise first_error
             complete = True
         except av.FFmpegError as exc:
             if not frames:

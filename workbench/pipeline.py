@@ -29,10 +29,12 @@ from workbench.clip import Clip
 from workbench.evidence import finish_evidence
 from workbench.errors import ReportError
 from reports.patterns import place_numbers
+from reports.plotting import FIGURE_RC
 from reports.excerpts import write_excerpts
 from reports.timeline import timeline_figure
 
 FIGURE_DPI = 110
+PALETTE_FROM_BYTES = 50_000
 DEPENDENCIES = (
     "numpy", "scipy", "librosa", "soundfile", "av", "matplotlib", "jinja2", "click", "pyloudnorm",
     "ruptures", "weasyprint", "praat-parselmouth", "resemblyzer", "torch",
@@ -47,8 +49,9 @@ LIMITATIONS = [
     "A flagged finding does not show editing: devices, codecs, networks and ordinary acoustic "
     "events produce many of the same traces. Each analysis section says what its findings can "
     "and cannot show.",
-    "Thresholds were set on generated test recordings with planted artifacts; their detection "
-    "and false-alarm rates on real material of this kind are not established by this report.",
+    "Thresholds were set on generated recordings with planted artifacts and on one half of a set "
+    "of third-party recordings; each section cites the rates measured on the other half "
+    "(docs/validation.md). On material unlike those recordings the rates are not established.",
     "The analyses see the decoded audio only; the container, codec and tags are reported as the "
     "file states them and can have been altered.",
 ]
@@ -108,7 +111,7 @@ def run_safely(step: Callable[[], Result]) -> tuple[Result, float]:
     """Call ``step``, turning any exception into an ``error`` Result; return it and wall time (s)."""
     started = time.perf_counter()
     try:
-        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        with matplotlib.rc_context(FIGURE_RC):
             result = step()
     except Exception as exc:  # an analysis failure must not cost the rest of the report
         frame = traceback.extract_tb(exc.__traceback__)[-1]
@@ -118,23 +121,27 @@ def run_safely(step: Callable[[], Result]) -> tuple[Result, float]:
 
 
 def save_figure(figure, path: Path) -> None:
-    """Save a matplotlib Figure as a 256-colour PNG atomically and release it.
+    """Save a matplotlib Figure as PNG atomically and release it.
 
-    Spectrograms and anti-aliased waveforms hold tens of thousands of colours; reduced to a
-    palette of 256 (no dithering: flat areas stay flat) a figure reads the same at a third of
-    the bytes, which keeps the self-contained HTML report small.
+    A figure whose PNG exceeds ``PALETTE_FROM_BYTES`` (spectrograms, dense waveforms: tens of
+    thousands of colours) is reduced to a palette of 256 colours without dithering, which reads
+    the same at a third of the bytes and keeps the self-contained HTML report small; line plots
+    are kept as drawn.
     """
     from PIL import Image
 
     rendered = io.BytesIO()
-    with matplotlib.rc_context({"text.parse_math": False}):
+    with matplotlib.rc_context(FIGURE_RC):
         figure.savefig(rendered, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     figure.clear()
-    image = Image.open(rendered).convert("RGB")
-    buffer = io.BytesIO()
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-        buffer, format="PNG", optimize=True)
-    atomic_write_bytes(path, buffer.getvalue())
+    data = rendered.getvalue()
+    if len(data) > PALETTE_FROM_BYTES:
+        palette = Image.open(rendered).convert("RGB").quantize(
+            colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        smaller = io.BytesIO()
+        palette.save(smaller, format="PNG")
+        data = min(data, smaller.getvalue(), key=len)
+    atomic_write_bytes(path, data)
 
 
 def _save_figures(name: str, figures: list[FigureOut], outdir: Path) -> tuple[list[str], list[str]]:
@@ -233,7 +240,7 @@ def analyze_clip(
         progress("timeline")
     flagged = _flagged_findings(report)
     numbers = place_numbers(report.timeline)
-    with matplotlib.rc_context({"text.parse_math": False}):
+    with matplotlib.rc_context(FIGURE_RC):
         report.figures["timeline"] = "figures/timeline.png"
         save_figure(timeline_figure(clip, flagged, tracks, numbers), outdir / report.figures["timeline"])
         if flagged:

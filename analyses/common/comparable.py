@@ -229,7 +229,8 @@ class Curve(Comparable):
                      for i in range(len(ref_levels))] if len(ref_levels) >= 2 else []
         return Part(rows=[distance_row(
             f"{self.distance}.distance_db", self.label, "dB", distance, yardstick, self.tolerance_db * scale,
-            higher_is_further=True, note=f"{bands.size} third-octave bands, {bands[0]:.0f}-{bands[-1]:.0f} Hz")])
+            higher_is_further=True, note=f"{bands.size} third-octave bands, {bands[0]:.0f}-{bands[-1]:.0f} Hz",
+            n_refs=len(ref_levels))])
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,8 @@ class Embedding(Comparable):
         out.rows.append(distance_row(
             f"{self.name}.similarity", "Speaker similarity to the references (mean cosine)", "cosine",
             similarity, pairs, tolerance, higher_is_further=False,
-            note="yardstick: the references' similarities among themselves"))
+            note=f"yardstick: the references' similarities among themselves ({len(pairs)} pairs)",
+            n_refs=len(refs)))
         segments = disputed.value(analysis, self.segments_key) or []
         if not segments:
             return out
@@ -368,9 +370,10 @@ def numeric_row(measure_name: str, measure: Numeric, x: float | None, reference_
 
 
 def distance_row(measure: str, label: str, unit: str, value: float, yardstick: list[float],
-                 tolerance: float, *, higher_is_further: bool, note: str) -> dict[str, Any]:
-    """A distance or similarity with the references' own values among themselves as yardstick;
-    with fewer than two references there is no yardstick and it is never outside."""
+                 tolerance: float, *, higher_is_further: bool, note: str, n_refs: int) -> dict[str, Any]:
+    """A distance or similarity with the references' own values among themselves as yardstick
+    (one value per reference, or per pair of references); with fewer than two references there
+    is no yardstick and it is never outside. ``n_refs`` is the number of references."""
     if yardstick:
         excess = value - max(yardstick) if higher_is_further else min(yardstick) - value
         excess = max(excess, 0.0)
@@ -380,7 +383,7 @@ def distance_row(measure: str, label: str, unit: str, value: float, yardstick: l
         "measure": measure, "label": label, "unit": unit, "kind": "distance", "disputed": value,
         "ref_min": min(yardstick) if yardstick else None,
         "ref_median": float(np.median(yardstick)) if yardstick else None,
-        "ref_max": max(yardstick) if yardstick else None, "n_refs": len(yardstick),
+        "ref_max": max(yardstick) if yardstick else None, "n_refs": n_refs,
         "z": None, "percentile": None, "tolerance": tolerance, "tolerance_text": f"{tolerance:g} {unit}",
         "outside": excess > tolerance, "strength": strength(excess, tolerance), "note": note,
     }

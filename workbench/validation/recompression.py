@@ -34,6 +34,8 @@ PAIRS = {
 }
 """(final kbps, first kbps or None for one encoding) at recordings of 16 kHz and above ("wide",
 MPEG-2 and -1 rates) and at 8 kHz ("telephone", MPEG-2.5: 8-64 kbps)."""
+QUICK_PAIRS = {"wide": ((128, (None, 24)),), "telephone": ((32, (None, 8)),)}
+"""The pairs of ``workbench validate --quick``: one encoding, and a first one that narrows the band."""
 
 
 def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> list[float] | None:
@@ -68,9 +70,11 @@ def _decoded(path: Path) -> np.ndarray:
     return sf.read(path, dtype="float32", always_2d=True)[0].mean(axis=1)
 
 
-def run_recompression(corpus: Path, container: Analysis, *,
+def run_recompression(corpus: Path, container: Analysis, *, quick: bool = False,
                       progress: Callable[[str], None] | None = None) -> dict:
-    """Encode every lossless genuine recording once and twice; the answer for each file."""
+    """Encode every lossless genuine recording once and twice (``QUICK_PAIRS`` only with
+    ``quick``); the answer for each file."""
+    pairs = QUICK_PAIRS if quick else PAIRS
     cases, left_out = [], []
     with tempfile.TemporaryDirectory(prefix="workbench-recompression-") as scratch:
         folder = Path(scratch)
@@ -89,7 +93,7 @@ def run_recompression(corpus: Path, container: Analysis, *,
             samples = clip.mono_range(0, clip.frames)
             band = "telephone" if rate < 16000 else "wide"
             firsts: dict[int, np.ndarray] = {}
-            for final, starts in PAIRS[band]:
+            for final, starts in pairs[band]:
                 for first in starts:
                     source = samples
                     if first is not None:
@@ -103,7 +107,7 @@ def run_recompression(corpus: Path, container: Analysis, *,
                                   "half": recording.half, "rate_hz": rate,
                                   "first_kbps": first, "final_kbps": final, "answer": answer,
                                   "first_estimate_kbps": result.measurements.get("first_bitrate_kbps")})
-    return {"cases": cases, "rows": recompression_rows(cases), "left_out": left_out}
+    return {"cases": cases, "rows": recompression_rows(cases, pairs), "left_out": left_out}
 
 
 def _row(half: str, rate_hz: int | None, final: int | None, first: int | None, members: list[dict]) -> dict:
@@ -114,14 +118,14 @@ def _row(half: str, rate_hz: int | None, final: int | None, first: int | None, m
             "yes_95": clopper_pearson(yes, len(members))}
 
 
-def recompression_rows(cases: list[dict]) -> list[dict]:
+def recompression_rows(cases: list[dict], pairs: dict = PAIRS) -> list[dict]:
     """Per half, sample rate and pair of bit rates; then pooled per half: one encoding, a first
     encoding below the final rate, and one at or above it."""
     rows = []
     for half in ("tuning", "measuring"):
         mine = [c for c in cases if c["half"] == half]
         for rate in sorted({c["rate_hz"] for c in mine}):
-            for final, starts in PAIRS["telephone" if rate < 16000 else "wide"]:
+            for final, starts in pairs["telephone" if rate < 16000 else "wide"]:
                 for first in starts:
                     members = [c for c in mine if (c["rate_hz"], c["final_kbps"], c["first_kbps"]) == (rate, final, first)]
                     if members:

@@ -32,7 +32,8 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
         results["real"] = run_real(corpus, analyses, progress=progress)
         results["rows"] = cite_real(results["rows"], results["real"])
         text += "\n" + markdown_real(results["real"])
-        results["recompression"] = run_recompression(corpus, available()["container"](), progress=progress)
+        results["recompression"] = run_recompression(corpus, available()["container"](), quick=quick,
+                                                     progress=progress)
         results["rows"].append(cite_recompression(results["recompression"]))
         text += "\n" + markdown_recompression(results["recompression"])
         if importlib.util.find_spec("torch") is not None:
