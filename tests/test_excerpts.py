@@ -64,6 +64,10 @@ def test_excerpts_beyond_the_pages_budget_are_named_not_embedded(tmp_path, monke
     monkeypatch.setattr("reports.html.EMBED_BUDGET_BYTES", 1)
     report, out = _report(tmp_path, silences_s=(5.0, 14.0))
     assert len(report.excerpts["items"]) == 2
+    for item in report.excerpts["items"]:  # every excerpt decodes and covers its place
+        info = sf.info(out / item["path"])
+        assert info.duration == pytest.approx(item["end_s"] - item["start_s"], abs=1 / RATE)
+        assert item["start_s"] < item["place_start_s"] <= item["place_end_s"] < item["end_s"]
     html = (out / "report.html").read_text()
     assert "<audio" not in html and html.count("Not embedded here") == 2
     assert all(item["path"] in html for item in report.excerpts["items"])
