@@ -200,8 +200,8 @@ def _scored(name, scores):
 def test_countermeasure_windows_are_set_among_the_references_windows():
     refs = [_scored("r0", [-3.0, -2.5, -2.8]), _scored("r1", [-2.0, -3.2, -2.6, -2.9])]
     inside = _rows(compare(_scored("like", [-2.7, -2.9, -2.4]), refs))["synthesis.window_scores"]
-    assert not inside["outside"] and inside["n_refs"] == 7 and inside["ref_max"] == -2.0
-    assert "0 of its windows above every reference window" in inside["note"]
+    assert not inside["outside"] and inside["n_refs"] == 2 and inside["ref_max"] == -2.0
+    assert "among 7 windows of 2 reference(s); 0 of its windows above every reference window" in inside["note"]
     high = _rows(compare(_scored("unlike", [0.5, 1.2, -2.5, 0.9]), refs))["synthesis.window_scores"]
     assert high["outside"] and high["percentile"] == 100.0
     assert high["disputed"] == pytest.approx(0.7)

@@ -335,8 +335,9 @@ class WindowScores(Comparable):
         measure = Numeric(self.key, self.label, self.unit, self.tolerance)
         row = numeric_row(f"{analysis}.{self.key}", measure, float(np.median(own)), pooled, scale)
         above = sum(v > max(pooled) for v in own)
+        row["n_refs"] = sum(1 for scores in per_ref if scores)  # references, not their windows
         row["note"] = (f"median of {len(own)} windows of this clip among {len(pooled)} windows of "
-                       f"{sum(1 for s in per_ref if s)} reference(s); {above} of its windows above every "
+                       f"{row['n_refs']} reference(s); {above} of its windows above every "
                        "reference window")
         return Part(rows=[row])
 
