@@ -110,3 +110,18 @@ def test_render_seals_the_folder_again_so_verify_still_holds(tmp_path, artifacts
     (out / "figures" / "timeline.png").write_bytes(b"changed")
     result = invoke("render", out / "report.json")
     assert result.exit_code == 5 and "timeline.png" in result.output
+
+
+def test_render_onto_a_full_disk_is_one_line_exit_6(tmp_path, artifacts_wav, monkeypatch):
+    import errno
+
+    out = tmp_path / "out"
+    assert invoke("-q", "analyze", artifacts_wav, "-o", out, "--only", "levels", "--format", "json,html").exit_code == 0
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("reports.writer.atomic_write_text", full)
+    result = invoke("render", out / "report.json")
+    assert result.exit_code == 6 and "cannot be written (No space left on device)" in result.output
+    assert "Traceback" not in result.output

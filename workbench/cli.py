@@ -228,7 +228,8 @@ def list_analyses(verbose):
             click.echo(f"{'':<20}{field_.describe()}")
 
 
-@cli.command()
+@cli.command(epilog="Exit codes: 0 rendered; 2 not a workbench report, or an unknown format; 5 the folder "
+                    "no longer matches its manifest (nothing is rendered or sealed again); 6 it cannot be written.")
 @click.argument("report_json", type=click.Path(path_type=Path, dir_okay=False))
 @format_option("html", "What to re-create: html, pdf or html,pdf.")
 def render(report_json, format_):

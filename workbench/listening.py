@@ -178,7 +178,22 @@ def _check_sealed(folder: Path, case: Path | None, *, rendered: tuple[str, ...] 
 
 def rerender(folder: Path, *, formats: list[str]) -> list[Path]:
     """Render ``formats`` (html, pdf) of the report in ``folder`` from its report.json, with the
-    case's listening notes, and seal the folder again (see the module docstring)."""
+    case's listening notes, and seal the folder again (see the module docstring).
+
+    Raises
+    ------
+    VerifyError
+        When the folder no longer matches its manifest (the rendered files aside).
+    OutputError
+        When the folder cannot be written (read-only, full).
+    """
+    try:
+        return _rerender(folder, formats=formats)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot be written ({exc.strerror or exc})") from None
+
+
+def _rerender(folder: Path, *, formats: list[str]) -> list[Path]:
     from reports.manifest import CLIP_FORMAT, MANIFEST, RUN_FORMAT, write_manifest, write_run_manifest
     from reports.writer import load_report, render_to_file
     from workbench.case import append_log
