@@ -46,13 +46,15 @@ class Levels(Analysis):
     """Sample-level checks: clipped runs, digital silence and DC offset over time."""
 
     name = "levels"
-    version = "1.2"
+    version = "1.3"
     description = "Clipping runs, digital silence inside the recording, DC offset and its steps."
     measures = (
         "NaN or infinite samples in a floating-point file, runs of consecutive samples held at "
         "the clip's peak value (clipping), runs of exact or "
-        "near-exact digital zero (digital silence), and the DC offset (mean) per window with the "
-        "places where it steps."
+        "near-exact digital zero (digital silence), how often the recording falls to exact zero "
+        "inside it (exact_zero_runs_per_min, which some synthesizers leave between phrases: its "
+        "separation of genuine from synthetic speech is measured in docs/validation.md), and the "
+        "DC offset (mean) per window with the places where it steps."
     )
     cannot_show = (
         "Digital silence inside a recording is not produced by a room microphone; it can come "
@@ -104,6 +106,8 @@ class Levels(Analysis):
         measurements = {
             "digital_silence_s": sum(f.end_s - f.start_s for f in silence),
             "digital_silence_runs": len(silence),
+            "exact_zero_runs_per_min": sum(1 for f in silence if f.details["exact_zero"] and not f.details["at_edge"])
+            / max(clip.duration_s / 60.0, 1e-9),
             "nonfinite_samples": clip.nonfinite_count,
             **clip_stats,
             **dc_stats,

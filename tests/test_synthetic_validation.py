@@ -22,3 +22,39 @@ def test_a_row_has_bootstrap_intervals_only_with_two_recordings_a_side():
                                "left_out": []})
     assert "| all | one each | 1 | 1 | 1.00 (too few) |" in text
     assert f"| all | family | 20 | 20 | {row['auc']:.2f} ({row['auc_95'][0]:.2f}-{row['auc_95'][1]:.2f}) |" in text
+
+
+def test_cues_are_measured_on_every_labelled_recording_and_read_per_half(tmp_path):
+    """A synthetic recording with exact zero between its phrases against a genuine one without:
+    the zero-run cue separates them completely, the native-rate cue not at all."""
+    import csv
+
+    import soundfile as sf
+
+    from fixtures import plant, scenes
+    from workbench.evidence import sha256_file
+    from workbench.registry import available
+    from workbench.validation.synthetic import markdown_cues, run_cues
+
+    root = tmp_path / "corpus"
+    rows = []
+    for name, label, seed, zeros in (("a.wav", "genuine", 5, ()), ("b.wav", "synthetic", 6, (3.0, 6.0, 9.0))):
+        samples = scenes.clean(seed=seed, duration_s=12.0, sample_rate_hz=16000).samples
+        for at in zeros:
+            samples, _ = plant.digital_silence(samples, 16000, start_s=at, length_s=0.1)
+        path = root / "src" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, samples, 16000, subtype="PCM_16")
+        rows.append({"path": f"src/{name}", "label": label, "sha256": sha256_file(path)})
+    with (root / "MANIFEST.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["path", "label", "sha256"])
+        writer.writeheader()
+        writer.writerows(rows)
+    analyses = {name: cls() for name, cls in available().items() if name in ("levels", "bandwidth")}
+    results = run_cues(root, analyses)
+    by = {(r["cue"], r["half"], r["group"]): r for r in results["rows"]}
+    assert by[("exact_zero_runs_per_min", "measuring", "pooled")]["auc"] == 1.0
+    assert by[("lower_native_rate", "measuring", "pooled")]["auc"] == 0.5
+    zeros = {r["label"]: r["exact_zero_runs_per_min"] for r in results["measured"]}
+    assert zeros == {"genuine": 0.0, "synthetic": pytest.approx(3 / 0.2, rel=0.01)}
+    assert "| `exact_zero_runs_per_min` | measuring | pooled | 1 | 1 | 1.00 (too few) |" in markdown_cues(results)

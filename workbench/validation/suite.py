@@ -1,6 +1,6 @@
 """The whole validation run: the generated set, then (with a corpus) the real recordings, the
-double-compression table and the genuine-against-synthetic table of the countermeasure score,
-written together as validation.json and validation.md."""
+double-compression table, the candidate cues of synthetic speech and the genuine-against-synthetic
+table of the countermeasure score, written together as validation.json and validation.md."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from workbench.registry import available
 from workbench.validation.generated import markdown, run_validation
 from workbench.validation.real import cite_real, markdown_real, run_real
 from workbench.validation.recompression import cite_recompression, markdown_recompression, run_recompression
-from workbench.validation.synthetic import markdown_synthetic, run_synthetic
+from workbench.validation.synthetic import markdown_cues, markdown_synthetic, run_cues, run_synthetic
 
 QUICK = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), seeds=(1,), duration_s=20.0,
              clean_seeds=(11,), clean_duration_s=30.0)
@@ -36,6 +36,8 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
                                                      progress=progress)
         results["rows"].append(cite_recompression(results["recompression"]))
         text += "\n" + markdown_recompression(results["recompression"])
+        results["cues"] = run_cues(corpus, analyses, progress=progress)
+        text += "\n" + markdown_cues(results["cues"])
         if importlib.util.find_spec("torch") is not None:
             results["synthetic"] = run_synthetic(corpus, available()["synthesis"](), progress=progress)
             text += "\n" + markdown_synthetic(results["synthetic"])

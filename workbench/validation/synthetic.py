@@ -125,3 +125,69 @@ def markdown_synthetic(results: dict) -> str:
     if results["left_out"]:
         lines += ["", "Left out: " + "; ".join(f"{Path(r['path']).name} ({r['reason']})" for r in results["left_out"]) + "."]
     return "\n".join(lines) + "\n"
+
+
+CUES = {
+    "exact_zero_runs_per_min": ("levels", lambda m: m["exact_zero_runs_per_min"],
+                                "runs of exact digital zero inside the recording, per minute"),
+    "lower_native_rate": ("bandwidth", lambda m: float(m.get("apparent_original_rate_hz") is not None),
+                          "content ends at half a lower standard rate (1) or not (0)"),
+}
+"""Candidate cues of synthetic speech (issue 15, section 3): name -> (analysis, how to read it from
+that analysis's measurements, meaning). Higher is read as closer to the synthetic class."""
+
+
+def run_cues(corpus: Path, analyses: dict[str, Analysis], *,
+             progress: Callable[[str], None] | None = None) -> dict:
+    """Each cue of :data:`CUES` on every labelled recording; AUC and EER per source and pooled,
+    per half, as for the countermeasure score."""
+    measured, left_out = [], []
+    for row in labelled_recordings(corpus):
+        if progress:
+            progress(f"cues {row['path'].name}")
+        try:
+            clip = open_checked(row["path"], row["sha256"])
+        except WorkbenchError as exc:
+            left_out.append({"path": str(row["path"]), "reason": str(exc)})
+            continue
+        results = {name: analyses[name].run(clip) for name in {owner for owner, *_ in CUES.values()}}
+        if any(result.status != "ok" for result in results.values()):
+            left_out.append({"path": str(row["path"]), "reason": "an analysis did not run"})
+            continue
+        measured.append({"path": str(row["path"]), "source": row["source"], "label": row["label"],
+                         "half": "tuning" if row["source"] in TUNING_SOURCES else "measuring",
+                         **{cue: read(results[owner].measurements) for cue, (owner, read, _) in CUES.items()}})
+    rows = []
+    for cue in CUES:
+        for half in ("tuning", "measuring", "all"):
+            mine = [r for r in measured if half == "all" or r["half"] == half]
+            for name in [*sorted({r["source"] for r in mine}), "pooled"]:
+                members = [r for r in mine if name == "pooled" or r["source"] == name]
+                values = {label: [r[cue] for r in members if r["label"] == label] for label in LABELS}
+                if values["genuine"] and values["synthetic"]:
+                    rows.append({"cue": cue, "half": half, **separation_row(name, values["genuine"], values["synthetic"])})
+    return {"measured": measured, "rows": rows, "left_out": left_out}
+
+
+def markdown_cues(results: dict) -> str:
+    """The section of validation.md."""
+    def interval(value, bounds):
+        return "n/a" if value is None else f"{value:.2f}" + (f" ({bounds[0]:.2f}-{bounds[1]:.2f})" if bounds else " (too few)")
+
+    lines = [
+        "## Genuine against synthetic speech: candidate cues",
+        "",
+        "Cues measured on the same labelled recordings, read alone (higher = closer to the synthetic "
+        "class); nothing was tuned. A cue is kept as evidence of synthesis only where it separates on "
+        "recordings it was not chosen on. "
+        + " ".join(f"`{cue}`: {meaning}." for cue, (_, _, meaning) in CUES.items()),
+        "",
+        "| cue | half | group | genuine | synthetic | AUC (95 %) | EER (95 %) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results["rows"]:
+        lines.append(f"| `{row['cue']}` | {row['half']} | {row['group']} | {row['genuine']} | {row['synthetic']} | "
+                     f"{interval(row['auc'], row['auc_95'])} | {interval(row['eer'], row['eer_95'])} |")
+    if results["left_out"]:
+        lines += ["", "Left out: " + "; ".join(f"{Path(r['path']).name} ({r['reason']})" for r in results["left_out"]) + "."]
+    return "\n".join(lines) + "\n"
