@@ -86,6 +86,12 @@ def test_a_note_is_logged_shown_escaped_in_the_report_and_the_case_still_verifie
     assert invoke("verify", case).exit_code == 0
 
 
+def test_a_note_without_a_listener_names_the_cases_examiner(case):
+    assert invoke("note", case, "--place", "1", "--text", "heard a click").exit_code == 0
+    html = (case / "reports" / "artifacts" / "report.html").read_text()
+    assert "<td>A. Rivera</td>" in html and "None" not in html.split("Listening log")[1].split("</table>")[0]
+
+
 def test_a_note_on_a_report_changed_since_its_run_is_refused(case):
     html = case / "reports" / "artifacts" / "report.html"
     html.write_text(html.read_text().replace("Places to listen to", "Places"))

@@ -153,7 +153,7 @@ def listening_notes(report_dir: Path, evidence_sha256: str) -> list[dict[str, An
     case = case_folder(report_dir)
     if case is None:
         return []
-    return [{"utc": e.get("utc"), "by": e["details"].get("by") or e.get("examiner"), **e["details"]}
+    return [{**e["details"], "utc": e.get("utc"), "by": e["details"].get("by") or e.get("examiner")}
             for e in log_entries(case)
             if e.get("action") == "listening_note" and e.get("sha256") == evidence_sha256
             and isinstance(e.get("details"), dict)]
