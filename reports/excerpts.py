@@ -63,13 +63,20 @@ def excerpt_bytes(clip: Clip, lo_s: float, hi_s: float, *, container: str | None
     return buffer.getvalue()
 
 
-def places_to_excerpt(timeline: list[Any], numbers: list[int]) -> list[tuple[int, Any]]:
-    """(place number, finding) for the strongest member of each place, the ``MAX_EXCERPTS``
-    strongest places, in place order."""
+def strongest_by_place(timeline: list[Any], numbers: list[int]) -> dict[int, Any]:
+    """The strongest finding of each place, by place number (``numbers`` as
+    :func:`reports.patterns.place_numbers` gives them for ``timeline``)."""
     strongest: dict[int, Any] = {}
     for number, finding in zip(numbers, timeline):
         if number not in strongest or finding.strength > strongest[number].strength:
             strongest[number] = finding
+    return strongest
+
+
+def places_to_excerpt(timeline: list[Any], numbers: list[int]) -> list[tuple[int, Any]]:
+    """(place number, finding) for the strongest member of each place, the ``MAX_EXCERPTS``
+    strongest places, in place order."""
+    strongest = strongest_by_place(timeline, numbers)
     chosen = sorted(strongest.items(), key=lambda item: -item[1].strength)[:MAX_EXCERPTS]
     return sorted(chosen, key=lambda item: item[0])
 

@@ -130,12 +130,16 @@ def data_uri(path: Path, mime: str = "image/png") -> str | None:
         return None
 
 
-def embedded_excerpts(report: Report, base_dir: Path) -> dict[int, dict[str, Any]]:
-    """Each excerpt of ``report`` by place number, with ``audio`` (a data URI; None when the
-    file is missing or would take the excerpts embedded, strongest place first, beyond
-    ``EMBED_BUDGET_BYTES``) and ``figure_uri`` (a data URI or None)."""
-    strength = {number: place.get("strength", place.get("strength_range", [0, 0])[-1])
-                for number, place in enumerate(group_repeats(report.timeline), start=1)}
+def place_strength(place: dict[str, Any]) -> float:
+    """A place's strength: its finding's, or a pattern's strongest member's."""
+    return place["strength_range"][1] if place.get("pattern") else place["strength"]
+
+
+def embedded_excerpts(report: Report, places: list[dict[str, Any]], base_dir: Path) -> dict[int, dict[str, Any]]:
+    """Each excerpt of ``report`` by place number (``places``: the grouped timeline), with
+    ``audio`` (a data URI; None when the file is missing or would take the excerpts embedded,
+    strongest place first, beyond ``EMBED_BUDGET_BYTES``) and ``figure_uri`` (a data URI or None)."""
+    strength = {number: place_strength(place) for number, place in enumerate(places, start=1)}
     shown, used = {}, 0
     for item in sorted(report.excerpts.get("items", []), key=lambda item: -strength.get(item["place"], 0.0)):
         audio = None
@@ -155,7 +159,7 @@ def summary(report: Report, places: list[dict[str, Any]], *, strongest: int = 5)
     for entry in report.timeline:
         by_kind[entry["kind"]] = by_kind.get(entry["kind"], 0) + 1
     numbered = list(enumerate(places, start=1))
-    top = sorted(numbered, key=lambda item: -max(item[1].get("strength_range", [item[1].get("strength", 0.0)])))
+    top = sorted(numbered, key=lambda item: -place_strength(item[1]))
     outside = [row for entry in report.analyses if entry.name == "comparison"
                for row in entry.measurements.get("rows", []) if row.get("outside")]
     return {
@@ -175,7 +179,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(mmss=mmss, fmt=fmt, cell=cell, at_rate=at_rate, pct=lambda v: "—" if v is None else f"{v:.0%}")
+    env.filters.update(mmss=mmss, fmt=fmt, cell=cell, at_rate=at_rate, place_strength=place_strength, pct=lambda v: "—" if v is None else f"{v:.0%}")
     return env
 
 
@@ -212,7 +216,7 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False,
         file_name=Path(str(report.evidence.get("path", ""))).name,
         for_print=for_print,
         case=report.run.get("case") or {},
-        excerpts=embedded_excerpts(report, base_dir),
+        excerpts=embedded_excerpts(report, places, base_dir),
         listening_notes=list(listening_notes),
         excerpt_budget_mb=EMBED_BUDGET_BYTES / 1e6,
         max_excerpts=MAX_EXCERPTS,

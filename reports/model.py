@@ -106,6 +106,10 @@ class Report:
         ]
         return sorted(entries, key=lambda e: (e["start_s"], e["analysis"], e["kind"]))
 
+    def flagged_findings(self) -> list[Finding]:
+        """The flagged findings in timeline order, as Finding objects."""
+        return [Finding(**{k: v for k, v in entry.items() if k != "analysis"}) for entry in self.timeline]
+
     @property
     def errored(self) -> list[str]:
         """Names of analyses that ended with status ``error``."""

@@ -9,11 +9,12 @@ folder above it and, in a case, the custody log's ``reports_indexed`` entry are 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from reports.excerpts import excerpt_bytes, excerpt_span
+from reports.excerpts import excerpt_bytes, excerpt_span, strongest_by_place
 from reports.model import Finding, Report
 from reports.patterns import place_numbers
 from workbench.atomic import atomic_write_bytes
@@ -27,16 +28,11 @@ AUDIO_SUFFIXES = (".flac", ".wav")
 def places(report: Report) -> dict[int, Finding]:
     """The strongest flagged finding of each numbered place of ``report`` (numbers as in its
     places table)."""
-    strongest: dict[int, Finding] = {}
-    for number, entry in zip(place_numbers(report.timeline), report.timeline):
-        finding = Finding(**{k: v for k, v in entry.items() if k != "analysis"})
-        if number not in strongest or finding.strength > strongest[number].strength:
-            strongest[number] = finding
-    return strongest
+    return strongest_by_place(report.flagged_findings(), place_numbers(report.timeline))
 
 
-def _place(report: Report, number: int) -> Finding:
-    found = places(report)
+def _checked_place(found: dict[int, Finding], number: int) -> Finding:
+    """The place ``number`` of :func:`places`; ParameterError when the report has no such place."""
     if number not in found:
         shown = f"places 1-{max(found)}" if found else "no places"
         raise ParameterError(f"place {number}: the report has {shown}")
@@ -72,10 +68,10 @@ def write_excerpts(report_json: Path, *, place: int | None, out: Path) -> list[d
     if case is not None and out.resolve().is_relative_to(case.resolve()):
         raise OutputError(f"{out}: inside the case folder {case}; write excerpts outside it "
                           "(verify names every file the custody log does not record)")
-    numbers = sorted(places(report)) if place is None else [place]
-    chosen = {number: _place(report, number) for number in numbers}
+    found = places(report)
+    chosen = dict(sorted(found.items())) if place is None else {place: _checked_place(found, place)}
     if place is None:
-        targets = {number: out / f"place-{number:02d}.flac" for number in numbers}
+        targets = {number: out / f"place-{number:02d}.flac" for number in chosen}
     else:
         if out.suffix.lower() not in AUDIO_SUFFIXES:
             raise ParameterError(f"{out}: name the excerpt .flac or .wav")
@@ -98,8 +94,6 @@ def write_excerpts(report_json: Path, *, place: int | None, out: Path) -> list[d
         lo, hi = excerpt_span(finding.start_s, finding.end_s, clip.duration_s)
         data = excerpt_bytes(clip, lo, hi, container="WAV" if target.suffix.lower() == ".wav" else "FLAC")
         atomic_write_bytes(target, data)
-        import hashlib
-
         row = {"place": number, "path": str(target), "sha256": hashlib.sha256(data).hexdigest(),
                "start_s": lo, "end_s": hi}
         written.append(row)
@@ -128,7 +122,7 @@ def add_note(case: Path, *, clip: str | None, place: int, text: str, by: str | N
                              if clip is None or not folders else f"--clip {clip}: no such report in the case ({names})")
     folder = folders[0]
     report = load_report(folder / "report.json")
-    finding = _place(report, place)
+    finding = _checked_place(places(report), place)
     text = clean_text(text.strip())
     if not text:
         raise ParameterError("the note is empty")

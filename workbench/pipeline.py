@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import matplotlib
 
-from reports.model import AnalysisEntry, Finding, Report
+from reports.model import AnalysisEntry, Report
 from reports.manifest import MANIFEST, write_manifest
 from reports.writer import write_report
 from workbench import __version__
@@ -238,7 +238,7 @@ def analyze_clip(
         )
     if progress:
         progress("timeline")
-    flagged = _flagged_findings(report)
+    flagged = report.flagged_findings()
     numbers = place_numbers(report.timeline)
     with matplotlib.rc_context(FIGURE_RC):
         report.figures["timeline"] = "figures/timeline.png"
@@ -347,8 +347,3 @@ def _reference_row(reference: dict[str, Any]) -> dict[str, Any]:
     return {**{key: evidence.get(key) for key in keys}, "report": reference.get("report_path")}
 
 
-def _flagged_findings(report: Report) -> list[Finding]:
-    """The flagged findings in timeline order, as Finding objects."""
-    return [
-        Finding(**{k: v for k, v in entry.items() if k != "analysis"}) for entry in report.timeline
-    ]

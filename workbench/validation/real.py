@@ -90,6 +90,13 @@ def poisson_interval(count: int, exposure: float, confidence: float = 0.95) -> t
     return float(low / exposure), float(high / exposure)
 
 
+def left_out_lines(left_out: list[dict]) -> list[str]:
+    """Markdown lines naming each recording a table left out and why (none when there is none)."""
+    if not left_out:
+        return []
+    return ["", "Left out: " + "; ".join(f"{Path(r['path']).name} ({r['reason']})" for r in left_out) + "."]
+
+
 def open_checked(path: Path, sha256: str) -> Clip:
     """Decode a corpus file and check the hash intake took against its manifest's ``sha256``."""
     clip = open_evidence(path, role="reference")

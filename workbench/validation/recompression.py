@@ -22,7 +22,7 @@ from fixtures.media import write_with_pyav
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
-from workbench.validation.real import TUNING_SOURCES, genuine_recordings, open_checked
+from workbench.validation.real import genuine_recordings, left_out_lines, open_checked
 
 LOSSLESS_SUFFIXES = (".wav", ".flac")
 MIN_DURATION_S = 1.0
@@ -36,6 +36,11 @@ PAIRS = {
 MPEG-2 and -1 rates) and at 8 kHz ("telephone", MPEG-2.5: 8-64 kbps)."""
 QUICK_PAIRS = {"wide": ((128, (None, 24)),), "telephone": ((32, (None, 8)),)}
 """The pairs of ``workbench validate --quick``: one encoding, and a first one that narrows the band."""
+
+
+def _band(rate_hz: int) -> str:
+    """Which of :data:`PAIRS` applies at ``rate_hz``: "telephone" below 16 kHz, else "wide"."""
+    return "telephone" if rate_hz < 16000 else "wide"
 
 
 def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> list[float] | None:
@@ -91,9 +96,8 @@ def run_recompression(corpus: Path, container: Analysis, *, quick: bool = False,
                 left_out.append({"path": str(recording.path), "reason": f"{rate} Hz is not an MP3 rate"})
                 continue
             samples = clip.mono_range(0, clip.frames)
-            band = "telephone" if rate < 16000 else "wide"
             firsts: dict[int, np.ndarray] = {}
-            for final, starts in pairs[band]:
+            for final, starts in pairs[_band(rate)]:
                 for first in starts:
                     source = samples
                     if first is not None:
@@ -125,7 +129,7 @@ def recompression_rows(cases: list[dict], pairs: dict = PAIRS) -> list[dict]:
     for half in ("tuning", "measuring"):
         mine = [c for c in cases if c["half"] == half]
         for rate in sorted({c["rate_hz"] for c in mine}):
-            for final, starts in pairs["telephone" if rate < 16000 else "wide"]:
+            for final, starts in pairs[_band(rate)]:
                 for first in starts:
                     members = [c for c in mine if (c["rate_hz"], c["final_kbps"], c["first_kbps"]) == (rate, final, first)]
                     if members:
@@ -182,6 +186,4 @@ def markdown_recompression(results: dict) -> str:
             first = "one encoding" if row["first_kbps"] is None else row["first_kbps"]
             lines.append(f"| {row['half']} | {row['rate_hz']} | {row['final_kbps']} | {first} | {row['files']} | "
                          f"{share(row)} | {row['cannot_tell']} |")
-    if results["left_out"]:
-        lines += ["", "Left out: " + "; ".join(f"{Path(r['path']).name} ({r['reason']})" for r in results["left_out"]) + "."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + left_out_lines(results["left_out"])) + "\n"

@@ -18,7 +18,7 @@ import numpy as np
 
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
-from workbench.validation.real import TUNING_SOURCES, manifest_rows, open_checked
+from workbench.validation.real import TUNING_SOURCES, left_out_lines, manifest_rows, open_checked
 
 LABELS = ("genuine", "synthetic")
 BOOTSTRAP_RESAMPLES = 2000
@@ -72,40 +72,67 @@ def separation_row(name: str, genuine: list[float], synthetic: list[float], *, s
     return row
 
 
-def run_synthetic(corpus: Path, synthesis: Analysis, *, progress: Callable[[str], None] | None = None) -> dict:
-    """Score every labelled recording; the per-source and pooled rows, per half."""
-    scored, left_out = [], []
+def measure_labelled(corpus: Path, analyses: dict[str, Analysis], read: Callable[[dict], dict], what: str, *,
+                     progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[dict]]:
+    """Open every labelled recording (hash checked against its manifest), run ``analyses`` on it
+    and keep what ``read`` takes from their results ({analysis: measurements} -> {key: value}).
+
+    Returns
+    -------
+    measured : list of dict
+        Per recording: path, source, label, half and what ``read`` returned.
+    left_out : list of dict
+        Path and reason of each recording that could not be opened or measured.
+    """
+    measured, left_out = [], []
     for row in labelled_recordings(corpus):
         if progress:
-            progress(f"synthesis {row['path'].name}")
+            progress(f"{what} {row['path'].name}")
         try:
             clip = open_checked(row["path"], row["sha256"])
         except WorkbenchError as exc:
             left_out.append({"path": str(row["path"]), "reason": str(exc)})
             continue
-        result = synthesis.run(clip)
-        if result.status != "ok":
-            left_out.append({"path": str(row["path"]), "reason": result.message})
+        results = {name: analysis.run(clip) for name, analysis in analyses.items()}
+        failed = [result.message or name for name, result in results.items() if result.status != "ok"]
+        if failed:
+            left_out.append({"path": str(row["path"]), "reason": "; ".join(failed)})
             continue
-        half = "tuning" if row["source"] in TUNING_SOURCES else "measuring"
-        scored.append({"path": str(row["path"]), "source": row["source"], "label": row["label"], "half": half,
-                       "score": result.measurements["countermeasure_score"]})
+        measured.append({"path": str(row["path"]), "source": row["source"], "label": row["label"],
+                         "half": "tuning" if row["source"] in TUNING_SOURCES else "measuring",
+                         **read({name: result.measurements for name, result in results.items()})})
+    return measured, left_out
+
+
+def separation_rows(measured: list[dict], key: str) -> list[dict]:
+    """AUC and EER of ``key`` per half (tuning, measuring, all), per source and pooled, for every
+    group with recordings of both labels."""
     rows = []
     for half in ("tuning", "measuring", "all"):
-        mine = [r for r in scored if half == "all" or r["half"] == half]
-        groups = [(source, [r for r in mine if r["source"] == source]) for source in sorted({r["source"] for r in mine})]
-        for name, members in [*groups, ("pooled", mine)]:
-            values = {label: [r["score"] for r in members if r["label"] == label] for label in LABELS}
+        mine = [r for r in measured if half == "all" or r["half"] == half]
+        for name in [*sorted({r["source"] for r in mine}), "pooled"]:
+            members = [r for r in mine if name == "pooled" or r["source"] == name]
+            values = {label: [r[key] for r in members if r["label"] == label] for label in LABELS}
             if values["genuine"] and values["synthetic"]:
                 rows.append({"half": half, **separation_row(name, values["genuine"], values["synthetic"])})
-    return {"model": synthesis.architecture, "scored": scored, "rows": rows, "left_out": left_out}
+    return rows
+
+
+def run_synthetic(corpus: Path, synthesis: Analysis, *, progress: Callable[[str], None] | None = None) -> dict:
+    """Score every labelled recording; the per-source and pooled rows, per half."""
+    scored, left_out = measure_labelled(
+        corpus, {"synthesis": synthesis}, lambda m: {"score": m["synthesis"]["countermeasure_score"]}, "synthesis",
+        progress=progress)
+    return {"model": synthesis.architecture, "scored": scored, "rows": separation_rows(scored, "score"),
+            "left_out": left_out}
+
+
+def _interval(value, bounds) -> str:
+    return "n/a" if value is None else f"{value:.2f}" + (f" ({bounds[0]:.2f}-{bounds[1]:.2f})" if bounds else " (too few)")
 
 
 def markdown_synthetic(results: dict) -> str:
     """The section of validation.md."""
-    def interval(value, bounds):
-        return "n/a" if value is None else f"{value:.2f}" + (f" ({bounds[0]:.2f}-{bounds[1]:.2f})" if bounds else " (too few)")
-
     lines = [
         "## Genuine against synthetic speech: the countermeasure score",
         "",
@@ -121,10 +148,8 @@ def markdown_synthetic(results: dict) -> str:
     ]
     for row in results["rows"]:
         lines.append(f"| {row['half']} | {row['group']} | {row['genuine']} | {row['synthetic']} | "
-                     f"{interval(row['auc'], row['auc_95'])} | {interval(row['eer'], row['eer_95'])} |")
-    if results["left_out"]:
-        lines += ["", "Left out: " + "; ".join(f"{Path(r['path']).name} ({r['reason']})" for r in results["left_out"]) + "."]
-    return "\n".join(lines) + "\n"
+                     f"{_interval(row['auc'], row['auc_95'])} | {_interval(row['eer'], row['eer_95'])} |")
+    return "\n".join(lines + left_out_lines(results["left_out"])) + "\n"
 
 
 CUES = {
@@ -141,39 +166,16 @@ def run_cues(corpus: Path, analyses: dict[str, Analysis], *,
              progress: Callable[[str], None] | None = None) -> dict:
     """Each cue of :data:`CUES` on every labelled recording; AUC and EER per source and pooled,
     per half, as for the countermeasure score."""
-    measured, left_out = [], []
-    for row in labelled_recordings(corpus):
-        if progress:
-            progress(f"cues {row['path'].name}")
-        try:
-            clip = open_checked(row["path"], row["sha256"])
-        except WorkbenchError as exc:
-            left_out.append({"path": str(row["path"]), "reason": str(exc)})
-            continue
-        results = {name: analyses[name].run(clip) for name in {owner for owner, *_ in CUES.values()}}
-        if any(result.status != "ok" for result in results.values()):
-            left_out.append({"path": str(row["path"]), "reason": "an analysis did not run"})
-            continue
-        measured.append({"path": str(row["path"]), "source": row["source"], "label": row["label"],
-                         "half": "tuning" if row["source"] in TUNING_SOURCES else "measuring",
-                         **{cue: read(results[owner].measurements) for cue, (owner, read, _) in CUES.items()}})
-    rows = []
-    for cue in CUES:
-        for half in ("tuning", "measuring", "all"):
-            mine = [r for r in measured if half == "all" or r["half"] == half]
-            for name in [*sorted({r["source"] for r in mine}), "pooled"]:
-                members = [r for r in mine if name == "pooled" or r["source"] == name]
-                values = {label: [r[cue] for r in members if r["label"] == label] for label in LABELS}
-                if values["genuine"] and values["synthetic"]:
-                    rows.append({"cue": cue, "half": half, **separation_row(name, values["genuine"], values["synthetic"])})
+    owners = {owner: analyses[owner] for owner, *_ in CUES.values()}
+    measured, left_out = measure_labelled(
+        corpus, owners, lambda m: {cue: read(m[owner]) for cue, (owner, read, _) in CUES.items()}, "cues",
+        progress=progress)
+    rows = [{"cue": cue, **row} for cue in CUES for row in separation_rows(measured, cue)]
     return {"measured": measured, "rows": rows, "left_out": left_out}
 
 
 def markdown_cues(results: dict) -> str:
     """The section of validation.md."""
-    def interval(value, bounds):
-        return "n/a" if value is None else f"{value:.2f}" + (f" ({bounds[0]:.2f}-{bounds[1]:.2f})" if bounds else " (too few)")
-
     lines = [
         "## Genuine against synthetic speech: candidate cues",
         "",
@@ -187,7 +189,5 @@ def markdown_cues(results: dict) -> str:
     ]
     for row in results["rows"]:
         lines.append(f"| `{row['cue']}` | {row['half']} | {row['group']} | {row['genuine']} | {row['synthetic']} | "
-                     f"{interval(row['auc'], row['auc_95'])} | {interval(row['eer'], row['eer_95'])} |")
-    if results["left_out"]:
-        lines += ["", "Left out: " + "; ".join(f"{Path(r['path']).name} ({r['reason']})" for r in results["left_out"]) + "."]
-    return "\n".join(lines) + "\n"
+                     f"{_interval(row['auc'], row['auc_95'])} | {_interval(row['eer'], row['eer_95'])} |")
+    return "\n".join(lines + left_out_lines(results["left_out"])) + "\n"
