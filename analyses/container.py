@@ -247,8 +247,7 @@ def _mp4_brand_frames(s: dict[str, Any]) -> dict[str, str]:
 
 
 def _note(clip: Clip, summary: str, strength: float) -> Finding:
-    return Finding(kind=NOTE, start_s=0.0, end_s=clip.duration_s, strength=strength, flagged=False,
-                   summary=summary)
+    return Finding.whole_file(NOTE, clip.duration_s, strength, summary)
 
 
 def _place(kind: str, at_s: float, clip: Clip, summary: str, details: dict[str, Any]) -> Finding:

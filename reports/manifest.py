@@ -48,12 +48,14 @@ def output_files(outdir: Path, patterns: tuple[str, ...] = CLIP_OUTPUTS) -> list
     return sorted(p.relative_to(outdir).as_posix() for p in found if not p.name.startswith("."))
 
 
-def write_manifest(outdir: Path, evidence: dict[str, Any]) -> Path:
-    """Hash every file a clip's run wrote in ``outdir`` and write ``manifest.json`` beside them."""
+def write_manifest(outdir: Path, evidence: dict[str, Any], named_files: list[dict[str, str]] = ()) -> Path:
+    """Hash every file a clip's run wrote in ``outdir`` and write ``manifest.json`` beside them,
+    with the evidence and the files the user named as parameters (``Report.named_files``)."""
     manifest = {
         "format": CLIP_FORMAT,
         "format_version": 2,
         "evidence": {"path": str(Path(evidence["path"]).resolve()), "sha256": evidence["sha256"]},
+        "named_files": list(named_files),
         "files": {name: sha256_file(outdir / name) for name in output_files(outdir)},
     }
     return _write(outdir, manifest)

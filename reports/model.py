@@ -47,6 +47,12 @@ class Finding:
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def whole_file(cls, kind: str, duration_s: float, strength: float, summary: str) -> "Finding":
+        """A note on the whole file (not a place on the time axis): never flagged."""
+        return cls(kind=kind, start_s=0.0, end_s=duration_s, strength=strength, flagged=False,
+                   summary=summary)
+
     def __post_init__(self) -> None:
         self.strength = float(min(1.0, max(0.0, self.strength)))
         self.start_s = float(self.start_s)
@@ -114,6 +120,14 @@ class Report:
     def errored(self) -> list[str]:
         """Names of analyses that ended with status ``error``."""
         return [entry.name for entry in self.analyses if entry.status == "error"]
+
+    @property
+    def named_files(self) -> list[dict[str, str]]:
+        """The files a user named as parameters (a grid log, a checkpoint, trust anchors):
+        ``parameter`` (analysis.name), ``path`` and ``sha256``, as the run read them."""
+        return [{"parameter": f"{entry.name}.{name}", "path": value["path"], "sha256": value["sha256"]}
+                for entry in self.analyses for name, value in sorted((entry.parameters or {}).items())
+                if isinstance(value, dict) and {"path", "sha256"} <= value.keys()]
 
     @property
     def evidence_changed(self) -> bool:

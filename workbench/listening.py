@@ -206,7 +206,7 @@ def _rerender(folder: Path, *, formats: list[str]) -> list[Path]:
         written.append(render_pdf(report, folder, listening_notes=notes))
     if not (folder / MANIFEST).is_file():
         return written
-    write_manifest(folder, report.evidence)
+    write_manifest(folder, report.evidence, report.named_files)
     above = folder.parent
     try:
         run = json.loads((above / MANIFEST).read_text(encoding="utf-8"))

@@ -251,9 +251,9 @@ def analyze_clip(
     try:
         write_report(report, outdir, formats=formats)
     except ReportError:
-        write_manifest(outdir, report.evidence)  # report.json is whole; only a rendering failed
+        write_manifest(outdir, report.evidence, report.named_files)  # report.json is whole; only a rendering failed
         raise
-    write_manifest(outdir, report.evidence)  # last: a run stopped before this (killed, disk full) has none
+    write_manifest(outdir, report.evidence, report.named_files)  # last: a run stopped before this (killed, disk full) has none
     return report
 
 

@@ -17,6 +17,7 @@ from analyses.bandwidth import Bandwidth
 from analyses.channels import Channels
 from analyses.comparison import Comparison
 from analyses.container import Container
+from analyses.content_credentials import ContentCredentials
 from analyses.discontinuity import Discontinuity
 from analyses.enf import Enf
 from analyses.levels import Levels
@@ -31,7 +32,7 @@ from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
-    Overview, Levels, Channels, Metadata, Container, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
+    Overview, Levels, Channels, Metadata, Container, ContentCredentials, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
     Synthesis, Comparison,
 )
 
