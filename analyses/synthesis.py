@@ -26,7 +26,7 @@ from analyses.common.comparable import WindowScores
 from workbench.clip import Clip
 from workbench.errors import ParameterError
 from reports.plotting import format_time_axis, new_figure
-from analyses.common.resample import mono_pieces
+from analyses.common.windows import sounding_windows
 
 VENDOR = ("analyses", "aasist")
 """Package and folder of the vendored model (:func:`workbench.bundled.bundled_file`)."""
@@ -117,22 +117,11 @@ class Synthesis(Analysis):
                       figures=[self._figure(clip, centres, scores)])
 
     def _windows(self, clip: Clip) -> tuple[list[float], list[np.ndarray]]:
-        """Start times (s) and samples of up to ``max_windows`` sounding windows, evenly spread."""
-        starts, windows, levels = [], [], []
-        for start_s, y in mono_pieces(clip, ANALYSIS_RATE_HZ, piece_s=WINDOW_SAMPLES / ANALYSIS_RATE_HZ * 15):
-            for first in range(0, y.size - WINDOW_SAMPLES // 2, WINDOW_SAMPLES):
-                window = y[first : first + WINDOW_SAMPLES]
-                if window.size < WINDOW_SAMPLES:  # the model's own repository repeats a short input
-                    window = np.resize(window, WINDOW_SAMPLES)
-                starts.append(start_s + first / ANALYSIS_RATE_HZ)
-                windows.append(window.astype(np.float32))
-                levels.append(10 * np.log10(np.mean(window.astype(np.float64) ** 2) + 1e-20))
-        if not windows:
-            return [], []
-        levels = np.array(levels)
-        sounding = np.flatnonzero((levels > -70) & (levels >= np.percentile(levels, 95) - self.sounding_below_db))
-        chosen = sounding[np.unique(np.linspace(0, sounding.size - 1, min(self.max_windows, sounding.size)).round().astype(int))] if sounding.size else []
-        return [starts[i] for i in chosen], [windows[i] for i in chosen]
+        """Start times (s) and samples of up to ``max_windows`` sounding windows, evenly spread; a
+        last window longer than half the input is repeated to full length, as the model's own
+        repository does with a short input."""
+        return sounding_windows(clip, ANALYSIS_RATE_HZ, WINDOW_SAMPLES, max_windows=self.max_windows,
+                                below_db=self.sounding_below_db, shortest_samples=WINDOW_SAMPLES // 2 + 1, pad=True)
 
     def _figure(self, clip: Clip, centres: np.ndarray, scores: np.ndarray) -> FigureOut:
         fig, (ax,) = new_figure(height_in=2.6)

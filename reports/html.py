@@ -11,7 +11,7 @@ import json
 import math
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -168,7 +168,37 @@ def summary(report: Report, places: list[dict[str, Any]], *, strongest: int = 5)
         "outside": outside,
         "compared": any(entry.name == "comparison" and entry.status == "ok" for entry in report.analyses),
         "limitations": " ".join(text.split(". ")[0].rstrip(".") + "." for text in report.limitations),
+        "provenance": provenance(report),
     }
+
+
+def provenance(report: Report) -> list[str]:
+    """One line per provenance mark read (C2PA content credentials, the Perth watermark), saying
+    what was found or why it was not read; the sections hold the detail."""
+    entries = {entry.name: entry for entry in report.analyses}
+    return [_mark_line(entries.get("c2pa"), "C2PA content credentials", _c2pa_line),
+            _mark_line(entries.get("watermark"), "Perth watermark", _perth_line)]
+
+
+def _mark_line(entry, what: str, describe: Callable[[dict[str, Any]], str]) -> str:
+    if entry is None:
+        return f"{what}: not read (its analysis was not run)."
+    if entry.status != "ok":
+        return f"{what}: not read ({entry.message})."
+    return describe(entry.measurements)
+
+
+def _c2pa_line(m: dict[str, Any]) -> str:
+    if m.get("c2pa_manifest") != "present":
+        return f"C2PA content credentials: manifest {m.get('c2pa_manifest')} (most recordings carry none; its absence says nothing)."
+    declared = ", ".join(m.get("c2pa_declared_source_types") or []) or "none"
+    return (f"C2PA manifest present: integrity {m['c2pa_integrity']}, trust {m['c2pa_trust']}, signer "
+            f"{m.get('c2pa_signer') or 'not stated'}, declared source types: {declared}.")
+
+
+def _perth_line(m: dict[str, Any]) -> str:
+    return (f"Perth watermark: {m['windows_marked']} of {m['windows_read']} windows read as marked (median "
+            f"confidence {m['watermark_confidence']:.2f}). Other watermarks are not read.")
 
 
 def _environment() -> Environment:

@@ -155,3 +155,6 @@ def test_the_run_records_the_anchors_it_read_in_report_and_manifest(tmp_path, wa
     assert entry["measurements"]["c2pa_trust"].startswith("trusted")
     named = json.loads((out / "manifest.json").read_text())["named_files"]
     assert named == [{"parameter": "c2pa.trust_anchors", "path": anchors.path, "sha256": anchors.sha256}]
+    summary = (out / "report.html").read_text()
+    assert "C2PA manifest present: integrity intact, trust trusted" in summary
+    assert "Perth watermark: not read (its analysis was not run)." in summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.params import InputFile
@@ -68,3 +69,46 @@ def _checksums(text: str) -> dict[str, str]:
     """``sha256sum`` output (``<hex>  <path>`` lines) as {path: hex}."""
     pairs = (line.split(None, 1) for line in text.splitlines() if line.strip())
     return {path.strip().lstrip("*"): digest.lower() for digest, path in pairs}
+
+
+@lru_cache(maxsize=4)
+def installed_file(package: str, relative: str, sha256: str) -> InputFile | None:
+    """Read a data file shipped inside an installed third-party package (the weights of an optional
+    extra) and check it against the SHA-256 the workbench was measured with.
+
+    The package is located, not imported: its own code does not run.
+
+    Parameters
+    ----------
+    package : str
+        Top-level import name of the package, e.g. ``"perth"``.
+    relative : str
+        The file's path inside the package folder.
+    sha256 : str
+        The hash the file must have.
+
+    Returns
+    -------
+    InputFile or None
+        ``path`` is ``package:relative``; None when the package is not installed.
+
+    Raises
+    ------
+    BundledFileError
+        When the package is installed but the file cannot be read or its hash differs.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    name = f"{package}:{relative}"
+    try:
+        data = (Path(list(spec.submodule_search_locations)[0]) / relative).read_bytes()
+    except OSError as exc:
+        raise BundledFileError(f"{name}: cannot be read ({exc.strerror or exc}); reinstall {package}") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise BundledFileError(f"{name}: SHA-256 {digest[:12]}... is not the {sha256[:12]}... the workbench "
+                               f"was measured with; install the version it names")
+    return InputFile(name, digest, data)

@@ -27,13 +27,14 @@ from analyses.overview import Overview
 from analyses.speaker import Speaker
 from analyses.synthesis import Synthesis
 from analyses.voice import Voice
+from analyses.watermark import Watermark
 from workbench.analysis import Analysis
 from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
     Overview, Levels, Channels, Metadata, Container, ContentCredentials, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
-    Synthesis, Comparison,
+    Synthesis, Watermark, Comparison,
 )
 
 

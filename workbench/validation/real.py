@@ -90,11 +90,18 @@ def poisson_interval(count: int, exposure: float, confidence: float = 0.95) -> t
     return float(low / exposure), float(high / exposure)
 
 
-def left_out_lines(left_out: list[dict]) -> list[str]:
-    """Markdown lines naming each recording a table left out and why (none when there is none)."""
+def left_out_lines(left_out: list[dict], *, listed: int = 5) -> list[str]:
+    """Markdown lines naming each recording a table left out and why (none when there is none);
+    where more than ``listed`` share a reason, their number and the first few names."""
     if not left_out:
         return []
-    return ["", "Left out: " + "; ".join(f"{Path(r['path']).name} ({r['reason']})" for r in left_out) + "."]
+    by_reason: dict[str, list[str]] = {}
+    for r in left_out:
+        by_reason.setdefault(r["reason"], []).append(Path(r["path"]).name)
+    parts = [f"{', '.join(names)} ({reason})" if len(names) <= listed else
+             f"{len(names)} recordings ({reason}), e.g. {', '.join(names[:3])}"
+             for reason, names in by_reason.items()]
+    return ["", "Left out: " + "; ".join(parts) + "."]
 
 
 def open_checked(path: Path, sha256: str) -> Clip:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from scipy import stats
@@ -22,9 +22,11 @@ from fixtures.media import write_with_pyav
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
-from workbench.validation.real import genuine_recordings, left_out_lines, open_checked
+from workbench.clip import Clip
+from workbench.validation.real import Recording, genuine_recordings, left_out_lines, open_checked
 
 LOSSLESS_SUFFIXES = (".wav", ".flac")
+MP3_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 MIN_DURATION_S = 1.0
 MAX_PER_SOURCE = 6
 """Of each source, at most this many recordings, spread evenly in path order."""
@@ -65,6 +67,19 @@ def lossless_recordings(corpus: Path):
     return chosen
 
 
+def opened_lossless(corpus: Path, left_out: list[dict], what: str, *,
+                    progress: Callable[[str], None] | None = None) -> Iterator[tuple[Recording, Clip]]:
+    """Each of :func:`lossless_recordings` opened, its hash checked against the manifest; a file
+    that fails is added to ``left_out`` with the reason."""
+    for recording in lossless_recordings(corpus):
+        if progress:
+            progress(f"{what} {recording.path.name}")
+        try:
+            yield recording, open_checked(recording.path, recording.sha256)
+        except WorkbenchError as exc:
+            left_out.append({"path": str(recording.path), "reason": str(exc)})
+
+
 def _encode(samples: np.ndarray, rate_hz: int, kbps: int, path: Path) -> Path:
     return write_with_pyav(path, samples, rate_hz, codec="libmp3lame", bit_rate=kbps * 1000)
 
@@ -83,16 +98,9 @@ def run_recompression(corpus: Path, container: Analysis, *, quick: bool = False,
     cases, left_out = [], []
     with tempfile.TemporaryDirectory(prefix="workbench-recompression-") as scratch:
         folder = Path(scratch)
-        for recording in lossless_recordings(corpus):
-            if progress:
-                progress(f"double compression {recording.path.name}")
-            try:
-                clip = open_checked(recording.path, recording.sha256)
-            except WorkbenchError as exc:
-                left_out.append({"path": str(recording.path), "reason": str(exc)})
-                continue
+        for recording, clip in opened_lossless(corpus, left_out, "double compression", progress=progress):
             rate = clip.sample_rate_hz
-            if rate not in (8000, 16000, 22050, 24000, 32000, 44100, 48000):
+            if rate not in MP3_RATES:
                 left_out.append({"path": str(recording.path), "reason": f"{rate} Hz is not an MP3 rate"})
                 continue
             samples = clip.mono_range(0, clip.frames)

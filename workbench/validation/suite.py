@@ -1,6 +1,7 @@
 """The whole validation run: the generated set, then (with a corpus) the real recordings, the
-double-compression table, the candidate cues of synthetic speech and the genuine-against-synthetic
-table of the countermeasure score, written together as validation.json and validation.md."""
+double-compression table, the candidate cues of synthetic speech, the genuine-against-synthetic
+table of the countermeasure score and the Perth watermark's false alarms and detection, written
+together as validation.json and validation.md."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from workbench.validation.generated import markdown, run_validation
 from workbench.validation.real import cite_real, markdown_real, run_real
 from workbench.validation.recompression import cite_recompression, markdown_recompression, run_recompression
 from workbench.validation.synthetic import markdown_cues, markdown_synthetic, run_cues, run_synthetic
+from workbench.validation.watermark import cite_watermark, markdown_watermark, run_watermark
 
 QUICK = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), seeds=(1,), duration_s=20.0,
              clean_seeds=(11,), clean_duration_s=30.0)
@@ -41,6 +43,10 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
         if importlib.util.find_spec("torch") is not None:
             results["synthetic"] = run_synthetic(corpus, available()["synthesis"](), progress=progress)
             text += "\n" + markdown_synthetic(results["synthetic"])
+        if importlib.util.find_spec("torch") is not None and importlib.util.find_spec("perth") is not None:
+            results["watermark"] = run_watermark(corpus, available()["watermark"](), progress=progress)
+            results["rows"].append(cite_watermark(results["watermark"]))
+            text += "\n" + markdown_watermark(results["watermark"])
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(outdir / "validation.json", json.dumps(results, indent=1) + "\n")
