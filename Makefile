@@ -34,10 +34,11 @@ validate: $(STAMP)
 	d.get('real', {}).pop('cases', None); d.get('recompression', {}).pop('cases', None); d.get('cues', {}).pop('measured', None); \
 	[d.get('watermark', {}).pop(k, None) for k in ('read', 'planted', 'left_out')]; json.dump(d, open('workbench/data/validation.json', 'w'), indent=1)"
 
-# Performance harness (several minutes; peers need the [bench] extra): writes benchmarks/results.md.
+# Performance harness (peers need the [bench] extra): writes benchmarks/results.md. BENCH_ARGS are
+# passed on, e.g. BENCH_ARGS="--batch-clips 100" for a smaller batch than the 1,000 messages.
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 # Hostile containers (mutated WAV chunks, FLAC metadata blocks, Ogg pages, MP3 frames, MP4 atoms)
 # opened as evidence for FUZZ_SECONDS; prints inputs tried, time, peak memory and every finding.

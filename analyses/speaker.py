@@ -8,6 +8,9 @@ analysis is skipped and says how to install it.
 
 from __future__ import annotations
 
+import importlib.util
+from functools import lru_cache
+
 import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
@@ -68,6 +71,10 @@ class Speaker(Analysis):
                                  "clip lies below the median segment's by more than this (cosine), "
                                  "and by more than change_mads robust spreads.", above=0, below=1)
     change_mads: float = param(3.0, "See change_margin.", above=0)
+
+    def prepare(self) -> None:
+        if importlib.util.find_spec("resemblyzer") is not None:
+            _encoder()
 
     def run(self, clip: Clip) -> Result:
         try:
@@ -147,15 +154,19 @@ class Speaker(Analysis):
                          "of all other segments.")
 
 
+@lru_cache(maxsize=1)
 def _encoder():
-    """Resemblyzer's pretrained encoder on the CPU (imported here: the extra is optional)."""
+    """Resemblyzer's pretrained encoder on the CPU (imported here: the extra is optional), loaded
+    once per process."""
     import warnings
 
     with warnings.catch_warnings():
         # webrtcvad's own import of pkg_resources warns; it is not the user's concern.
         warnings.simplefilter("ignore")
         from resemblyzer import VoiceEncoder
+    import torch
 
+    torch.set_num_threads(1)  # see _partials
     return VoiceEncoder(device="cpu", verbose=False)
 
 

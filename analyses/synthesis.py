@@ -84,16 +84,14 @@ class Synthesis(Analysis):
         if self.model is not None and importlib.util.find_spec("torch") is not None:
             _load(self.architecture, self.model.data)  # a checkpoint that cannot load is refused now
 
+    def prepare(self) -> None:
+        if importlib.util.find_spec("torch") is not None:
+            _load(self.architecture, self._weights()[1].data)
+
     def run(self, clip: Clip) -> Result:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("torch") is None:
             return Result.skipped("torch is not installed (pip install '.[speaker]'): no countermeasure score")
-        if self.model is None:
-            name = f"{self.architecture}.pth"
-            weights = bundled_file(*VENDOR, f"models/weights/{name}")
-        else:
-            name, weights = Path(self.model.path).name, self.model
+        name, weights = self._weights()
         network = _load(self.architecture, weights.data)
         starts, windows = self._windows(clip)
         if not windows:
@@ -115,6 +113,13 @@ class Synthesis(Analysis):
         track = Track("countermeasure score", centres, scores, spans_s=WINDOW_SAMPLES / ANALYSIS_RATE_HZ)
         return Result(measurements=measurements, parameters=parameters, tracks=[track],
                       figures=[self._figure(clip, centres, scores)])
+
+    def _weights(self) -> tuple[str, InputFile]:
+        """File name and contents of the weights used: the bundled ones or the user's checkpoint."""
+        if self.model is None:
+            name = f"{self.architecture}.pth"
+            return name, bundled_file(*VENDOR, f"models/weights/{name}")
+        return Path(self.model.path).name, self.model
 
     def _windows(self, clip: Clip) -> tuple[list[float], list[np.ndarray]]:
         """Start times (s) and samples of up to ``max_windows`` sounding windows, evenly spread; a
@@ -147,6 +152,7 @@ def _load(architecture: str, data: bytes):
     """
     import torch
 
+    torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores; see _score
     code = bundled_file(*VENDOR, "models/AASIST.py")
     module = types.ModuleType("aasist_model")
     # The code that runs is the code whose hash was checked, not whatever an import finds.

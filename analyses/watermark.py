@@ -80,6 +80,11 @@ class Watermark(Analysis):
         if self.model is not None and importlib.util.find_spec("torch") is not None:
             _load(self.model.data)  # a checkpoint that cannot load is refused now
 
+    def prepare(self) -> None:
+        weights = self.model or installed_file(*WEIGHTS)
+        if weights is not None and importlib.util.find_spec("torch") is not None:
+            _load(weights.data)
+
     def run(self, clip: Clip) -> Result:
         if importlib.util.find_spec("torch") is None:
             return Result.skipped("torch is not installed (pip install '.[watermark]'): no watermark read")
@@ -147,6 +152,7 @@ def _load(data: bytes):
 
     from analyses.perth import net
 
+    torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores
     try:
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         state = state.get("model", state)

@@ -1,6 +1,7 @@
 """The performance harness (`make bench`): full default analyses of 1-, 10-, 60- and 180-minute clips
-beside a decode + STFT baseline and peer tools, with wall time and peak memory; and of the 60-minute
-clip as AAC, the way phone and video audio arrives.
+beside a decode + STFT baseline and peer tools, with wall time and peak memory; of the 60-minute
+clip as AAC, the way phone and video audio arrives; and of a batch of 1,000 short voice messages
+(Opus and AAC) in one run, beside one message analysed alone.
 
 Every measurement runs in its own process (``_measure``) so peak RSS is that command's alone
 (the largest process of its tree: the analysis or its decoding child). Results are printed and
@@ -76,6 +77,40 @@ def make_aac(seconds: float) -> Path:
     return path
 
 
+BATCH_FORMATS = (("libopus", ".ogg", 48000), ("aac", ".m4a", 44100))
+"""How phones keep voice messages: Opus in Ogg (WhatsApp, Signal, Telegram) and AAC in M4A."""
+
+
+BATCH_SOURCES = 20
+"""Messages are cut from this many seeded 60-s recordings per format (generating 9 hours of speech
+for 1,000 messages would take longer than analysing them)."""
+
+
+def make_batch(count: int) -> list[Path]:
+    """``count`` seeded voice messages of 5-60 s, alternately Opus in Ogg and AAC in M4A, each cut
+    at its own offset from one of :data:`BATCH_SOURCES` recordings (cached)."""
+    from fixtures.media import write_with_pyav
+    from fixtures.synth import recording
+
+    folder = CACHE / "batch"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(2026)
+    lengths, offsets = rng.uniform(5.0, 60.0, count), rng.uniform(0.0, 1.0, count)
+    sources: dict[tuple[int, int], np.ndarray] = {}
+    paths = []
+    for i, (seconds, offset) in enumerate(zip(lengths, offsets)):
+        codec, suffix, rate = BATCH_FORMATS[i % 2]
+        path = folder / f"message-{i:04d}{suffix}"
+        if not path.exists():
+            key = (rate, i // 2 % BATCH_SOURCES)
+            if key not in sources:
+                sources[key] = recording(seed=5000 + key[1], duration_s=60.0, sample_rate_hz=rate).samples[:, 0]
+            first = int(offset * (60.0 - seconds) * rate)
+            write_with_pyav(path, sources[key][first : first + int(seconds * rate)], rate, codec=codec)
+        paths.append(path)
+    return paths
+
+
 TREE_SAMPLER = """
 import os, subprocess, sys, threading, time, resource
 
@@ -128,9 +163,12 @@ def _measure(argv: list[str]) -> dict[str, float]:
     return {"wall_s": float(wall), "peak_rss_mb": int(rss_kb) / 1024, "tree_pss_mb": int(pss_kb) / 1024}
 
 
-def _workbench(clip: Path, outdir: Path) -> list[str]:
-    """A full default run of the workbench on ``clip``, redone even when a report exists."""
-    return [sys.executable, "-m", "workbench", "-q", "analyze", str(clip), "-o", str(outdir), "--force"]
+def _workbench(clip: Path | list[Path], outdir: Path, *options: str) -> list[str]:
+    """A full default run of the workbench on ``clip`` (or a batch of clips), redone even when a
+    report exists."""
+    clips = clip if isinstance(clip, list) else [clip]
+    return [sys.executable, "-m", "workbench", "-q", "analyze", *map(str, clips), "-o", str(outdir), "--force",
+            *options]
 
 
 def _python(script: str, clip: Path) -> list[str]:
@@ -154,6 +192,21 @@ def bench_compressed(seconds: float) -> dict:
     return {"seconds": seconds, "full": _measure(_workbench(make_aac(seconds), CACHE / f"report-{seconds:g}s-aac"))}
 
 
+def bench_batch(count: int, jobs: int) -> dict:
+    """A batch of ``count`` voice messages in one ``workbench analyze`` (``--jobs``), beside the
+    first message analysed by a command of its own (start-up, imports and model loading included)."""
+    clips = make_batch(count)
+    outdir = CACHE / f"batch-{count}-jobs{jobs}"
+    batch = _measure(_workbench(clips, outdir, "--jobs", str(jobs)))
+    one = _measure(_workbench(clips[0], CACHE / "batch-one"))
+    reports = [json.loads(p.read_text()) for p in sorted(outdir.glob("*/report.json"))]
+    audio_s = sum(r["evidence"]["duration_s"] for r in reports)
+    return {"clips": count, "jobs": jobs, "reports": len(reports), "audio_min": audio_s / 60, "batch": batch,
+            "one_clip": one, "one_clip_s": float(json.loads((CACHE / "batch-one" / "report.json").read_text())
+                                                ["evidence"]["duration_s"]),
+            "clips_per_min": count / batch["wall_s"] * 60}
+
+
 def bench_peers(seconds: float) -> dict:
     clip = make_clip(seconds)
     peers = {}
@@ -165,7 +218,8 @@ def bench_peers(seconds: float) -> dict:
     return peers
 
 
-def markdown(rows: list[dict], peers: dict, peer_seconds: float, compressed: list[dict] = ()) -> str:
+def markdown(rows: list[dict], peers: dict, peer_seconds: float, compressed: list[dict] = (),
+             batches: list[dict] = ()) -> str:
     names = sorted({n for r in rows for n in r["analyses"]}, key=lambda n: -max(r["analyses"].get(n, 0) for r in rows))
     lines = [
         "# Benchmarks",
@@ -207,6 +261,7 @@ def markdown(rows: list[dict], peers: dict, peer_seconds: float, compressed: lis
             lines.append(f"| {r['seconds'] / 60:g} min AAC | {r['full']['wall_s']:.1f} | {r['full']['peak_rss_mb']:.0f} | "
                          f"{r['full']['tree_pss_mb']:.0f} | "
                          + (f"{same['wall_s']:.1f}, {same['tree_pss_mb']:.0f} |" if same else "not run |"))
+    lines += batch_markdown(batches)
     if peers:
         lines += ["", f"Peers on the {peer_seconds / 60:g}-minute clip:", "", "| tool | wall (s) | peak RSS (MB) |",
                   "| --- | --- | --- |"]
@@ -216,12 +271,35 @@ def markdown(rows: list[dict], peers: dict, peer_seconds: float, compressed: lis
     return "\n".join(lines) + "\n"
 
 
+BATCH_HEADING = "Batches of voice messages"
+
+
+def batch_markdown(batches: list[dict]) -> list[str]:
+    """The lines of the batch table (none without batches)."""
+    if not batches:
+        return []
+    lines = ["", f"{BATCH_HEADING} (5-60 s, seeded, alternately Opus in Ogg at 48 kHz and AAC in M4A at 44.1 kHz, "
+             "as phones keep them, cut from 20 generated 60-s recordings per format), every message through "
+             "every default analysis in one `workbench analyze` run; beside it, the first message analysed "
+             "by a command of its own (start-up, imports and model loading paid for one clip):", "",
+             "| clips | --jobs | audio (min) | wall (s) | clips per minute | s per clip | tree PSS (MB) | "
+             "one message alone: length, wall (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for b in batches:
+        lines.append(f"| {b['clips']} | {b['jobs']} | {b['audio_min']:.1f} | {b['batch']['wall_s']:.1f} | "
+                     f"{b['clips_per_min']:.1f} | {b['batch']['wall_s'] / b['clips']:.2f} | "
+                     f"{b['batch']['tree_pss_mb']:.0f} | {b['one_clip_s']:.1f} s, {b['one_clip']['wall_s']:.1f} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10, 60, 180])
     parser.add_argument("--aac-minutes", type=float, nargs="*", default=[60])
     parser.add_argument("--peers-minutes", type=float, default=10)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--batch-clips", type=int, nargs="*", default=[1000])
+    parser.add_argument("--batch-jobs", type=int, default=2)
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
     args = parser.parse_args(argv)
     rows = []
@@ -235,8 +313,13 @@ def main(argv: list[str] | None = None) -> str:
         compressed.append(bench_compressed(minutes * 60))
         print(f"{minutes:g} min AAC: full {compressed[-1]['full']['wall_s']:.1f} s, "
               f"tree PSS {compressed[-1]['full']['tree_pss_mb']:.0f} MB", flush=True)
+    batches = []
+    for count in args.batch_clips:
+        batches.append(bench_batch(count, args.batch_jobs))
+        print(f"batch of {count}: {batches[-1]['batch']['wall_s']:.1f} s, {batches[-1]['clips_per_min']:.1f} clips/min",
+              flush=True)
     peers = {} if args.no_peers else bench_peers(args.peers_minutes * 60)
-    text = markdown(rows, peers, args.peers_minutes * 60, compressed)
+    text = markdown(rows, peers, args.peers_minutes * 60, compressed, batches)
     args.output.write_text(text, encoding="utf-8")
     print(text)
     return text

@@ -6,7 +6,8 @@ from benchmarks import run
 def test_harness_runs_and_writes_its_table(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "CACHE", tmp_path)
     text = run.main(["--minutes", str(10 / 60), "--aac-minutes", str(10 / 60), "--no-peers",
-                     "--output", str(tmp_path / "results.md")])
+                     "--batch-clips", "1", "--output", str(tmp_path / "results.md")])
     assert "| 0.166667 min |" in text or "| 0.1667 min |" in text
     assert "| 0.166667 min AAC |" in text
     assert "| levels |" in text and (tmp_path / "results.md").exists()
+    assert "| 1 | 2 |" in text  # the batch row: one message, two jobs

@@ -64,3 +64,13 @@ def test_spans_tile_the_frames_with_margins_inside_the_clip():
     joined = list(spans(1000, 300, join_tail=True))
     assert [(s.start, s.stop) for s in joined] == [(0, 300), (300, 600), (600, 1000)]
     assert list(spans(0, 300)) == []
+
+
+def test_the_waveform_envelope_is_each_span_s_minimum_and_maximum_across_block_edges():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((130 * 8000, 2)).astype(np.float32)  # three 60-s blocks, two channels
+    low, high = Clip.from_array(x, 8000).envelope(777)
+    y = x.mean(axis=1, dtype=np.float32)
+    edges = np.linspace(0, y.size, 778).astype(int)
+    assert np.array_equal(low, [y[a:b].min() for a, b in zip(edges[:-1], edges[1:])])
+    assert np.array_equal(high, [y[a:b].max() for a, b in zip(edges[:-1], edges[1:])])

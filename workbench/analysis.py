@@ -147,6 +147,15 @@ class Analysis:
     def check(self) -> None:
         """Rules that join two or more parameters; raise :class:`ParameterError` when one fails."""
 
+    def prepare(self) -> None:
+        """Load what every clip needs (a model and its weights) into this process's caches.
+
+        The pipeline calls it once before forking a clip's analysis workers, so that they inherit
+        the loaded model instead of each importing and loading it again for every clip of a batch.
+        An analysis that loads nothing leaves it empty. A failure here is not reported: ``run``
+        meets it again and says why.
+        """
+
     @classmethod
     def declared_parameters(cls) -> dict[str, Param]:
         """The declared parameters by name, in declaration order."""

@@ -315,17 +315,23 @@ class Clip:
 
     def envelope(self, n_px: int) -> tuple[np.ndarray, np.ndarray]:
         """Minimum and maximum of the mono mix in each of at most ``n_px`` equal spans (the
-        waveform as a figure ``n_px`` pixels wide shows it), read a span at a time."""
+        waveform as a figure ``n_px`` pixels wide shows it), in one pass of 60-s blocks (a compressed
+        source seeks slowly: a read per span cost seconds)."""
         if n_px not in self._envelopes:
             if self.frames <= n_px:
                 y = self.mono_range(0, self.frames)
                 self._envelopes[n_px] = (y, y)
             else:
                 edges = np.linspace(0, self.frames, n_px + 1).astype(int)
-                low, high = np.empty(n_px, dtype=np.float32), np.empty(n_px, dtype=np.float32)
-                for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
-                    span = self.mono_range(a, b)
-                    low[i], high[i] = span.min(), span.max()
+                low = np.full(n_px, np.inf, dtype=np.float32)
+                high = np.full(n_px, -np.inf, dtype=np.float32)
+                for block in self.blocks(block_s=60.0):
+                    y = _mono(block.samples)
+                    first = int(np.searchsorted(edges, block.start, side="right")) - 1
+                    last = int(np.searchsorted(edges, block.start + y.size, side="left"))
+                    starts = np.maximum(edges[first:last], block.start) - block.start
+                    low[first:last] = np.minimum(low[first:last], np.minimum.reduceat(y, starts))
+                    high[first:last] = np.maximum(high[first:last], np.maximum.reduceat(y, starts))
                 self._envelopes[n_px] = (low, high)
         return self._envelopes[n_px]
 
@@ -339,8 +345,7 @@ class Clip:
 
     def mono_range(self, start: int, stop: int) -> np.ndarray:
         """The mono mix of frames ``[start, stop)`` (float32), read from the source."""
-        samples = self.read(start, stop)
-        return samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
+        return _mono(self.read(start, stop))
 
     @cached_property
     def spectrogram(self) -> Spectrogram:
@@ -367,6 +372,11 @@ class Clip:
             np.arange(magnitude.shape[1]), sr=self.sample_rate_hz, hop_length=hop
         )
         return Spectrogram(magnitude, freqs, times, n_fft, hop, self.sample_rate_hz)
+
+
+def _mono(samples: np.ndarray) -> np.ndarray:
+    """The mono mix (float32) of frames of shape (n, channels)."""
+    return samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
 
 
 def _finite(samples: np.ndarray) -> np.ndarray:

@@ -263,7 +263,8 @@ def run_all(analyses: list[Analysis], clip: Clip, outdir: Path, *, progress: Pro
     the order of ``analyses``.
 
     With ``workers`` > 1 the analyses run in forked processes that inherit the clip with its
-    shared spectrogram already computed (copy-on-write: it is not copied, nor computed again);
+    shared spectrogram already computed (copy-on-write: it is not copied, nor computed again) and
+    the models that :meth:`Analysis.prepare` loaded into this process (once per batch, not per clip);
     ``heavy`` analyses start first. Inside a daemon process (a batch worker), or where fork is not
     available, they run one after another.
     """
@@ -281,6 +282,11 @@ def run_all(analyses: list[Analysis], clip: Clip, outdir: Path, *, progress: Pro
 
     global _SHARED
     clip.spectrogram  # computed once, before the fork
+    for analysis in analyses:  # models loaded once, before the fork: every clip's workers inherit them
+        try:
+            analysis.prepare()
+        except Exception:  # noqa: BLE001 - run() meets the same failure and reports it
+            pass
     _SHARED = (clip, outdir)
     results: dict[int, tuple[AnalysisEntry, list]] = {}
     order = sorted(range(len(analyses)), key=lambda i: not analyses[i].heavy)
