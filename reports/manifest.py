@@ -117,15 +117,29 @@ def verify_folder(outdir: Path, *, evidence_dirs: list[Path] | None = None) -> l
     problems += [f"{outdir / name}: added after the run (no manifest records it)"
                  for name in tree_files(outdir) if name != MANIFEST and name not in recorded]
     if manifest.get("format") == CLIP_FORMAT:
-        problems += _evidence_problems(manifest, evidence_dirs)
+        problems += _evidence_problems(manifest, evidence_dirs) + _named_file_problems(manifest)
     for name in sorted(recorded):
         if name.endswith(f"/{MANIFEST}") and (outdir / name).is_file():
             inner = _read((outdir / name).parent)
             if inner is None:
                 problems.append(f"{outdir / name}: not a readable manifest")
             elif inner.get("format") == CLIP_FORMAT:
-                problems += _evidence_problems(inner, evidence_dirs)
+                problems += _evidence_problems(inner, evidence_dirs) + _named_file_problems(inner)
     return list(dict.fromkeys(problems))  # a file two manifests record is named once
+
+
+def _named_file_problems(manifest: dict) -> list[str]:
+    """The files a user named as parameters (trust anchors, a checkpoint, a grid log), re-hashed at
+    the path the run read them from."""
+    problems = []
+    for named in manifest.get("named_files", []):
+        path = Path(str(named.get("path", "")))
+        if not path.is_file():
+            problems.append(f"{path}: named as {named.get('parameter')} by the run, missing (cannot be re-checked)")
+        elif sha256_file(path) != named.get("sha256"):
+            problems.append(f"{path}: named as {named.get('parameter')} by the run, changed since "
+                            "(SHA-256 differs from the manifest)")
+    return problems
 
 
 def _evidence_problems(manifest: dict, evidence_dirs: list[Path] | None) -> list[str]:

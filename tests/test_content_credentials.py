@@ -2,6 +2,7 @@
 kept apart, a changed byte of audio detected, an absent manifest neutral, bad input named."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,3 +159,7 @@ def test_the_run_records_the_anchors_it_read_in_report_and_manifest(tmp_path, wa
     summary = (out / "report.html").read_text()
     assert "C2PA manifest present: integrity intact, trust trusted" in summary
     assert "Perth watermark: not read (its analysis was not run)." in summary
+    assert CliRunner().invoke(cli, ["verify", str(out)]).exit_code == 0
+    Path(anchors.path).write_bytes(chain.root_pem + b"\n")  # the anchors changed after the run
+    changed = CliRunner().invoke(cli, ["verify", str(out)])
+    assert changed.exit_code != 0 and "named as c2pa.trust_anchors by the run, changed" in changed.output
