@@ -49,3 +49,12 @@ def test_a_tone_keeps_its_frequency_at_any_clip_rate(clip_rate, target, tone_hz)
 def test_content_limit_is_the_lower_nyquist_frequency():
     assert content_limit_hz(Clip.from_array(np.zeros(400), 400), 1000) == 200
     assert content_limit_hz(Clip.from_array(np.zeros(48000), 48000), 16000) == 8000
+
+
+def test_pieces_not_wanted_are_skipped_and_the_others_unchanged(rng):
+    clip = Clip.from_array(rng.standard_normal(44100 * 50).astype(np.float32), 44100)
+    every = list(mono_pieces(clip, 16000, piece_s=10.0))
+    some = list(mono_pieces(clip, 16000, piece_s=10.0, wanted=lambda lo, hi: lo <= 25.0 < hi or lo >= 40.0))
+    assert [s for s, _ in some] == [20.0, 40.0]
+    for start, y in some:
+        np.testing.assert_array_equal(y, dict(every)[start])

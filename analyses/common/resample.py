@@ -11,7 +11,7 @@ from an upsampled piece; analyses that need it ask :func:`content_limit_hz`.
 from __future__ import annotations
 
 from math import gcd
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 from scipy import signal
@@ -19,8 +19,8 @@ from scipy import signal
 from workbench.clip import Clip, spans
 
 
-def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
-                margin_s: float = 1.0) -> Iterator[tuple[float, np.ndarray]]:
+def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0, margin_s: float = 1.0,
+                wanted: Callable[[float, float], bool] | None = None) -> Iterator[tuple[float, np.ndarray]]:
     """Walk the clip's mono mix resampled to ``rate_hz`` (polyphase, anti-aliased).
 
     Parameters
@@ -36,6 +36,9 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     margin_s : float
         Context read each side of a piece so the resampling filter has settled at its edges;
         it is cut off again, so consecutive pieces join without gap or overlap.
+    wanted : callable (start_s, stop_s) -> bool, optional
+        Pieces for which it returns False are neither resampled nor yielded; the others are
+        exactly as a walk of every piece gives them.
 
     Yields
     ------
@@ -48,7 +51,8 @@ def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0,
     # Whole multiples of ``up`` output samples keep every piece on the input sample grid.
     core = up * max(1, int(piece_s * clip.sample_rate_hz) // down)
     for span in spans(resampled_frames(clip, rate_hz), core, join_tail=True):
-        yield span.start / rate_hz, mono_range(clip, rate_hz, span.start, span.stop, margin_s=margin_s)
+        if wanted is None or wanted(span.start / rate_hz, span.stop / rate_hz):
+            yield span.start / rate_hz, mono_range(clip, rate_hz, span.start, span.stop, margin_s=margin_s)
 
 
 def resampled_frames(clip: Clip, rate_hz: int) -> int:

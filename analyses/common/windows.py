@@ -3,6 +3,8 @@ model scores when it cannot afford every window of a long recording."""
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 from analyses.common.resample import mono_pieces
@@ -37,20 +39,36 @@ def sounding_windows(clip: Clip, rate_hz: int, window_samples: int, *, max_windo
     windows : list of np.ndarray [shape=(n,), float32]
         Their samples at ``rate_hz``.
     """
-    starts, windows, levels = [], [], []
-    for start_s, y in mono_pieces(clip, rate_hz, piece_s=window_samples / rate_hz * 15):
-        for first in range(0, y.size - shortest_samples + 1, window_samples):
-            window = y[first : first + window_samples]
-            if pad and window.size < window_samples:
-                window = np.resize(window, window_samples)
-            starts.append(start_s + first / rate_hz)
-            windows.append(window.astype(np.float32))
-            levels.append(10 * np.log10(np.mean(window.astype(np.float64) ** 2) + 1e-20))
-    if not windows:
+    starts, levels = [], []
+    for first_s, window in _walk(clip, rate_hz, window_samples, shortest_samples, pad, None):
+        starts.append(first_s)
+        levels.append(10 * np.log10(np.mean(window.astype(np.float64) ** 2) + 1e-20))
+    if not starts:
         return [], []
     levels = np.array(levels)
     sounding = np.flatnonzero((levels > -70) & (levels >= np.percentile(levels, 95) - below_db))
     if not sounding.size:
         return [], []
     chosen = sounding[np.unique(np.linspace(0, sounding.size - 1, min(max_windows, sounding.size)).round().astype(int))]
-    return [starts[i] for i in chosen], [windows[i] for i in chosen]
+    # A second walk, over the pieces that hold a chosen window, keeps only those: holding every
+    # window of a 3-hour clip would cost gigabytes, and which are chosen is known only at the end.
+    keep = [starts[i] for i in chosen]
+    kept = set(keep)
+    windows = [w.astype(np.float32) for first_s, w in _walk(clip, rate_hz, window_samples, shortest_samples, pad, keep)
+               if first_s in kept]
+    return keep, windows
+
+
+def _walk(clip: Clip, rate_hz: int, window_samples: int, shortest_samples: int, pad: bool,
+          only: list[float] | None) -> Iterator[tuple[float, np.ndarray]]:
+    """Every window of the mono mix at ``rate_hz`` (of the pieces holding a start in ``only``,
+    when given): start (s) and samples (as resampled)."""
+    def wanted(lo_s: float, hi_s: float) -> bool:
+        return only is None or any(lo_s <= s < hi_s for s in only)
+
+    for start_s, y in mono_pieces(clip, rate_hz, piece_s=window_samples / rate_hz * 15, wanted=wanted):
+        for first in range(0, y.size - shortest_samples + 1, window_samples):
+            window = y[first : first + window_samples]
+            if pad and window.size < window_samples:
+                window = np.resize(window, window_samples)
+            yield start_s + first / rate_hz, window
