@@ -154,6 +154,25 @@ def _evidence_problems(manifest: dict, evidence_dirs: list[Path] | None) -> list
     return []
 
 
+def clear_earlier_run(outdir: Path) -> None:
+    """Delete an earlier run's manifest and the report, figures and excerpts it records in
+    ``outdir``, manifest first, so that a re-run leaves none of them behind for its own manifest to
+    take in. Only those files, named by the manifest inside ``outdir``, are touched: the
+    references' reports (written by their own runs, perhaps moments ago) and anything else stay."""
+    manifest = _read(outdir)
+    (outdir / MANIFEST).unlink(missing_ok=True)
+    if manifest is None or manifest.get("format") != CLIP_FORMAT:
+        return
+    root = outdir.resolve()
+    for name in map(str, manifest["files"]):
+        parts = Path(name).parts
+        own = (len(parts) == 1 and name.startswith("report.")) or (len(parts) > 1 and parts[0] in ("figures", "excerpts"))
+        path = outdir / name
+        # A manifest is data: a name that leaves the folder is not followed.
+        if own and ".." not in parts and path.resolve().is_relative_to(root) and path.is_file():
+            path.unlink()
+
+
 def _read(folder: Path) -> dict[str, Any] | None:
     """The manifest of ``folder``, or None when it is missing or not a manifest."""
     try:

@@ -34,6 +34,22 @@ def test_a_folder_holding_another_recordings_report_is_not_replaced(tmp_path, cl
     assert json.loads((out / "report.json").read_text())["evidence"]["path"].endswith("artifacts.wav")
 
 
+def test_a_rerun_leaves_no_figure_or_excerpt_of_the_earlier_run_and_touches_nothing_else(tmp_path, artifacts_wav):
+    out = tmp_path / "out"
+    assert invoke("-q", "analyze", artifacts_wav, "-o", out, "--only", "levels,channels").exit_code == 0
+    assert list((out / "figures").glob("levels-*"))
+    (out / "notes.txt").write_text("the examiner's own file")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["../outside.txt"] = "0" * 64  # a manifest is data: never followed out
+    (tmp_path / "outside.txt").write_text("keep")
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert invoke("-q", "analyze", artifacts_wav, "-o", out, "--only", "channels", "--force").exit_code == 0
+    names = set(json.loads((out / "manifest.json").read_text())["files"])
+    assert not any(n.startswith("figures/levels-") for n in names)
+    assert not list((out / "figures").glob("levels-*"))
+    assert (out / "notes.txt").exists() and (tmp_path / "outside.txt").exists()
+
+
 @pytest.mark.parametrize("where", ["under-a-file", "proc", "read-only"])
 def test_an_output_folder_that_cannot_be_made_or_written_is_one_line_and_exit_6(tmp_path, clean_wav, where):
     if where == "under-a-file":

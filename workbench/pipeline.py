@@ -20,7 +20,7 @@ from typing import Any, Callable
 import matplotlib
 
 from reports.model import AnalysisEntry, Report
-from reports.manifest import MANIFEST, write_manifest
+from reports.manifest import clear_earlier_run, write_manifest
 from reports.writer import write_report
 from workbench import __version__
 from workbench.analysis import Analysis, FigureOut, Result
@@ -200,8 +200,9 @@ def analyze_clip(
     """
     started = utc_now()
     started_clock = time.perf_counter()
-    # An earlier run's manifest goes first, so no state of this run before its end verifies.
-    (outdir / MANIFEST).unlink(missing_ok=True)
+    # An earlier run's manifest goes first, so no state of this run before its end verifies, and
+    # its outputs with it, so no figure or excerpt of that run is taken into this run's manifest.
+    clear_earlier_run(outdir)
     (outdir / "figures").mkdir(parents=True, exist_ok=True)
     entries, tracks = [], []
     on_audio, on_reports = run_order(analyses, references=bool(references))
