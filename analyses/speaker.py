@@ -166,7 +166,9 @@ def _encoder():
         from resemblyzer import VoiceEncoder
     import torch
 
-    torch.set_num_threads(1)  # see _partials
+    # One thread: the pipeline already runs analyses (and clips) side by side on the cores. Set
+    # where the encoder is loaded, so that it holds in workers forked after prepare() too.
+    torch.set_num_threads(1)
     return VoiceEncoder(device="cpu", verbose=False)
 
 
@@ -181,8 +183,6 @@ def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, 
     import torch
     from resemblyzer import audio
 
-    # One thread: the pipeline already runs analyses (and clips) side by side on the cores.
-    torch.set_num_threads(1)
     centres, partials = [], []
     for start_s, y in mono_pieces(clip, ENCODER_RATE_HZ, piece_s=PIECE_S):
         if y.size < 1.6 * ENCODER_RATE_HZ:

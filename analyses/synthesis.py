@@ -152,7 +152,7 @@ def _load(architecture: str, data: bytes):
     """
     import torch
 
-    torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores; see _score
+    torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores
     code = bundled_file(*VENDOR, "models/AASIST.py")
     module = types.ModuleType("aasist_model")
     # The code that runs is the code whose hash was checked, not whatever an import finds.
@@ -173,7 +173,6 @@ def _score(network, windows: np.ndarray) -> np.ndarray:
     """Spoof minus bona fide logit of each window (rows of ``windows``), one window at a time."""
     import torch
 
-    torch.set_num_threads(1)  # the pipeline already runs analyses side by side on the cores
     scores = []
     with torch.no_grad():
         for window in windows:

@@ -81,14 +81,19 @@ class Watermark(Analysis):
             _load(self.model.data)  # a checkpoint that cannot load is refused now
 
     def prepare(self) -> None:
-        weights = self.model or installed_file(*WEIGHTS)
+        weights = self._weights()
         if weights is not None and importlib.util.find_spec("torch") is not None:
             _load(weights.data)
+
+    def _weights(self) -> InputFile | None:
+        """The weights used: the user's checkpoint, or the resemble-perth wheel's (None when it is
+        not installed)."""
+        return self.model or installed_file(*WEIGHTS)
 
     def run(self, clip: Clip) -> Result:
         if importlib.util.find_spec("torch") is None:
             return Result.skipped("torch is not installed (pip install '.[watermark]'): no watermark read")
-        weights = self.model or installed_file(*WEIGHTS)
+        weights = self._weights()
         if weights is None:
             return Result.skipped("resemble-perth is not installed (pip install '.[watermark]'): "
                                   "no watermark read")
@@ -172,6 +177,5 @@ def _confidences(network, windows: list[np.ndarray]) -> np.ndarray:
 
     from analyses.perth import net
 
-    torch.set_num_threads(1)  # the pipeline already runs analyses side by side on the cores
     with torch.no_grad():
         return np.array([net.confidence(network, torch.from_numpy(w)) for w in windows])

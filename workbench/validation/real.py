@@ -50,6 +50,11 @@ MIN_CURVE_S = 4.0
 """Recordings shorter than this get no splices for the detection curve against visibility."""
 
 
+def half_of(source: str) -> str:
+    """"tuning" for a source of :data:`TUNING_SOURCES`, else "measuring"."""
+    return "tuning" if source in TUNING_SOURCES else "measuring"
+
+
 @dataclass(frozen=True)
 class Recording:
     """One genuine recording of the corpus."""
@@ -61,7 +66,7 @@ class Recording:
 
     @property
     def half(self) -> str:
-        return "tuning" if self.source in TUNING_SOURCES else "measuring"
+        return half_of(self.source)
 
 
 def manifest_rows(corpus: Path) -> Iterator[tuple[Path, dict[str, str], str]]:

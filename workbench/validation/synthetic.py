@@ -18,7 +18,7 @@ import numpy as np
 
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
-from workbench.validation.real import TUNING_SOURCES, left_out_lines, manifest_rows, open_checked
+from workbench.validation.real import half_of, left_out_lines, manifest_rows, open_checked
 
 LABELS = ("genuine", "synthetic")
 BOOTSTRAP_RESAMPLES = 2000
@@ -99,7 +99,7 @@ def measure_labelled(corpus: Path, analyses: dict[str, Analysis], read: Callable
             left_out.append({"path": str(row["path"]), "reason": "; ".join(failed)})
             continue
         measured.append({"path": str(row["path"]), "source": row["source"], "label": row["label"],
-                         "half": "tuning" if row["source"] in TUNING_SOURCES else "measuring",
+                         "half": half_of(row["source"]),
                          **read({name: result.measurements for name, result in results.items()})})
     return measured, left_out
 

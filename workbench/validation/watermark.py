@@ -23,7 +23,7 @@ from analyses.watermark import MARKED_AT
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
-from workbench.validation.real import TUNING_SOURCES, genuine_recordings, left_out_lines, open_checked
+from workbench.validation.real import genuine_recordings, half_of, left_out_lines, open_checked
 from workbench.validation.recompression import MP3_RATES, clopper_pearson, opened_lossless
 from workbench.validation.synthetic import labelled_recordings
 
@@ -31,11 +31,11 @@ MP3_KBPS = {"wide": 64, "telephone": 32}
 """Bit rate of the MP3 copy of a marked recording: 64 kbps from 16 kHz up, 32 kbps at 8 kHz."""
 
 
-def _read(analysis: Analysis, clip) -> dict | None:
-    """Windows read and marked by the analysis on ``clip``; None when it skipped or failed."""
+def _read(analysis: Analysis, clip) -> dict | str:
+    """Windows read and marked by the analysis on ``clip``, or its reason when it did not read it."""
     result = analysis.run(clip)
     if result.status != "ok":
-        return None
+        return result.message
     m = result.measurements
     return {"windows": m["windows_read"], "marked": m["windows_marked"], "highest": m["watermark_confidence_range"][1]}
 
@@ -54,11 +54,10 @@ def run_watermark(corpus: Path, analysis: Analysis, *, progress: Callable[[str],
         except WorkbenchError as exc:
             left_out.append({"path": str(path), "reason": str(exc)})
             continue
-        if counts is None:
-            left_out.append({"path": str(path), "reason": "under 1 s of sound, not read"})
+        if isinstance(counts, str):
+            left_out.append({"path": str(path), "reason": counts})
             continue
-        half = "tuning" if source in TUNING_SOURCES else "measuring"
-        read.append({"path": str(path), "source": source, "label": label, "half": half, **counts})
+        read.append({"path": str(path), "source": source, "label": label, "half": half_of(source), **counts})
     planted = []
     with tempfile.TemporaryDirectory(prefix="workbench-watermark-") as scratch:
         for recording, clip in opened_lossless(corpus, left_out, "watermark embedded", progress=progress):
@@ -72,7 +71,7 @@ def run_watermark(corpus: Path, analysis: Analysis, *, progress: Callable[[str],
                                                              codec="libmp3lame", bit_rate=kbps * 1000)
             for form, copy in copies.items():
                 counts = _read(analysis, open_evidence(copy, role="reference"))
-                if counts is not None:
+                if not isinstance(counts, str):
                     planted.append({"path": str(recording.path), "source": recording.source,
                                     "half": recording.half, "form": form, **counts})
     return {"read": read, "planted": planted, "rows": watermark_rows(read, planted), "left_out": left_out}
