@@ -7,7 +7,8 @@ import numpy as np
 
 from fixtures import plant
 from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
-from workbench.clip import Clip, Spectrogram
+from workbench.clip import Clip
+from workbench.spectrogram import Spectrogram
 from analyses.common.comparable import Category, Numeric
 from reports.plotting import (
     add_colorbar, draw_spectrogram, format_time_axis, mmss, new_figure, shade_findings,
@@ -142,20 +143,19 @@ class Bandwidth(Analysis):
 
     def _overall(self, spec: Spectrogram, active: np.ndarray, nyquist: float) -> float | None:
         """The band limit of the mean spectrum of the frames with signal, or None (band full)."""
-        audible = np.sum(spec.magnitude, axis=0) > 0
-        background = np.percentile(spec.db_columns(_spread(audible)), 10, axis=1)
+        background = np.percentile(spec.db_columns(_spread(spec.frame_power > 0)), 10, axis=1)
         return self._limit(spec.mean_power_db(np.flatnonzero(active)), spec.freqs_hz, nyquist,
                            background_db=background)
 
     def _active_frames(self, spec: Spectrogram) -> np.ndarray:
-        level = 10 * np.log10(np.einsum("ij,ij->j", spec.magnitude, spec.magnitude, dtype=np.float64) + 1e-30)
+        level = 10 * np.log10(spec.frame_power + 1e-30)
         return (level > np.percentile(level, self.active_percentile)) & (level > -250)
 
     def _track(self, spec: Spectrogram, active, nyquist, overall) -> tuple[np.ndarray, np.ndarray]:
         per_window = self._frames_per_window(spec)
-        n = spec.magnitude.shape[1] // per_window
+        n = spec.n_frames // per_window
         times = (np.arange(n) + 0.5) * per_window * spec.hop_length / spec.sample_rate_hz
-        audible = np.sum(spec.magnitude, axis=0) > 0
+        audible = spec.frame_power > 0
         floor = np.percentile(spec.db_columns(_spread(audible)), 50, axis=1) if audible.any() else None
         track = np.full(n, np.nan)
         for w in range(n):
@@ -208,7 +208,7 @@ class Bandwidth(Analysis):
         frames' level just above the lower limit relative to just below it."""
         frame_s = spec.hop_length / spec.sample_rate_hz
         first = max(0, (step.index - self.context_windows) * per_window)
-        last = min(spec.magnitude.shape[1], (step.index + self.context_windows) * per_window)
+        last = min(spec.n_frames, (step.index + self.context_windows) * per_window)
         cols = np.arange(first, last)[active[first:last]]
         lower = min(step.before, step.after)
         below = (spec.freqs_hz >= lower - self.cliff_span_hz) & (spec.freqs_hz < lower - 100)

@@ -9,7 +9,8 @@ import numpy as np
 
 from fixtures import plant
 from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
-from workbench.clip import Clip, Spectrogram
+from workbench.clip import Clip
+from workbench.spectrogram import Spectrogram
 from analyses.common.comparable import BandLevels
 from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
 from analyses.common.steps import best_split, strongest_apart
@@ -177,21 +178,20 @@ class NoiseFloor(Analysis):
         top = 0.9 * spec.sample_rate_hz / 2
         edges = np.geomspace(self.low_hz, self.high_hz, self.bands + 1)
         scale = np.float32(spec.n_fft / 4) ** 2
-        frames = spec.magnitude.shape[1]
         pairs = [(float(lo), min(float(hi), top)) for lo, hi in zip(edges[:-1], edges[1:])]
         bands = [(lo, hi, np.flatnonzero((spec.freqs_hz >= lo) & (spec.freqs_hz < hi)))
                  for lo, hi in pairs if hi - lo >= MIN_BAND_HZ]
-        levels = np.empty((len(bands), frames))
-        for i, (_lo, _hi, rows) in enumerate(bands):
-            keep = self._kept(rows.size)
-            bias_db, _spread = _valley_noise(rows.size, keep)
-            # Frame blocks: no full-size copy of the band for a long recording.
-            for start in range(0, frames, LEVEL_BLOCK_FRAMES):
-                block = spec.magnitude[rows, start : start + LEVEL_BLOCK_FRAMES]
+        levels = np.empty((len(bands), spec.n_frames))
+        kept = [self._kept(rows.size) for *_, rows in bands]
+        bias_db = [_valley_noise(rows.size, keep)[0] for (*_, rows), keep in zip(bands, kept)]
+        for start, magnitude in spec.blocks(LEVEL_BLOCK_FRAMES):
+            stop = start + magnitude.shape[1]
+            for i, (_lo, _hi, rows) in enumerate(bands):
+                block, keep = magnitude[rows], kept[i]
                 low = np.partition(block, keep - 1, axis=0)[:keep] if keep < rows.size else block
                 power = np.einsum("ij,ij->j", low, low, dtype=np.float64) / scale * (rows.size / keep)
-                levels[i, start : start + LEVEL_BLOCK_FRAMES] = np.where(
-                    power > 1e-18, 10 * np.log10(np.maximum(power, 1e-30)) + bias_db, -np.inf)
+                levels[i, start:stop] = np.where(
+                    power > 1e-18, 10 * np.log10(np.maximum(power, 1e-30)) + bias_db[i], -np.inf)
         return levels, [(lo, hi) for lo, hi, _ in bands], np.array([rows.size for *_, rows in bands])
 
     def _kept(self, bins: int) -> int:

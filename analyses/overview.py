@@ -93,8 +93,7 @@ class Overview(Analysis):
 
     def _ltas(self, clip: Clip) -> FigureOut:
         spec = clip.spectrogram
-        power = np.einsum("ij,ij->i", spec.magnitude, spec.magnitude, dtype=np.float64) / spec.magnitude.shape[1]
-        ltas_db = 10 * np.log10(np.maximum(power, 1e-20) / (spec.n_fft / 4) ** 2)
+        ltas_db = 10 * np.log10(np.maximum(spec.bin_power / spec.n_frames, 1e-20) / (spec.n_fft / 4) ** 2)
         fig, (ax,) = new_figure(height_in=3.2)
         keep = spec.freqs_hz > 0
         ax.semilogx(spec.freqs_hz[keep], ltas_db[keep], color="#1f4e79", linewidth=1.0)

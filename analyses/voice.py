@@ -14,7 +14,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from workbench.analysis import Analysis, FigureOut, Result, Track, param, require
-from workbench.clip import Clip, Spectrogram
+from workbench.clip import Clip
+from workbench.spectrogram import Spectrogram
 from analyses.common.comparable import Curve, Numeric
 from reports.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, draw_spectrogram, format_time_axis, new_figure, plain_log_axis,
@@ -267,11 +268,7 @@ class Voice(Analysis):
 
     def _pitch_figure(self, clip: Clip, times: np.ndarray, f0: np.ndarray, ceiling_hz: float) -> FigureOut:
         fig, (ax,) = new_figure(height_in=3.4)
-        spec = clip.spectrogram
-        keep = int(np.searchsorted(spec.freqs_hz, 5000.0)) + 1
-        low = Spectrogram(spec.magnitude[:keep], spec.freqs_hz[:keep], spec.times_s, spec.n_fft,
-                          spec.hop_length, spec.sample_rate_hz)
-        draw_spectrogram(ax, low, duration_s=clip.duration_s, dynamic_range_db=80.0)
+        draw_spectrogram(ax, clip.spectrogram, duration_s=clip.duration_s, dynamic_range_db=80.0, top_hz=5000.0)
         ax.set_ylabel("frequency (kHz)")
         pitch_ax = ax.twinx()
         voiced = f0 > 0
@@ -384,11 +381,7 @@ def ltas_bands(spec: Spectrogram, *, below_db: float = 30.0) -> tuple[np.ndarray
     sounding. Returns the band centres (Hz) that fit below Nyquist and each band's power in dB
     relative to the total power of those bands, so the curve does not depend on level.
     """
-    power = np.zeros(spec.magnitude.shape[1])
-    for first in range(0, power.size, 4096):
-        part = spec.magnitude[:, first : first + 4096]
-        power[first : first + 4096] = np.einsum("ij,ij->j", part, part, dtype=np.float64)
-    level = 10 * np.log10(power + 1e-30)
+    level = 10 * np.log10(spec.frame_power + 1e-30)
     columns = np.flatnonzero(level >= np.percentile(level, 95) - below_db)
     per_bin = 10.0 ** (spec.mean_power_db(columns) / 10.0)
     centres = LTAS_CENTRES_HZ[LTAS_CENTRES_HZ * 2 ** (1 / 6) <= spec.freqs_hz[-1]]

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
 from reports.model import Finding
-from workbench.clip import Clip, Spectrogram
+from workbench.clip import Clip
+from workbench.spectrogram import Spectrogram
 
 FIGURE_WIDTH_IN = 11.0
 PRINT_WIDTH_IN = 186 / 25.4
@@ -103,21 +104,21 @@ def draw_waveform(ax, clip: Clip, *, color: str = "#1f4e79"):
 
 def draw_spectrogram(
     ax, spec: Spectrogram, *, duration_s: float, log_freq: bool = False, fmin_hz: float = 20.0,
-    height_px: int = 200, dynamic_range_db: float = 100.0,
+    height_px: int = 200, dynamic_range_db: float = 100.0, top_hz: float | None = None,
 ):
     """Draw a spectrogram reduced to the plot's pixel grid; return the image artist.
 
     With ``log_freq`` the rows are log-spaced from ``fmin_hz`` to Nyquist and the y axis is
-    labelled in Hz at decade steps.
+    labelled in Hz at decade steps. ``top_hz`` ends the picture at the first bin at or above it
+    instead of at Nyquist.
     """
-    # dB is monotonic, so pooling magnitudes first gives the same picture without a full-size
-    # dB array for a long recording.
-    pooled = _pool_max(spec.magnitude, PLOT_WIDTH_PX, axis=1)
-    db = 20.0 * np.log10(np.maximum(pooled, 1e-10) / (spec.n_fft / 4))
-    nyquist = float(spec.freqs_hz[-1])
+    keep = spec.n_bins if top_hz is None else int(np.searchsorted(spec.freqs_hz, top_hz)) + 1
+    freqs = spec.freqs_hz[:keep]
+    db = 20.0 * np.log10(np.maximum(spec.pooled_max(PLOT_WIDTH_PX)[:keep], 1e-10) / (spec.n_fft / 4))
+    nyquist = float(freqs[-1])
     if log_freq:
         rows = np.geomspace(fmin_hz, nyquist, height_px + 1)
-        index = np.clip(np.searchsorted(spec.freqs_hz, rows), 0, len(spec.freqs_hz) - 1)
+        index = np.clip(np.searchsorted(freqs, rows), 0, len(freqs) - 1)
         image = np.stack(
             [db[index[i] : max(index[i + 1], index[i] + 1)].max(axis=0) for i in range(height_px)]
         )

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from workbench.clip import Clip, stft_sizes
+from workbench.clip import Clip
+from workbench.spectrogram import stft_sizes
 from workbench.errors import ParameterError
 
 
@@ -38,14 +39,14 @@ def test_spectrogram_is_computed_once_and_finds_a_tone():
     clip = Clip.from_array(tone, sr)
     spec = clip.spectrogram
     assert clip.spectrogram is spec
-    peak_hz = spec.freqs_hz[np.argmax(spec.magnitude.mean(axis=1))]
+    peak_hz = spec.freqs_hz[np.argmax(spec.bin_power)]
     assert abs(peak_hz - 1000) <= sr / spec.n_fft
     assert spec.times_s[-1] == pytest.approx(2.0, abs=spec.hop_length / sr)
 
 
 def test_a_clip_shorter_than_one_window_still_has_a_spectrogram():
     clip = Clip.from_array(np.ones(100), 16000)
-    assert clip.spectrogram.magnitude.shape[1] >= 1
+    assert clip.spectrogram.n_frames >= 1
 
 
 def test_nonfinite_samples_read_as_zero():

@@ -9,7 +9,6 @@ work in pieces.
 
 from __future__ import annotations
 
-import math
 import os
 import weakref
 from dataclasses import dataclass
@@ -20,16 +19,10 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 import numpy as np
 
 from workbench.errors import EvidenceError, ParameterError
+from workbench.spectrogram import Spectrogram, compute_spectrogram
 
 if TYPE_CHECKING:
     from workbench.evidence import EvidenceInfo
-
-STFT_BLOCK_FRAMES = 4096
-SPECTROGRAM_WINDOW_S = 0.0464
-"""Target STFT window length in seconds: 2048 samples at 44.1 kHz, scaled to other rates."""
-LONG_RECORDING_S = 1800.0
-"""From this duration (s) on, the shared STFT hops half a window instead of a quarter."""
-
 
 class AudioSource(Protocol):
     """Anything that can deliver frames of audio as float32, full scale 1.0."""
@@ -127,59 +120,6 @@ class DecodedFileSource:
 
 
 @dataclass(frozen=True)
-class Spectrogram:
-    """A magnitude spectrogram of the mono mix.
-
-    Attributes
-    ----------
-    magnitude : np.ndarray [shape=(n_bins, n_frames), float32]
-        Linear STFT magnitude (Hann window, centred frames).
-    freqs_hz : np.ndarray [shape=(n_bins,)]
-        Centre frequency of each bin in Hz.
-    times_s : np.ndarray [shape=(n_frames,)]
-        Centre time of each frame in seconds.
-    n_fft : int
-        Window and FFT length in samples.
-    hop_length : int
-        Hop between frames in samples.
-    sample_rate_hz : int
-        Sample rate of the signal it was computed from.
-    """
-
-    magnitude: np.ndarray
-    freqs_hz: np.ndarray
-    times_s: np.ndarray
-    n_fft: int
-    hop_length: int
-    sample_rate_hz: int
-
-    def db_columns(self, columns: np.ndarray) -> np.ndarray:
-        """Magnitude in dB relative to a full-scale sine (Hann window: peak magnitude n_fft / 4)
-        of the selected frames only: a long recording's whole dB array is never built."""
-        ref = np.float32(self.n_fft / 4)
-        return 20.0 * np.log10(np.maximum(self.magnitude[:, columns], np.float32(1e-10)) / ref)
-
-    def mean_power_db(self, columns: np.ndarray) -> np.ndarray:
-        """Mean power per bin over the selected frames, in dB re full-scale sine, summed a block
-        of frames at a time."""
-        total = np.zeros(self.magnitude.shape[0])
-        for first in range(0, len(columns), STFT_BLOCK_FRAMES):
-            part = self.magnitude[:, columns[first : first + STFT_BLOCK_FRAMES]]
-            total += np.einsum("ij,ij->i", part, part, dtype=np.float64)
-        mean = total / max(1, len(columns)) / (self.n_fft / 4) ** 2
-        return 10 * np.log10(mean + 1e-30)
-
-    def parameters(self) -> dict[str, object]:
-        """Describe how the spectrogram was computed, for a Result's parameters."""
-        return {
-            "stft_n_fft": self.n_fft,
-            "stft_hop_length": self.hop_length,
-            "stft_window": "hann",
-            "stft_input": "mono mix (mean of channels)",
-        }
-
-
-@dataclass(frozen=True)
 class Block:
     """One block of a :meth:`Clip.blocks` walk: frames ``[start, start + len(samples))``."""
 
@@ -216,19 +156,6 @@ def spans(frames: int, core: int, *, before: int = 0, after: int = 0, join_tail:
         starts.pop()
     for start, stop in zip(starts, [*starts[1:], frames]):
         yield Span(start, stop, max(0, start - before), min(frames, stop + after))
-
-
-def stft_sizes(sample_rate_hz: int, duration_s: float = 0.0) -> tuple[int, int]:
-    """Return (n_fft, hop_length) for the shared STFT at a given rate.
-
-    The window is the power of two nearest to ``SPECTROGRAM_WINDOW_S`` (2048 at 44.1 and 48 kHz,
-    512 at 11.025 kHz), the hop a quarter of it, so time and frequency resolution are similar at
-    every rate. Recordings of ``LONG_RECORDING_S`` or more get a hop of half the window (23 ms at
-    44.1 kHz, still far finer than any analysis window): it halves the spectrogram that every
-    analysis shares, which is what bounds the memory of a recording of hours.
-    """
-    n_fft = 2 ** max(6, round(math.log2(SPECTROGRAM_WINDOW_S * sample_rate_hz)))
-    return n_fft, n_fft // (2 if duration_s >= LONG_RECORDING_S else 4)
 
 
 class Clip:
@@ -349,29 +276,8 @@ class Clip:
 
     @cached_property
     def spectrogram(self) -> Spectrogram:
-        """The shared magnitude STFT of the mono mix (see :func:`stft_sizes`)."""
-        import librosa
-
-        n_fft, hop = stft_sizes(self.sample_rate_hz, self.duration_s)
-        # Centred frames (librosa's center=True with zero padding), computed a block of frames at
-        # a time from the source, so neither the samples nor the complex STFT of a long recording
-        # is ever held whole: only magnitudes.
-        size = max(self.frames, n_fft)
-        half = n_fft // 2
-        n_frames = 1 + size // hop
-        magnitude = np.empty((n_fft // 2 + 1, n_frames), dtype=np.float32)
-        for first in range(0, n_frames, STFT_BLOCK_FRAMES):
-            last = min(n_frames, first + STFT_BLOCK_FRAMES)
-            lo, hi = first * hop - half, (last - 1) * hop + n_fft - half
-            piece = np.pad(self.mono_range(max(0, lo), min(size, hi)), (max(0, -lo), 0))
-            piece = np.pad(piece, (0, hi - lo - piece.size))
-            magnitude[:, first:last] = np.abs(
-                librosa.stft(piece, n_fft=n_fft, hop_length=hop, window="hann", center=False))
-        freqs = librosa.fft_frequencies(sr=self.sample_rate_hz, n_fft=n_fft)
-        times = librosa.frames_to_time(
-            np.arange(magnitude.shape[1]), sr=self.sample_rate_hz, hop_length=hop
-        )
-        return Spectrogram(magnitude, freqs, times, n_fft, hop, self.sample_rate_hz)
+        """The shared magnitude STFT of the mono mix (see :mod:`workbench.spectrogram`)."""
+        return compute_spectrogram(self.mono_range, self.frames, self.sample_rate_hz)
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:
