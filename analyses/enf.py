@@ -20,7 +20,7 @@ from workbench.clip import Clip, Span, spans
 from analyses.common.comparable import Category, Numeric
 from analyses.common.resample import content_limit_hz, mono_range, resampled_frames
 from workbench.errors import ParameterError
-from reports.plotting import SMALL_PT, format_time_axis, mmss, new_figure, shade_findings
+from reports.plotting import SMALL_PT, format_time_axis, mmss, new_figure, plot_gappy, shade_findings
 from analyses.common.steps import strongest_apart
 
 ANALYSIS_RATE_HZ = 1000
@@ -293,7 +293,7 @@ class Enf(Analysis):
 
     def _trace_figure(self, clip, times, trace, phase_times, phase, nominal, harmonic, findings) -> FigureOut:
         fig, (ax_f, ax_p) = new_figure(height_in=4.6, nrows=2)
-        ax_f.plot(times, trace, color="#1f4e79", linewidth=1.0)
+        plot_gappy(ax_f, times, trace, color="#1f4e79", linewidth=1.0)
         ax_f.axhline(nominal, color="black", linewidth=0.6)
         ax_f.set_ylabel("frequency (Hz)")
         ax_f.set_title(f"ENF trace ({nominal:g} Hz nominal; harmonics weighted by SNR)", loc="left")
@@ -312,7 +312,7 @@ class Enf(Analysis):
         fig, (ax,) = new_figure(height_in=2.8, sharex=False)
         ax.plot(match.grid.times_s - match.offset_s, match.grid.freqs_hz, color="#999999", linewidth=1.0,
                 label="grid log")
-        ax.plot(times, trace, color="#1f4e79", linewidth=1.2, label="recording")
+        plot_gappy(ax, times, trace, color="#1f4e79", linewidth=1.2, label="recording")
         ax.set_xlim(times[0], times[-1])
         ax.set_xlabel("seconds from the start of the clip")
         ax.set_ylabel("frequency (Hz)")

@@ -12,7 +12,7 @@ from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Tr
 from workbench.clip import Clip
 from workbench.spectrogram import Spectrogram
 from analyses.common.comparable import BandLevels
-from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
+from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, plot_gappy, shade_findings
 from analyses.common.steps import best_split, strongest_apart
 
 
@@ -281,7 +281,7 @@ class NoiseFloor(Analysis):
         per_band = len(edges) > 1
         fig, axes = new_figure(height_in=4.8 if per_band else 2.8, nrows=2 if per_band else 1)
         ax_level = axes[0]
-        ax_level.plot(times, broadband, color="#1f4e79", linewidth=1.2)
+        plot_gappy(ax_level, times, broadband, color="#1f4e79", linewidth=1.2)
         shade_findings(ax_level, [f for f in findings if f.flagged], min_width_s=clip.duration_s / 300)
         ax_level.set_ylabel("background (dBFS)")
         ax_level.set_title(
@@ -292,7 +292,7 @@ class NoiseFloor(Analysis):
         if per_band:
             ax_bands = axes[1]
             for band in range(floor.shape[1]):
-                ax_bands.plot(times, floor[:, band], color=f"C{band % 10}", linewidth=0.9,
+                plot_gappy(ax_bands, times, floor[:, band], color=f"C{band % 10}", linewidth=0.9,
                               label=f"{edges[band][0]:.0f}-{edges[band][1]:.0f} Hz")
             ax_bands.set_ylabel("band level (dB)")
             ax_bands.set_title("Background per band: a change of colour moves the bands apart", loc="left")

@@ -48,6 +48,20 @@ def new_figure(
     return fig, list(axes[:, 0])
 
 
+def plot_gappy(ax, times, values, **style):
+    """Plot a track whose unmeasured points are NaN: lines where neighbours were measured, and a
+    dot of the same colour for a point measured alone, which a line cannot draw. Returns the
+    line artist (the one that carries ``label``)."""
+    times, values = np.asarray(times, dtype=float), np.asarray(values, dtype=float)
+    (line,) = ax.plot(times, values, **style)
+    finite = np.isfinite(values)
+    alone = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]
+    if alone.any():
+        ax.plot(times[alone], values[alone], linestyle="none", marker="o", markersize=2.5,
+                color=line.get_color())
+    return line
+
+
 def mmss(seconds: float, *, decimals: int = 1) -> str:
     """Format seconds as ``m:ss.s`` (``h:mm:ss.s`` from one hour on)."""
     sign = "-" if seconds < 0 else ""

@@ -11,7 +11,7 @@ from reports.model import Finding
 from workbench.analysis import Track
 from workbench.clip import Clip
 from reports.plotting import (
-    SMALL_PT, add_colorbar, draw_spectrogram, format_time_axis, new_figure, shade_findings,
+    SMALL_PT, add_colorbar, draw_spectrogram, format_time_axis, new_figure, plot_gappy, shade_findings,
 )
 
 
@@ -43,7 +43,7 @@ def timeline_figure(clip: Clip, flagged: list[Finding], tracks: list[Track],
                     va="center", fontsize=SMALL_PT, color="#5b6470")
             continue
         if track.spans_s is None:
-            ax.plot(track.times_s, values, color="#1f4e79", linewidth=0.9)
+            plot_gappy(ax, track.times_s, values, color="#1f4e79", linewidth=0.9)
         else:
             half = np.broadcast_to(np.asarray(track.spans_s, dtype=float), values.shape) / 2
             times = np.asarray(track.times_s, dtype=float)

@@ -7,7 +7,7 @@ from analyses.levels import Levels
 from analyses.overview import Overview
 from conftest import clip_of
 from fixtures import scenes
-from reports.plotting import mmss, si_label, time_tick_step
+from reports.plotting import mmss, new_figure, plot_gappy, si_label, time_tick_step
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,19 @@ def test_only_flagged_findings_are_marked():
     artists = shade_findings(ax, [Finding("discontinuity", 2.0, 2.0, 0.2, False, "candidate"),
                                   Finding("discontinuity", 6.0, 6.0, 0.9, True, "flagged")])
     assert len(artists) == 1 and [t.get_text() for t in ax.texts] == ["1"]
+
+
+def test_a_point_measured_alone_between_gaps_is_drawn():
+    """A line needs two neighbours: a lone measured window (noise floor, ENF) must still show."""
+    fig, (ax,) = new_figure(height_in=2.0)
+    times = np.arange(8.0)
+    values = np.array([1.0, 2.0, np.nan, 5.0, np.nan, np.nan, 3.0, 4.0])
+    plot_gappy(ax, times, values, color="C1")
+    dots = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+    assert len(dots) == 1
+    np.testing.assert_array_equal(dots[0].get_xdata(), [3.0])
+    np.testing.assert_array_equal(dots[0].get_ydata(), [5.0])
+    assert dots[0].get_color() == ax.get_lines()[0].get_color()
+    fig2, (ax2,) = new_figure(height_in=2.0)
+    plot_gappy(ax2, times, np.arange(8.0))
+    assert len(ax2.get_lines()) == 1  # nothing alone: the line only
