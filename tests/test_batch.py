@@ -1,4 +1,5 @@
 import json
+import os
 
 from click.testing import CliRunner
 
@@ -123,3 +124,32 @@ def test_a_case_index_names_the_case_each_files_hash_and_role_and_links_every_fo
 def test_a_pdf_only_run_names_the_pdf(tmp_path, clean_wav):
     result = invoke("analyze", clean_wav, "-o", tmp_path / "out", "--only", "levels", "--format", "json,pdf")
     assert result.exit_code == 0 and f"report: {tmp_path / 'out' / 'report.pdf'}" in result.output
+
+
+def test_jobs_runs_clips_side_by_side_only_when_there_are_several(monkeypatch):
+    """--jobs 2 on one clip used to send it to one batch worker whose analyses then ran one
+    after another: slower than --jobs 1, where they share the two cores."""
+    from workbench.batch import parallelism
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert parallelism(1, 2) == (1, 2)
+    assert parallelism(1, 1) == (1, 2)
+    assert parallelism(3, 2) == (2, 1)
+    assert parallelism(3, 8) == (3, 1)
+    assert parallelism(1, 2, "tcp://127.0.0.1:8786") == (2, 1)
+
+
+def test_one_clip_under_jobs_two_runs_in_this_process(tmp_path, clean_wav, monkeypatch):
+    from workbench import batch
+
+    seen = []
+    original = batch.run_jobs
+
+    def recording(jobs, *, workers=1, **kwargs):
+        seen.append((workers, [job.workers for job in jobs]))
+        return original(jobs, workers=workers, **kwargs)
+
+    monkeypatch.setattr(batch, "run_jobs", recording)
+    result = invoke("-q", "analyze", clean_wav, "-o", tmp_path / "one", "--jobs", "2", "--only", "levels")
+    assert result.exit_code == 0, result.output
+    assert seen == [(1, [min(2, os.cpu_count() or 1)])]

@@ -133,19 +133,31 @@ def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, format
                             say=say or (lambda line: None), warn=warn or (lambda line: None), step=step)
 
 
+def parallelism(clips: int, jobs: int, scheduler: str | None = None) -> tuple[int, int]:
+    """(clips analysed at once, processes per clip) for ``clips`` clips under ``--jobs jobs``.
+
+    Clips run side by side only when there are several: a single clip (or ``--jobs 1``) runs in
+    this process, and its analyses share the machine's cores (up to two processes) instead of
+    running one after another in one batch worker. On a Dask scheduler each clip is one task.
+    """
+    if scheduler:
+        return jobs, 1
+    at_once = max(1, min(jobs, clips))
+    return at_once, (min(2, os.cpu_count() or 1) if at_once == 1 else 1)
+
+
 def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, force, scheduler,
                  references, say: Say, warn: Say, step) -> int:
     """:func:`run_batch` once its folder is claimed."""
     folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
-    # One clip at a time: its analyses share the machine's cores (up to two processes).
-    clip_workers = min(2, os.cpu_count() or 1) if jobs == 1 and not scheduler else 1
     reference_codes, reference_reports, reference_rows = [], [], []
     if references:
         reference_folders = _unique_folders(references, outdir / REFERENCES_FOLDER, subfolders=True)
+        at_once, clip_workers = parallelism(len(references), jobs, scheduler)
         reference_jobs = [Job(ref, folder, analyses, command, tuple(formats), None, force,
                               role="reference", workers=clip_workers)
                           for ref, folder in zip(references, reference_folders)]
-        for job, outcome in run_jobs(reference_jobs, workers=jobs, scheduler=scheduler):
+        for job, outcome in run_jobs(reference_jobs, workers=at_once, scheduler=scheduler):
             reference_codes.append(outcome.code)
             for line in outcome.errors:
                 warn(f"reference {line}")
@@ -164,11 +176,12 @@ def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, f
 
         case = load_case(case_dir)
         case = {"case_id": case["case_id"], "examiner": case["examiner"]}
+    at_once, clip_workers = parallelism(len(clips), jobs, scheduler)
     work = [Job(clip, folder, analyses, command, tuple(formats), case, force,
                 references=_references_for(folder, reference_reports, formats), workers=clip_workers)
             for clip, folder in zip(clips, folders)]
     rows, codes, summary = {}, [], []
-    for job, outcome in run_jobs(work, workers=jobs, scheduler=scheduler, step=step):
+    for job, outcome in run_jobs(work, workers=at_once, scheduler=scheduler, step=step):
         rows[job.clip] = outcome.row
         codes.append(outcome.code)
         for line in outcome.errors:

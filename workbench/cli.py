@@ -53,7 +53,7 @@ def format_option(default: str | None, help: str):
 
 def _run(ctx: click.Context, clips, outdir, analyses, **options) -> int:
     """``batch.run_batch`` with a progress bar on stderr (when it is a terminal) and the printing."""
-    from workbench.batch import run_batch
+    from workbench.batch import parallelism, run_batch
 
     def run(step=None):
         return run_batch(list(clips), outdir, analyses, step=step, warn=_error,
@@ -61,8 +61,8 @@ def _run(ctx: click.Context, clips, outdir, analyses, **options) -> int:
 
     if ctx.obj["quiet"] or not sys.stderr.isatty():
         return run()
-    parallel = options.get("jobs", 1) > 1 or options.get("scheduler")
-    per_clip = 1 if parallel else len(analyses) + 1
+    at_once, _ = parallelism(len(clips), options.get("jobs", 1), options.get("scheduler"))
+    per_clip = 1 if at_once > 1 or options.get("scheduler") else len(analyses) + 1
     first_done: list[tuple[float, int]] = []
 
     def step(label):
