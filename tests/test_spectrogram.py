@@ -86,3 +86,33 @@ def test_analyses_find_the_same_on_a_spilled_spectrogram(rate, monkeypatch):
     assert any(f.flagged for result in results[True][:2] for f in result.findings)
     for a, b in zip(results[False][2], results[True][2]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_no_room_for_the_file_keeps_the_magnitudes_in_memory(rng, monkeypatch):
+    """A full or read-only temporary folder costs memory, not the analysis."""
+    import errno
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    samples = rng.standard_normal(16000 * 5).astype(np.float32)
+    kept = Clip.from_array(samples, 16000).spectrogram
+    monkeypatch.setattr(spectrogram, "SPILL_FROM_BYTES", 0)
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    fallback = Clip.from_array(samples, 16000).spectrogram
+    assert type(fallback._store).__name__ == "_InMemory"
+    np.testing.assert_array_equal(fallback.frames(0, fallback.n_frames), kept.frames(0, kept.n_frames))
+
+
+def test_a_file_that_cannot_be_given_its_space_is_closed_and_refused(monkeypatch):
+    import errno
+
+    def no_space(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    monkeypatch.setattr(spectrogram, "SPILL_FROM_BYTES", 0)
+    with pytest.raises(OSError):
+        spectrogram._InFile(10, 1000)
+    assert type(spectrogram._store(10, 1000)).__name__ == "_InMemory"

@@ -11,6 +11,7 @@ taken during that one pass.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import tempfile
@@ -68,6 +69,12 @@ class _InFile:
         self._file = tempfile.TemporaryFile(prefix="workbench-spectrogram-")
         self._n_bins = n_bins
         self._frame_bytes = n_bins * 4
+        try:  # the space is taken now, so a full disk shows before the STFT, not in the middle
+            os.posix_fallocate(self._file.fileno(), 0, n_frames * self._frame_bytes)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it
+                self._file.close()
+                raise
 
     def write(self, start: int, block: np.ndarray) -> None:
         data = np.ascontiguousarray(block.T, dtype=np.float32).tobytes()
@@ -201,6 +208,17 @@ class Spectrogram:
         }
 
 
+def _store(n_bins: int, n_frames: int):
+    """Where the magnitudes go: a file above ``SPILL_FROM_BYTES``, unless the temporary folder
+    cannot hold it (full, read-only, missing), in which case memory, as for a short clip."""
+    if n_bins * n_frames * 4 > SPILL_FROM_BYTES:
+        try:
+            return _InFile(n_bins, n_frames)
+        except OSError:
+            pass
+    return _InMemory(n_bins, n_frames)
+
+
 def compute_spectrogram(mono_range: Callable[[int, int], np.ndarray], frames: int, sample_rate_hz: int) -> Spectrogram:
     """The magnitude STFT (see :func:`stft_sizes`) of the mono mix that ``mono_range(start,
     stop)`` delivers for ``frames`` frames at ``sample_rate_hz`` Hz.
@@ -216,7 +234,7 @@ def compute_spectrogram(mono_range: Callable[[int, int], np.ndarray], frames: in
     half = n_fft // 2
     n_frames = 1 + size // hop
     n_bins = n_fft // 2 + 1
-    store = (_InFile if n_bins * n_frames * 4 > SPILL_FROM_BYTES else _InMemory)(n_bins, n_frames)
+    store = _store(n_bins, n_frames)
     frame_power = np.empty(n_frames)
     bin_power = np.zeros(n_bins)
     for first in range(0, n_frames, STFT_BLOCK_FRAMES):
