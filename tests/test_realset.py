@@ -95,6 +95,7 @@ def test_validate_with_a_corpus_writes_both_tables_and_reports_cite_the_real_row
     assert "**Measuring half**" in text and "`measured_source`" in text and "`realworld/fsdd`" in text
     assert "| `digital_silence` | levels | 1 / 0.003 |" in text
     assert "## Real recordings: artifacts planted into genuine recordings" in text
+    assert "## Real recordings: edits made of real material" in text and "stretch re-encoded, MP3 16 kbps" in text
     data = json.loads((out / "validation.json").read_text())
     cited = {row["kind"]: row for row in data["rows"] if not row["reference"]}
     assert cited["digital_silence"]["real_false_flags"] == 1

@@ -31,6 +31,7 @@ from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
 from analyses.discontinuity import splice_by_visibility
 from workbench.validation.generated import PLANTERS, STRENGTHS, detected_share, planted_outcomes
+from workbench.validation.real_material import Material, markdown_material, material_rows, run_material
 
 TUNING_SOURCES = frozenset({
     "realworld/fsdd", "realworld/asterisk_fr_armelle", "realworld/asterisk_en", "realworld/asterisk_it",
@@ -221,14 +222,14 @@ def background_dbfs(x: np.ndarray, sr: int) -> float:
     return float(20 * np.log10(np.percentile(rms, 10))) if rms.size else -96.0
 
 
-def _plant_into(recording: Recording, clip: Clip, analyses: dict[str, Analysis], *, hum: bool,
+def _plant_into(recording: Recording, x: np.ndarray, sr: int, analyses: dict[str, Analysis], *, hum: bool,
                 progress: Callable[[str], None] | None = None) -> tuple[list[dict], set[str]]:
-    """Plant every kind at every strength into one genuine recording, run its analysis, and
-    return the cases (as the generated set's, with the file, source and half) and the kinds
-    planted. A kind that needs two channels is planted into stereo recordings only; an ENF cut
-    only where the ``enf`` analysis found mains hum (``hum``)."""
-    x = clip.read(0, clip.frames).astype(np.float64)
-    sr = clip.sample_rate_hz
+    """Plant every kind at every strength into one genuine recording (``x``: frames, channels at
+    ``sr`` Hz), run its analysis, and return the cases (as the generated set's, with the file,
+    source and half) and the kinds planted. A kind that needs two channels is planted into stereo
+    recordings only; an ENF cut only where the ``enf`` analysis found mains hum (``hum``)."""
+    clip = Clip.from_array(x, sr)
+    duration_s = x.shape[0] / sr
     condition = RealCondition(sr, background_dbfs(x, sr))
     cases, planted = [], set()
     for kind, (owner, stereo, planter, levels) in PLANTERS.items():
@@ -243,7 +244,7 @@ def _plant_into(recording: Recording, clip: Clip, analyses: dict[str, Analysis],
                 progress(f"{kind} {strength} in {recording.path.name}")
             rng = np.random.default_rng(zlib.crc32(repr((kind, strength, recording.path.name)).encode()))
             for outcome in planted_outcomes(analyses[owner], planter, kind, base, sr, rng,
-                                            clip.duration_s, level, condition):
+                                            duration_s, level, condition):
                 cases.append({"kind": kind, "analysis": owner, "strength": strength, "level": level,
                               "rate": sr, "path": str(recording.path), "source": recording.source,
                               "half": recording.half, **outcome})
@@ -294,17 +295,22 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
     measured = _empty_measures()
     cases, planted_kinds = [], set()
     found: dict[str, dict[str, list[bool]]] = {"tuning": {}, "measuring": {}}
+    materials: list[Material] = []
     # One pass: each file is decoded once, and the flag run's ENF result says where hum is.
     for recording, clip in _opened(recordings, measured, progress):
         results = _flags_in(recording, clip, analyses, measured)
         if recording.duration_s >= MIN_PLANT_S:
             enf = results.get("enf")
             hum = enf is not None and enf.measurements.get("enf_nominal_hz") is not None
-            more, kinds = _plant_into(recording, clip, analyses, hum=hum, progress=progress)
+            x, sr = clip.read(0, clip.frames).astype(np.float64), clip.sample_rate_hz
+            more, kinds = _plant_into(recording, x, sr, analyses, hum=hum, progress=progress)
             cases += more
             planted_kinds |= kinds
+            materials.append(Material(recording.path, recording.source, recording.half, sr,
+                                      x.mean(axis=1).astype(np.float32), background_dbfs(x, sr)))
         if recording.duration_s >= MIN_CURVE_S and "discontinuity" in analyses:
             _splices_found(recording, clip, analyses["discontinuity"], found)
+    material = run_material(materials, analyses, FLAGGING_ANALYSES, progress=progress)
     curve = {half: {v: {"detected": sum(hits) / len(hits), "n": len(hits)} for v, hits in by_v.items()}
              for half, by_v in found.items()}
     unplanted = sorted(set(PLANTERS) - planted_kinds)
@@ -320,6 +326,8 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
         "detection": {half: detection_rows(cases, half) for half in ("tuning", "measuring")},
         "not_planted": unplanted,
         "splice_visibility_curve": curve,
+        "material": {half: material_rows(material, half) for half in ("tuning", "measuring")},
+        "material_cases": material,
         "flags": measured["flags"],
         "cases": cases,
         "left_out": measured["left_out"],
@@ -387,6 +395,7 @@ def markdown_real(results: dict) -> str:
             cells = [curve[half].get(f"{v:g}") for v in VISIBILITIES]
             lines.append(f"| {half} | " + " | ".join(
                 "n/a" if c is None else f"{c['detected']:.0%} of {c['n']}" for c in cells) + " |")
+    lines += markdown_material(results.get("material_cases", []))
     if results["left_out"]:
         lines += ["", "Left out (hash or decoding): " + "; ".join(
             f"`{Path(item['path']).name}`: {item['reason']}" for item in results["left_out"]) + "."]

@@ -1,0 +1,295 @@
+"""Edits made of real material, planted into genuine recordings: what a forger would do with
+other recordings, beside the generated artifacts of :mod:`workbench.validation.real`.
+
+- **A splice between two recordings**: the start of one genuine recording joined, without a
+  crossfade, to the rest of another of the same source and rate, at a pause in both or mid-word
+  in both.
+- **Room tone from elsewhere**: another source's background (its quietest 50 ms stretches,
+  joined with equal-power crossfades, resampled to the recording's rate) mixed into an 8 s
+  stretch, 6 dB and 12 dB over the recording's own background.
+- **A re-encoded stretch**: the recording encoded as MP3 at a low bit rate (LAME through PyAV),
+  decoded, and a 6 s stretch of it put back in place of the original.
+
+Each case is run through every flagging analysis. It is *found* when a flagged finding of its own
+kind lies within :data:`~workbench.validation.generated.TOLERANCE_S` of a planted place, and
+*found by any* when a flagged finding of any kind does: a missed splice may still show as a
+change of background or voice.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zlib
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+from typing import Callable
+
+import av
+import numpy as np
+from scipy import signal
+
+from fixtures import plant
+from fixtures.media import write_with_pyav
+from fixtures.plant import Planted
+from workbench.analysis import Analysis
+from workbench.clip import Clip
+from workbench.pipeline import run_analysis
+from workbench.validation.generated import TOLERANCE_S
+
+FRAME_S = 0.02
+"""Frame (s) over which levels are read to find pauses and loud stretches."""
+PAUSE_ABOVE_BACKGROUND_DB = 3.0
+"""A frame within this much of the recording's background (its 10th-percentile frame) is a pause."""
+LOUD_PERCENTILE = 80.0
+"""A frame at or above this percentile of the recording's frame levels is mid-word."""
+TONE_CHUNK_S = 0.05
+TONE_PERCENTILE = 20.0
+"""Room tone: the donor's 50 ms stretches at or below this percentile of level (none of them
+holding exact zeros)."""
+TONE_LEVELS_DB = {"moderate": 6.0, "strong": 12.0}
+"""Room tone from elsewhere: its level over the recording's own background, per strength."""
+MP3_KBPS = {"telephone": (16, 8), "wide": (32, 16), "full": (64, 32)}
+"""Bit rates (kbps) of the re-encoded stretch, (moderate, strong), by the recording's rate:
+below 16 kHz, 16 to 31.9 kHz, 32 kHz and above. The strong ones narrow the band to about a third
+of the rate (LAME's low-pass); the moderate ones leave more of it."""
+
+
+@dataclass
+class Material:
+    """A genuine recording held for planting: its mono samples (float32) and where it came from."""
+
+    path: Path
+    source: str
+    half: str
+    rate: int
+    mono: np.ndarray
+    background_dbfs: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.mono.size / self.rate
+
+
+def _frame_db(mono: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+    """Level (dBFS) of each ``FRAME_S`` frame, -inf where it is exact zero, and the frame length."""
+    frame = max(1, int(FRAME_S * sr))
+    n = mono.size // frame
+    rms = np.sqrt(np.mean(mono[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
+    with np.errstate(divide="ignore"):
+        return 20 * np.log10(rms), frame
+
+
+def join_point(mono: np.ndarray, sr: int, rng: np.random.Generator, where: str,
+               between: tuple[float, float]) -> int | None:
+    """A sample index between the fractions ``between`` of the recording, in the middle of a
+    pause (``where="pause"``: a frame within ``PAUSE_ABOVE_BACKGROUND_DB`` of the background) or
+    of a loud frame (``"word"``); None when there is no such frame there."""
+    db, frame = _frame_db(mono, sr)
+    finite = np.isfinite(db)
+    if not finite.any():
+        return None
+    position = (np.arange(db.size) + 0.5) / db.size
+    inside = (position >= between[0]) & (position < between[1]) & finite
+    if where == "pause":
+        chosen = inside & (db <= np.percentile(db[finite], 10) + PAUSE_ABOVE_BACKGROUND_DB)
+    else:
+        chosen = inside & (db >= np.percentile(db[finite], LOUD_PERCENTILE))
+    frames = np.flatnonzero(chosen)
+    return None if not frames.size else int(rng.choice(frames)) * frame + frame // 2
+
+
+def splice_between(first: Material, second: Material, rng: np.random.Generator,
+                   where: str) -> tuple[np.ndarray, list[Planted]] | None:
+    """``first`` up to a join point in its middle (30-60 %), then ``second`` from a join point of
+    the same kind (20-50 %), butt-joined; None when either has no such point."""
+    i = join_point(first.mono, first.rate, rng, where, (0.3, 0.6))
+    j = join_point(second.mono, second.rate, rng, where, (0.2, 0.5))
+    if i is None or j is None:
+        return None
+    out = np.concatenate([first.mono[:i], second.mono[j:]])
+    at_s = i / first.rate
+    return out[:, None], [Planted("discontinuity", at_s, at_s, {"donor": second.path.name, "where": where})]
+
+
+def room_tone(donor: Material, sr: int, frames: int) -> np.ndarray | None:
+    """``frames`` samples at ``sr`` Hz of the donor's background at unit RMS: its quietest
+    ``TONE_CHUNK_S`` stretches joined with equal-power crossfades and repeated as needed; None
+    when it has no stretch without exact zeros."""
+    chunk = max(8, int(TONE_CHUNK_S * donor.rate))
+    n = donor.mono.size // chunk
+    pieces = donor.mono[: n * chunk].astype(np.float64).reshape(n, chunk)
+    usable = np.all(pieces != 0, axis=1)
+    if not usable.any():
+        return None
+    rms = np.sqrt(np.mean(pieces**2, axis=1))
+    quiet = pieces[usable & (rms <= np.percentile(rms[usable], TONE_PERCENTILE))]
+    fade = chunk // 4
+    up = np.sin(np.linspace(0, np.pi / 2, fade)) ** 2
+    joined = [quiet[0][fade:-fade]]
+    for before, after in zip(quiet, list(quiet[1:]) + [quiet[0]]):  # the last fades into the first: it loops
+        joined += [np.sqrt(1 - up) * before[-fade:] + np.sqrt(up) * after[:fade], after[fade:-fade]]
+    tone = np.resize(np.concatenate(joined[:-1]), int(np.ceil(frames * donor.rate / sr)) + 1)
+    if donor.rate != sr:
+        g = gcd(donor.rate, sr)
+        tone = signal.resample_poly(tone, sr // g, donor.rate // g)
+    tone = tone[:frames]
+    return tone / max(np.sqrt(np.mean(tone**2)), 1e-12)
+
+
+def room_tone_mixed(recording: Material, donor: Material, rng: np.random.Generator,
+                    above_db: float) -> tuple[np.ndarray, list[Planted]] | None:
+    """``recording`` with ``donor``'s room tone mixed into an 8 s stretch (a third of a shorter
+    recording) at ``above_db`` over its own background; a truth at each edge."""
+    d = recording.duration_s
+    span = plant.span_s(d, 8.0)
+    start_s = plant.in_signal(rng, d) - span / 2
+    start, stop = int(round(start_s * recording.rate)), int(round((start_s + span) * recording.rate))
+    tone = room_tone(donor, recording.rate, stop - start)
+    if tone is None:
+        return None
+    out = recording.mono.astype(np.float64)
+    out[start:stop] += tone * 10 ** ((recording.background_dbfs + above_db) / 20)
+    details = {"donor": donor.path.name, "above_db": above_db}
+    return out[:, None], [Planted("noise_floor_change", start_s, start_s, details),
+                          Planted("noise_floor_change", start_s + span, start_s + span, details)]
+
+
+def mp3_round_trip(mono: np.ndarray, sr: int, kbps: int) -> np.ndarray:
+    """``mono`` encoded as MP3 at ``kbps`` and decoded again, aligned sample for sample with it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_with_pyav(Path(folder) / "stretch.mp3", mono, sr, codec="libmp3lame", bit_rate=kbps * 1000)
+        with av.open(str(path)) as container:
+            decoded = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
+    lag = _lag(mono, decoded, sr)
+    out = np.zeros(mono.size)
+    piece = decoded[lag:lag + mono.size]
+    out[: piece.size] = piece
+    return out
+
+
+def _lag(original: np.ndarray, decoded: np.ndarray, sr: int, most: int = 4096) -> int:
+    """How many samples ``decoded`` runs late against ``original`` (0 to ``most``): the encoder's
+    delay where the decoder did not remove it."""
+    n = min(original.size, decoded.size - most, 2 * sr)
+    if n < sr // 10:
+        return 0
+    scores = signal.correlate(decoded[: n + most], original[:n], mode="valid")
+    return int(np.argmax(np.abs(scores)))
+
+
+def reencoded_stretch(recording: Material, rng: np.random.Generator,
+                      kbps: int) -> tuple[np.ndarray, list[Planted]]:
+    """``recording`` with a 6 s stretch (a third of a shorter recording) replaced by the same
+    stretch after an MP3 round trip at ``kbps``; a truth at each edge."""
+    d = recording.duration_s
+    span = plant.span_s(d, 6.0)
+    start_s = plant.in_signal(rng, d) - span / 2
+    start, stop = int(round(start_s * recording.rate)), int(round((start_s + span) * recording.rate))
+    out = recording.mono.astype(np.float64)
+    out[start:stop] = mp3_round_trip(out, recording.rate, kbps)[start:stop]
+    details = {"kbps": kbps}
+    return out[:, None], [Planted("bandwidth_change", start_s, start_s, details),
+                          Planted("bandwidth_change", start_s + span, start_s + span, details)]
+
+
+def _rate_band(rate: int) -> str:
+    return "telephone" if rate < 16000 else "wide" if rate < 32000 else "full"
+
+
+def _rng(*key) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))
+
+
+def planted_cases(materials: list[Material]) -> list[tuple[Material, str, str, np.ndarray, list[Planted]]]:
+    """Every real-material edit of every recording: (recording, kind, variant, samples, truths).
+
+    A splice's second recording is another of the same source and rate; room tone comes from a
+    recording of another source in the same half (another recording of the same source where the
+    half has only one source). Edits that find no join point or no usable room tone are skipped.
+    """
+    cases = []
+    for m in materials:
+        name = m.path.name
+        partners = [o for o in materials if o.source == m.source and o.rate == m.rate and o.path != m.path]
+        for where in ("pause", "word"):
+            if partners:
+                rng = _rng("splice", where, name)
+                made = splice_between(m, partners[int(rng.integers(len(partners)))], rng, where)
+                if made:
+                    cases.append((m, "discontinuity", f"splice between recordings, at a {where}"
+                                  if where == "pause" else "splice between recordings, mid-word", *made))
+        donors = ([o for o in materials if o.half == m.half and o.source != m.source]
+                  or [o for o in materials if o.half == m.half and o.path != m.path])
+        for strength, above_db in TONE_LEVELS_DB.items():
+            if donors:
+                rng = _rng("tone", strength, name)
+                made = room_tone_mixed(m, donors[int(rng.integers(len(donors)))], rng, above_db)
+                if made:
+                    cases.append((m, "noise_floor_change", f"room tone from elsewhere, +{above_db:g} dB", *made))
+        for kbps in MP3_KBPS[_rate_band(m.rate)]:
+            made = reencoded_stretch(m, _rng("mp3", kbps, name), kbps)
+            cases.append((m, "bandwidth_change", f"stretch re-encoded, MP3 {kbps} kbps", *made))
+    return cases
+
+
+def run_material(materials: list[Material], analyses: dict[str, Analysis], flagging: tuple[str, ...], *,
+                 progress: Callable[[str], None] | None = None) -> list[dict]:
+    """Plant every real-material edit, run the ``flagging`` analyses on each, and return one
+    case per planted place: found by its own kind, found by any flag, and the error (s)."""
+    out = []
+    for m, kind, variant, samples, truths in planted_cases(materials):
+        if progress:
+            progress(f"{variant} in {m.path.name}")
+        clip = Clip.from_array(samples.astype(np.float32), m.rate)
+        flags = []
+        for name in flagging:
+            if name in analyses and not analyses[name].unsupported(clip):
+                result, _ = run_analysis(analyses[name], clip)
+                flags += [f for f in result.findings if f.flagged] if result.status == "ok" else []
+        for truth in truths:
+            near = [f for f in flags if f.start_s <= truth.end_s + TOLERANCE_S and f.end_s >= truth.start_s - TOLERANCE_S]
+            own = [abs(f.start_s - truth.start_s) for f in near if f.kind == kind]
+            out.append({"kind": kind, "variant": variant, "path": str(m.path), "source": m.source, "half": m.half,
+                        "rate": m.rate, "at_s": truth.start_s, "details": truth.details,
+                        "detected": bool(own), "detected_any": bool(near),
+                        "kinds_near": sorted({f.kind for f in near}), "error_s": min(own) if own else None})
+    return out
+
+
+def material_rows(cases: list[dict], half: str) -> list[dict]:
+    """Per variant, in the order planted: places, share found by its own kind and by any flag,
+    median and largest error (s) of those found."""
+    rows: dict[str, dict] = {}
+    for case in (c for c in cases if c["half"] == half):
+        row = rows.setdefault(case["variant"], {"variant": case["variant"], "kind": case["kind"], "cases": []})
+        row["cases"].append(case)
+    out = []
+    for row in rows.values():
+        mine = row.pop("cases")
+        errors = [c["error_s"] for c in mine if c["detected"]]
+        out.append(row | {"n": len(mine), "detected": sum(c["detected"] for c in mine) / len(mine),
+                          "detected_any": sum(c["detected_any"] for c in mine) / len(mine),
+                          "median_error_s": float(np.median(errors)) if errors else None,
+                          "max_error_s": float(np.max(errors)) if errors else None})
+    return out
+
+
+def markdown_material(cases: list[dict]) -> list[str]:
+    """The real-material table as Markdown lines (empty without cases)."""
+    if not cases:
+        return []
+    lines = ["", "## Real recordings: edits made of real material", "",
+             "Splices between two genuine recordings of one source (at a pause in both, or mid-word in both), "
+             "another source's room tone mixed into an 8 s stretch, and a 6 s stretch replaced by its own "
+             "MP3 round trip, in each genuine recording of 8 s or more. Found: a flagged finding of the edit's "
+             "own kind within 1 s of a planted place; by any: a flagged finding of any kind there.", "",
+             "| edit | kind | half | places | found | found by any flag | median / max error (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for half in ("measuring", "tuning"):
+        for row in material_rows(cases, half):
+            error = ("n/a" if row["median_error_s"] is None
+                     else f"{row['median_error_s']:.2f} / {row['max_error_s']:.2f}")
+            lines.append(f"| {row['variant']} | `{row['kind']}` | {half} | {row['n']} | {row['detected']:.0%} "
+                         f"| {row['detected_any']:.0%} | {error} |")
+    return lines
