@@ -56,9 +56,10 @@ class Speaker(Analysis):
         "Embedding similarity changes with the microphone, channel, codec, noise, emotion and "
         "speaking style, not only with the speaker; a low-similarity segment can be shouting, "
         "laughter, music or a second genuine speaker in a conversation. The encoder was trained "
-        "on read English speech; it is not a forensic speaker-recognition system, has no "
-        "calibrated error rates on this material, and cannot show who is speaking or that "
-        "speech is synthetic (good voice clones embed close to the real speaker)."
+        "on read English speech; it is not a forensic speaker-recognition system. How often it "
+        "flags genuine recordings is measured (below); how often it finds a voice "
+        "inserted into a real recording is not. It cannot show who is speaking or that speech "
+        "is synthetic (good voice clones embed close to the real speaker)."
     )
 
     comparable = (Embedding("embedding", "segments", "speaker", 0.05),)

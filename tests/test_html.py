@@ -76,6 +76,25 @@ def test_error_rate_rows_give_the_rate_measured_nearest_the_clips_sample_rate(tm
     assert at_rate(None, 8000) == "—"
 
 
+
+def test_a_kind_measured_on_real_recordings_only_is_cited_and_the_all_kinds_rate_is_stated(tmp_path):
+    from workbench.pipeline import VALIDATION
+
+    clip = scenes.clean(seed=23, duration_s=6.0, sample_rate_hz=16000).write(tmp_path / "clip.wav")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "analyze", str(clip), "-o", str(out), "--only", "speaker"])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    row = VALIDATION["speaker_change"]
+    section = html[html.index('id="analysis-speaker"'):]
+    assert "genuine recordings only: no generated cases" in section
+    assert f"{row['real_false_flags_per_hour']:.1f} <span class=\"hint\">(" in section
+    every = row["real_all_kinds_per_hour"]
+    verdict = "met" if every < row["false_flag_budget_per_hour"] else "not met"
+    assert (f"{every:.1f} flagged places per hour, all kinds together" in html
+            and f"against the target of fewer than 6: {verdict}." in html)
+
+
 SR = 16000
 
 

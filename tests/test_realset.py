@@ -100,6 +100,12 @@ def test_validate_with_a_corpus_writes_both_tables_and_reports_cite_the_real_row
     cited = {row["kind"]: row for row in data["rows"] if not row["reference"]}
     assert cited["digital_silence"]["real_false_flags"] == 1
     assert cited["digital_silence"]["real_planted_moderate"] >= 1
+    # The speaker analysis has no generated cases: its real false-flag rate gets a row of its own.
+    assert cited["speaker_change"]["real_only"] and cited["speaker_change"]["real_false_flags"] == 0
+    assert "detected_moderate" not in cited["speaker_change"]
+    every = data["real"]["false_flags"]["measuring"][-1]
+    assert every["kind"] == "all kinds" and every["flags"] >= 1
+    assert cited["digital_silence"]["real_all_kinds_per_hour"] == every["per_hour"]
     assert "tampered.wav" in text
     # The countermeasure table: the measuring half holds one genuine and one synthetic recording;
     # the tampered file is left out of it too.
