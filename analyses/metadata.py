@@ -61,6 +61,8 @@ DECLARED_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32":
 FLOAT_FORMATS = ("FLOAT", "DOUBLE")
 MAX_BIT_SAMPLES = 5_000_000
 """The bit-usage count looks at no more than this many samples (spread over the clip)."""
+BIT_CHUNK_SAMPLES = 500_000
+"""Samples counted at a time (their 64-bit copies stay small)."""
 LOSSY_CODECS = ("mp3", "aac", "opus", "vorbis", "amr_nb", "amr_wb", "gsm", "gsm_ms", "wmav2",
                 "ac3", "eac3", "mp2", "speex", "adpcm")
 
@@ -238,11 +240,14 @@ def bit_usage(samples: np.ndarray, sample_format: str) -> tuple[int, np.ndarray,
     flat = samples.reshape(-1)
     if flat.size > MAX_BIT_SAMPLES:
         flat = flat[:: int(np.ceil(flat.size / MAX_BIT_SAMPLES))]
-    scaled = flat.astype(np.float64) * 2.0 ** (declared - 1)
-    if fmt in FLOAT_FORMATS and not np.allclose(scaled, np.round(scaled), atol=1e-3):
-        return None  # real float data, not integers on a grid: there is no bit depth to read
-    magnitude = np.abs(np.round(scaled)).astype(np.int64)
-    used = np.array([np.mean((magnitude >> bit) & 1) for bit in range(declared - 1, -1, -1)])
+    counts = np.zeros(declared, dtype=np.int64)
+    for first in range(0, flat.size, BIT_CHUNK_SAMPLES):
+        scaled = flat[first : first + BIT_CHUNK_SAMPLES].astype(np.float64) * 2.0 ** (declared - 1)
+        if fmt in FLOAT_FORMATS and not np.allclose(scaled, np.round(scaled), atol=1e-3):
+            return None  # real float data, not integers on a grid: there is no bit depth to read
+        magnitude = np.abs(np.round(scaled)).astype(np.int64)
+        counts += [np.count_nonzero((magnitude >> bit) & 1) for bit in range(declared - 1, -1, -1)]
+    used = counts / flat.size if flat.size else np.full(declared, np.nan)
     set_bits = np.flatnonzero(used > 0)
     lowest = declared - 1 - set_bits[-1] if set_bits.size else declared
     return declared, used, declared - lowest

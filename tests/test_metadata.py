@@ -73,3 +73,15 @@ def test_lossy_file_has_no_bit_depth(short_fixture, tmp_path):
     path = write_with_pyav(tmp_path / "v.m4a", short_fixture.samples[:, 0], 16000, codec="aac")
     result, _ = notes(path)
     assert result.measurements["effective_bits"] is None and result.figures == []
+
+
+def test_bit_usage_counts_across_chunks_as_in_one_pass(rng, monkeypatch):
+    import numpy as np
+
+    from analyses import metadata
+
+    samples = (np.round(rng.uniform(-1, 1, (metadata.BIT_CHUNK_SAMPLES * 2 + 7, 1)) * 2**11) * 2**4 / 2**15).astype(np.float32)
+    declared, used, effective = metadata.bit_usage(samples, "PCM_16")
+    assert (declared, effective) == (16, 12)  # values on a 12-bit grid: the 4 lowest bits never set
+    monkeypatch.setattr(metadata, "BIT_CHUNK_SAMPLES", samples.size)
+    np.testing.assert_array_equal(metadata.bit_usage(samples, "PCM_16")[1], used)

@@ -44,6 +44,23 @@ def test_a_spilled_spectrogram_reads_back_what_memory_holds(rng, monkeypatch):
     np.testing.assert_array_equal(spilled.pooled_max(700), kept.pooled_max(700))
 
 
+
+def test_frames_spread_over_a_long_file_are_read_a_block_at_most_at_a_time(rng, monkeypatch):
+    kept, spilled = _both(rng.standard_normal(16000 * 200).astype(np.float32), 16000, monkeypatch)
+    assert spilled.n_frames > 2 * spectrogram.STFT_BLOCK_FRAMES
+    spans = []
+    read = type(spilled._store).frames
+
+    def recording(store, start, stop):
+        spans.append(stop - start)
+        return read(store, start, stop)
+
+    monkeypatch.setattr(type(spilled._store), "frames", recording)
+    columns = np.arange(0, spilled.n_frames, 13)  # closer than COLUMN_GAP_FRAMES: one run by gap alone
+    np.testing.assert_array_equal(spilled.columns(columns), kept.columns(columns))
+    assert max(spans) <= spectrogram.STFT_BLOCK_FRAMES and len(spans) >= spilled.n_frames // spectrogram.STFT_BLOCK_FRAMES
+
+
 def test_pooled_columns_are_the_maxima_of_their_frames(rng):
     spec = Clip.from_array(rng.standard_normal(16000 * 40).astype(np.float32), 16000).spectrogram
     width = 333

@@ -98,12 +98,21 @@ class _InFile:
         out = np.empty((self._n_bins, len(columns)), dtype=np.float32)
         if not len(columns):
             return out
-        # Runs of nearby frames are read as one span; a frame far from the others alone.
-        breaks = np.flatnonzero(np.diff(columns) > COLUMN_GAP_FRAMES) + 1
-        for run in np.split(np.arange(len(columns)), breaks):
+        for run in _runs(columns):
             first, last = int(columns[run[0]]), int(columns[run[-1]])
             out[:, run] = self.frames(first, last + 1)[:, columns[run] - first]
         return out
+
+
+def _runs(columns: np.ndarray) -> list[np.ndarray]:
+    """Positions in ``columns`` (ascending frame numbers) to read as one span each: runs of frames
+    closer than ``COLUMN_GAP_FRAMES``, cut so that no span is longer than ``STFT_BLOCK_FRAMES``
+    (frames spread thinly over a long recording are not read as the whole recording at once)."""
+    runs = []
+    for run in np.split(np.arange(len(columns)), np.flatnonzero(np.diff(columns) > COLUMN_GAP_FRAMES) + 1):
+        block = (columns[run] - columns[run[0]]) // STFT_BLOCK_FRAMES
+        runs += np.split(run, np.flatnonzero(np.diff(block)) + 1)
+    return runs
 
 
 class Spectrogram:
