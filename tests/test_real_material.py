@@ -96,7 +96,7 @@ def test_a_reencoded_stretch_is_found_where_it_was_planted_and_a_clean_recording
     recordings = [_material(f"r{k}.wav", _speech(10 + k, rate=rate, duration_s=20.0) + hiss, rate) for k in range(2)]
     analyses = {name: cls() for name, cls in available().items() if name == "bandwidth"}
     cases = run_material(recordings, analyses, ("bandwidth",))
-    strong = [c for c in cases if c["variant"] == "stretch re-encoded, MP3 32 kbps"]
+    strong = [c for c in cases if c["variant"] == "stretch re-encoded, MP3 32 kbps, recordings at 32 kHz or more"]
     assert len(strong) == 4 and all(c["detected"] and c["error_s"] < 0.5 for c in strong)
     assert {c["kind"] for c in cases} == {"discontinuity", "noise_floor_change", "bandwidth_change"}
     # the splices and room tone are not bandwidth's kind: never "found" by it
@@ -104,5 +104,5 @@ def test_a_reencoded_stretch_is_found_where_it_was_planted_and_a_clean_recording
     clean = analyses["bandwidth"].run(Clip.from_array(recordings[0].mono[:, None], rate))
     assert not [f for f in clean.findings if f.flagged]
     rows = {row["variant"]: row for row in material_rows(cases, "measuring")}
-    assert rows["stretch re-encoded, MP3 32 kbps"]["n"] == 4
-    assert rows["stretch re-encoded, MP3 32 kbps"]["detected"] == 1.0
+    assert rows["stretch re-encoded, MP3 32 kbps, recordings at 32 kHz or more"]["n"] == 4
+    assert rows["stretch re-encoded, MP3 32 kbps, recordings at 32 kHz or more"]["detected"] == 1.0

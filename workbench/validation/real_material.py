@@ -193,6 +193,9 @@ def reencoded_stretch(recording: Material, rng: np.random.Generator,
                           Planted("bandwidth_change", start_s + span, start_s + span, details)]
 
 
+RATE_BANDS = {"telephone": "recordings under 16 kHz", "wide": "recordings at 16-31 kHz", "full": "recordings at 32 kHz or more"}
+
+
 def _rate_band(rate: int) -> str:
     return "telephone" if rate < 16000 else "wide" if rate < 32000 else "full"
 
@@ -227,9 +230,10 @@ def planted_cases(materials: list[Material]) -> list[tuple[Material, str, str, n
                 made = room_tone_mixed(m, donors[int(rng.integers(len(donors)))], rng, above_db)
                 if made:
                     cases.append((m, "noise_floor_change", f"room tone from elsewhere, +{above_db:g} dB", *made))
-        for kbps in MP3_KBPS[_rate_band(m.rate)]:
+        band = _rate_band(m.rate)
+        for kbps in MP3_KBPS[band]:
             made = reencoded_stretch(m, _rng("mp3", kbps, name), kbps)
-            cases.append((m, "bandwidth_change", f"stretch re-encoded, MP3 {kbps} kbps", *made))
+            cases.append((m, "bandwidth_change", f"stretch re-encoded, MP3 {kbps} kbps, {RATE_BANDS[band]}", *made))
     return cases
 
 
@@ -257,11 +261,19 @@ def run_material(materials: list[Material], analyses: dict[str, Analysis], flagg
     return out
 
 
+def _order(case: dict) -> tuple:
+    """Where a case's edit stands in the table: splices (at a pause, then mid-word), room tone by
+    level, re-encoding from the highest bit rate down."""
+    details = case["details"]
+    return (("discontinuity", "noise_floor_change", "bandwidth_change").index(case["kind"]),
+            details.get("where") == "word", details.get("above_db", 0), -details.get("kbps", 0))
+
+
 def material_rows(cases: list[dict], half: str) -> list[dict]:
-    """Per variant, in the order planted: places, share found by its own kind and by any flag,
-    median and largest error (s) of those found."""
+    """Per variant: places, share found by its own kind and by any flag, median and largest error
+    (s) of those found."""
     rows: dict[str, dict] = {}
-    for case in (c for c in cases if c["half"] == half):
+    for case in sorted((c for c in cases if c["half"] == half), key=_order):
         row = rows.setdefault(case["variant"], {"variant": case["variant"], "kind": case["kind"], "cases": []})
         row["cases"].append(case)
     out = []
@@ -283,7 +295,9 @@ def markdown_material(cases: list[dict]) -> list[str]:
              "Splices between two genuine recordings of one source (at a pause in both, or mid-word in both), "
              "another source's room tone mixed into an 8 s stretch, and a 6 s stretch replaced by its own "
              "MP3 round trip, in each genuine recording of 8 s or more. Found: a flagged finding of the edit's "
-             "own kind within 1 s of a planted place; by any: a flagged finding of any kind there.", "",
+             "own kind within 1 s of a planted place; by any: a flagged finding of any kind there. An edit is "
+             "left out where a recording has no join point of the kind, or its donor no 50 ms stretch without "
+             "exact zeros.", "",
              "| edit | kind | half | places | found | found by any flag | median / max error (s) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for half in ("measuring", "tuning"):
