@@ -95,6 +95,8 @@ def test_validate_with_a_corpus_writes_both_tables_and_reports_cite_the_real_row
     assert "**Measuring half**" in text and "`measured_source`" in text and "`realworld/fsdd`" in text
     assert "| `digital_silence` | levels | 1 / 0.003 |" in text
     assert "## Real recordings: artifacts planted into genuine recordings" in text
+    assert "**Target: fewer than 6 flagged places per hour, all kinds together, on the measuring half: not met**" in text
+    assert "**Target: at least 90% of moderate artifacts of every kind found within 1 s" in text
     assert "## Real recordings: edits made of real material" in text and "stretch re-encoded, MP3 16 kbps" in text
     data = json.loads((out / "validation.json").read_text())
     cited = {row["kind"]: row for row in data["rows"] if not row["reference"]}
@@ -120,3 +122,19 @@ def test_validate_refuses_a_missing_corpus_in_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["-q", "validate", "--quick", "-o", str(tmp_path / "o"),
                                       "--corpus", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_the_detection_target_says_which_kinds_miss_it_and_where_the_analysis_did_not_judge():
+    from workbench.validation.real import _detection_target, detection_rows
+
+    def case(kind, detected, judged):
+        return {"kind": kind, "strength": "moderate", "half": "measuring", "detected": detected,
+                "judged": judged, "error_s": 0.1 if detected else None}
+
+    cases = ([case("digital_silence", True, True)] * 10
+             + [case("noise_floor_change", True, True)] * 3 + [case("noise_floor_change", False, True)]
+             + [case("noise_floor_change", False, False)] * 4)
+    line = _detection_target(detection_rows(cases, "measuring"))
+    assert "on the measuring half: not met.** Met by `digital_silence` 100% of 10;" in line
+    assert "not met by `noise_floor_change` 38% of 8." in line
+    assert "`noise_floor_change` judged 4 of 8, 75% found there." in line

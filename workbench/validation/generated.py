@@ -128,7 +128,8 @@ def planted_outcomes(analysis: Analysis, planter: Callable, kind: str, base: np.
                      rng: np.random.Generator, duration_s: float, level: float, condition) -> list[dict]:
     """Plant one artifact of ``kind`` into ``base`` (frames, channels) at ``sr`` Hz, run its
     analysis, and say for each planted place whether a flagged finding of that kind lies within
-    ``TOLERANCE_S`` of it, and how far off the nearest one starts (s)."""
+    ``TOLERANCE_S`` of it, how far off the nearest one starts (s), and whether the analysis
+    judged the recording at all (``judged``: it was not skipped)."""
     samples, truths = planter(base, sr, rng, duration_s, level, condition)
     result = analysis.run(Clip.from_array(samples, sr))
     hits = [f for f in result.findings if f.flagged and f.kind == kind]
@@ -137,7 +138,7 @@ def planted_outcomes(analysis: Analysis, planter: Callable, kind: str, base: np.
         errors = [abs(f.start_s - truth.start_s) for f in hits
                   if f.start_s <= truth.end_s + TOLERANCE_S and f.end_s >= truth.start_s - TOLERANCE_S]
         outcomes.append({"at_s": truth.start_s, "detected": bool(errors),
-                         "error_s": min(errors) if errors else None})
+                         "error_s": min(errors) if errors else None, "judged": result.status == "ok"})
     return outcomes
 
 

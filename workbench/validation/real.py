@@ -280,6 +280,9 @@ def detection_rows(cases: list[dict], half: str) -> list[dict]:
         for strength in STRENGTHS:
             row[f"detected_{strength}"] = detected_share(mine, strength=strength)
             row[f"n_{strength}"] = sum(c["strength"] == strength for c in mine)
+        judged = [c for c in mine if c["strength"] == "moderate" and c.get("judged", True)]
+        row["judged_moderate"] = len(judged)
+        row["detected_moderate_judged"] = sum(c["detected"] for c in judged) / len(judged) if judged else None
         errors = [c["error_s"] for c in mine if c["detected"] and c["strength"] != "weak"]
         row["median_error_s"] = float(np.median(errors)) if errors else None
         row["max_error_s"] = float(np.max(errors)) if errors else None
@@ -364,6 +367,7 @@ def markdown_real(results: dict) -> str:
                   if other else ["n/a", "n/a"])
         kind = row["kind"] if row["kind"] == "all kinds" else f"`{row['kind']}`"
         lines.append(f"| {kind} | {row['analysis']} | " + " | ".join(cells) + " |")
+    lines += ["", _flag_target(results["false_flags"]["measuring"])]
     lines += ["", "## Real recordings: artifacts planted into genuine recordings", "",
               f"Every kind at the generated set's three strengths, planted once per strength into each "
               f"genuine recording of {MIN_PLANT_S:g} s or more (a noise-floor change is white noise over "
@@ -383,6 +387,7 @@ def markdown_real(results: dict) -> str:
             error = ("n/a" if row["median_error_s"] is None
                      else f"{row['median_error_s']:.2f} / {row['max_error_s']:.2f}")
             lines.append(f"| `{row['kind']}` | {half} | " + " | ".join(cells) + f" | {error} |")
+    lines += ["", _detection_target(results["detection"]["measuring"])]
     curve = results.get("splice_visibility_curve", {})
     if curve.get("measuring"):
         lines += ["", "### Splices: detection against visibility", "",
@@ -400,6 +405,36 @@ def markdown_real(results: dict) -> str:
         lines += ["", "Left out (hash or decoding): " + "; ".join(
             f"`{Path(item['path']).name}`: {item['reason']}" for item in results["left_out"]) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _flag_target(rows: list[dict]) -> str:
+    """The false-flag target against the measuring half's rate, with the flags by kind."""
+    every = rows[-1]
+    met = every["per_hour"] is not None and every["per_hour"] < FALSE_FLAG_BUDGET_PER_HOUR
+    by_kind = ", ".join(f"`{r['kind']}` {r['flags']}" for r in sorted(rows[:-1], key=lambda r: -r["flags"]) if r["flags"])
+    return (f"**Target: fewer than {FALSE_FLAG_BUDGET_PER_HOUR:g} flagged places per hour, all kinds together, "
+            f"on the measuring half: {'met' if met else 'not met'}** ({_rate(every)} per hour, 95 % {_interval(every)}: "
+            f"{every['flags']} flags in {every['hours']:.3f} h" + (f"; by kind: {by_kind}" if by_kind else "") + ").")
+
+
+DETECTION_TARGET = 0.9
+"""The detection target on real recordings: this share of moderate planted artifacts found within 1 s."""
+
+
+def _detection_target(rows: list[dict]) -> str:
+    """The detection target against the measuring half's moderate plants, kind by kind."""
+    planted = [r for r in rows if r["n_moderate"]]
+    met = [r for r in planted if r["detected_moderate"] >= DETECTION_TARGET]
+    short = [r for r in planted if r["detected_moderate"] < DETECTION_TARGET]
+    cells = lambda chosen: ", ".join(f"`{r['kind']}` {_share(r, 'moderate')}" for r in chosen) or "none"
+    skipped = [f"`{r['kind']}` judged {r['judged_moderate']} of {r['n_moderate']}, "
+               + ("found in none of them" if not r["judged_moderate"] else f"{r['detected_moderate_judged']:.0%} found there")
+               for r in short if r.get("judged_moderate") is not None and r["judged_moderate"] < r["n_moderate"]]
+    return (f"**Target: at least {DETECTION_TARGET:.0%} of moderate artifacts of every kind found within 1 s, "
+            f"on the measuring half: {'met' if not short else 'not met'}.** Met by {cells(met)}; "
+            f"not met by {cells(short)}." + (
+                " Where an analysis declined to judge a recording (too short, no steady background, no hum), "
+                "its artifact counts as missed: " + "; ".join(skipped) + "." if skipped else ""))
 
 
 def _rate(row: dict) -> str:
