@@ -87,7 +87,7 @@ def test_a_kind_measured_on_real_recordings_only_is_cited_and_the_all_kinds_rate
     html = (out / "report.html").read_text(encoding="utf-8")
     row = VALIDATION["speaker_change"]
     section = html[html.index('id="analysis-speaker"'):]
-    assert "genuine recordings only: no generated cases" in section
+    assert "No generated cases: measured on genuine recordings only." in section
     assert f"{row['real_false_flags_per_hour']:.1f} <span class=\"hint\">(" in section
     every = row["real_all_kinds_per_hour"]
     verdict = "met" if every < row["false_flag_budget_per_hour"] else "not met"
