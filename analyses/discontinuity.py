@@ -16,7 +16,7 @@ TRACK_BLOCK_S = 0.05
 """The break-score track keeps the largest score per 50 ms."""
 LPC_BATCH_FRAMES = 256
 """Frames whose predictor is estimated together (bounds the FFT's temporaries)."""
-SCAN_PIECE_S = 10.0
+SCAN_PIECE_S = 30.0
 """The signal is scored in pieces of this length (memory stays flat for long clips)."""
 
 
