@@ -31,7 +31,7 @@ from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
 from analyses.discontinuity import splice_by_visibility
 from workbench.validation.generated import PLANTERS, STRENGTHS, detected_share, planted_outcomes
-from workbench.validation.real_material import Material, markdown_material, material_rows, run_material
+from workbench.validation.real_material import Material, frame_rms, markdown_material, material_rows, run_material
 
 TUNING_SOURCES = frozenset({
     "realworld/fsdd", "realworld/asterisk_fr_armelle", "realworld/asterisk_en", "realworld/asterisk_it",
@@ -214,23 +214,21 @@ class RealCondition:
 def background_dbfs(x: np.ndarray, sr: int) -> float:
     """The recording's background (dBFS): the 10th percentile of its 20 ms frames' RMS, frames
     of exact digital zero left out (a prompt's padding is no room)."""
-    mono = x.mean(axis=1)
-    frame = max(1, int(0.02 * sr))
-    frames = mono[: mono.size // frame * frame].reshape(-1, frame)
-    rms = np.sqrt(np.mean(frames**2, axis=1))
+    rms, _ = frame_rms(x.mean(axis=1), sr)
     rms = rms[rms > 0]
     return float(20 * np.log10(np.percentile(rms, 10))) if rms.size else -96.0
 
 
-def _plant_into(recording: Recording, x: np.ndarray, sr: int, analyses: dict[str, Analysis], *, hum: bool,
-                progress: Callable[[str], None] | None = None) -> tuple[list[dict], set[str]]:
+def _plant_into(recording: Recording, x: np.ndarray, sr: int, background: float, analyses: dict[str, Analysis], *,
+                hum: bool, progress: Callable[[str], None] | None = None) -> tuple[list[dict], set[str]]:
     """Plant every kind at every strength into one genuine recording (``x``: frames, channels at
-    ``sr`` Hz), run its analysis, and return the cases (as the generated set's, with the file,
-    source and half) and the kinds planted. A kind that needs two channels is planted into stereo
-    recordings only; an ENF cut only where the ``enf`` analysis found mains hum (``hum``)."""
+    ``sr`` Hz; ``background``: its :func:`background_dbfs`), run its analysis, and return the cases
+    (as the generated set's, with the file, source and half) and the kinds planted. A kind that
+    needs two channels is planted into stereo recordings only; an ENF cut only where the ``enf``
+    analysis found mains hum (``hum``)."""
     clip = Clip.from_array(x, sr)
     duration_s = x.shape[0] / sr
-    condition = RealCondition(sr, background_dbfs(x, sr))
+    condition = RealCondition(sr, background)
     cases, planted = [], set()
     for kind, (owner, stereo, planter, levels) in PLANTERS.items():
         if (stereo and x.shape[1] < 2) or (kind == "enf_discontinuity" and not hum):
@@ -306,11 +304,12 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
             enf = results.get("enf")
             hum = enf is not None and enf.measurements.get("enf_nominal_hz") is not None
             x, sr = clip.read(0, clip.frames).astype(np.float64), clip.sample_rate_hz
-            more, kinds = _plant_into(recording, x, sr, analyses, hum=hum, progress=progress)
+            background = background_dbfs(x, sr)
+            more, kinds = _plant_into(recording, x, sr, background, analyses, hum=hum, progress=progress)
             cases += more
             planted_kinds |= kinds
             materials.append(Material(recording.path, recording.source, recording.half, sr,
-                                      x.mean(axis=1).astype(np.float32), background_dbfs(x, sr)))
+                                      x.mean(axis=1).astype(np.float32), background))
         if recording.duration_s >= MIN_CURVE_S and "discontinuity" in analyses:
             _splices_found(recording, clip, analyses["discontinuity"], found)
     material = run_material(materials, analyses, FLAGGING_ANALYSES, progress=progress)

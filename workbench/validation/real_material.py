@@ -23,7 +23,7 @@ import zlib
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import av
 import numpy as np
@@ -38,7 +38,7 @@ from workbench.pipeline import run_analysis
 from workbench.validation.generated import TOLERANCE_S
 
 FRAME_S = 0.02
-"""Frame (s) over which levels are read to find pauses and loud stretches."""
+"""Frame (s) over which levels are read: a recording's background, its pauses and loud stretches."""
 PAUSE_ABOVE_BACKGROUND_DB = 3.0
 """A frame within this much of the recording's background (its 10th-percentile frame) is a pause."""
 LOUD_PERCENTILE = 80.0
@@ -71,11 +71,16 @@ class Material:
         return self.mono.size / self.rate
 
 
-def _frame_db(mono: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
-    """Level (dBFS) of each ``FRAME_S`` frame, -inf where it is exact zero, and the frame length."""
+def frame_rms(mono: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+    """RMS of each whole ``FRAME_S`` frame of ``mono`` (full-scale units), and the frame length."""
     frame = max(1, int(FRAME_S * sr))
     n = mono.size // frame
-    rms = np.sqrt(np.mean(mono[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
+    return np.sqrt(np.mean(mono[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1)), frame
+
+
+def _frame_db(mono: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+    """Level (dBFS) of each ``FRAME_S`` frame, -inf where it is exact zero, and the frame length."""
+    rms, frame = frame_rms(mono, sr)
     with np.errstate(divide="ignore"):
         return 20 * np.log10(rms), frame
 
@@ -204,14 +209,14 @@ def _rng(*key) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(repr(key).encode()))
 
 
-def planted_cases(materials: list[Material]) -> list[tuple[Material, str, str, np.ndarray, list[Planted]]]:
-    """Every real-material edit of every recording: (recording, kind, variant, samples, truths).
+def planted_cases(materials: list[Material]) -> Iterator[tuple[Material, str, str, np.ndarray, list[Planted]]]:
+    """Every real-material edit of every recording, one at a time (each is a whole recording's
+    samples): (recording, kind, variant, samples, truths).
 
     A splice's second recording is another of the same source and rate; room tone comes from a
     recording of another source in the same half (another recording of the same source where the
     half has only one source). Edits that find no join point or no usable room tone are skipped.
     """
-    cases = []
     for m in materials:
         name = m.path.name
         partners = [o for o in materials if o.source == m.source and o.rate == m.rate and o.path != m.path]
@@ -220,8 +225,8 @@ def planted_cases(materials: list[Material]) -> list[tuple[Material, str, str, n
                 rng = _rng("splice", where, name)
                 made = splice_between(m, partners[int(rng.integers(len(partners)))], rng, where)
                 if made:
-                    cases.append((m, "discontinuity", f"splice between recordings, at a {where}"
-                                  if where == "pause" else "splice between recordings, mid-word", *made))
+                    yield (m, "discontinuity", f"splice between recordings, at a {where}"
+                           if where == "pause" else "splice between recordings, mid-word", *made)
         donors = ([o for o in materials if o.half == m.half and o.source != m.source]
                   or [o for o in materials if o.half == m.half and o.path != m.path])
         for strength, above_db in TONE_LEVELS_DB.items():
@@ -229,12 +234,11 @@ def planted_cases(materials: list[Material]) -> list[tuple[Material, str, str, n
                 rng = _rng("tone", strength, name)
                 made = room_tone_mixed(m, donors[int(rng.integers(len(donors)))], rng, above_db)
                 if made:
-                    cases.append((m, "noise_floor_change", f"room tone from elsewhere, +{above_db:g} dB", *made))
+                    yield (m, "noise_floor_change", f"room tone from elsewhere, +{above_db:g} dB", *made)
         band = _rate_band(m.rate)
         for kbps in MP3_KBPS[band]:
             made = reencoded_stretch(m, _rng("mp3", kbps, name), kbps)
-            cases.append((m, "bandwidth_change", f"stretch re-encoded, MP3 {kbps} kbps, {RATE_BANDS[band]}", *made))
-    return cases
+            yield (m, "bandwidth_change", f"stretch re-encoded, MP3 {kbps} kbps, {RATE_BANDS[band]}", *made)
 
 
 def run_material(materials: list[Material], analyses: dict[str, Analysis], flagging: tuple[str, ...], *,
