@@ -23,15 +23,18 @@ demo: $(STAMP)
 	$(VENV)/bin/workbench demo -o out/demo
 
 # Measured detection and false-alarm rates: the generated set and the real recordings of CORPUS
-# (about 40 minutes): updates docs/validation.md and the rows each report cites
-# (workbench/data/validation.json).
+# (about 40 minutes, and about 35 more for the countermeasures on a first run: their outputs are
+# kept in out/validation/countermeasure_cache): updates docs/validation.md, the rows each report
+# cites (workbench/data/validation.json) and the synthesis back-end (analyses/backend/).
 CORPUS ?= ../shared/corpus
 validate: $(STAMP)
 	@test -d '$(CORPUS)' || { echo "make validate: no corpus at $(CORPUS) (set CORPUS=DIR)"; exit 2; }
 	$(VENV)/bin/workbench -q validate -o out/validation --corpus '$(CORPUS)'
 	cp out/validation/validation.md docs/validation.md
+	if [ -f out/validation/countermeasure_backend.json ]; then cp out/validation/countermeasure_backend.json analyses/backend/ && \
+	  (cd analyses/backend && sha256sum countermeasure_backend.json > SHA256SUMS); fi
 	$(PY) -c "import json; d = json.load(open('out/validation/validation.json')); d.pop('cases'); \
-	d.get('real', {}).pop('cases', None); d.get('real', {}).pop('material_cases', None); d.get('recompression', {}).pop('cases', None); d.get('cues', {}).pop('measured', None); \
+	d.get('real', {}).pop('cases', None); d.get('real', {}).pop('material_cases', None); d.get('recompression', {}).pop('cases', None); d.get('cues', {}).pop('measured', None); d.pop('countermeasure', None); \
 	[d.get('watermark', {}).pop(k, None) for k in ('read', 'planted', 'left_out')]; json.dump(d, open('workbench/data/validation.json', 'w'), indent=1)"
 
 # Performance harness (peers need the [bench] extra): writes benchmarks/results.md. BENCH_ARGS are

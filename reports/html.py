@@ -209,7 +209,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(mmss=mmss, fmt=fmt, cell=cell, at_rate=at_rate, place_strength=place_strength, pct=lambda v: "—" if v is None else f"{v:.0%}")
+    env.filters.update(mmss=mmss, fmt=fmt, cell=cell, at_rate=at_rate, place_strength=place_strength, pct=lambda v: "—" if v is None else f"{v:.0%}",
+                       auc_interval=auc_interval)
     return env
 
 
@@ -251,3 +252,10 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False,
         excerpt_budget_mb=EMBED_BUDGET_BYTES / 1e6,
         max_excerpts=MAX_EXCERPTS,
     )
+
+
+def auc_interval(value: float | None, bounds: list[float] | None) -> str:
+    """An AUC or EER with its 95 % interval when there is one: "0.81 (0.72-0.88)"; "—" unmeasured."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}" + (f" ({bounds[0]:.2f}-{bounds[1]:.2f})" if bounds else "")

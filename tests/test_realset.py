@@ -109,13 +109,16 @@ def test_validate_with_a_corpus_writes_both_tables_and_reports_cite_the_real_row
     assert every["kind"] == "all kinds" and every["flags"] >= 1
     assert cited["digital_silence"]["real_all_kinds_per_hour"] == every["per_hour"]
     assert "tampered.wav" in text
-    # The countermeasure table: the measuring half holds one genuine and one synthetic recording;
-    # the tampered file is left out of it too.
-    assert "## Genuine against synthetic speech: the countermeasure score" in text
-    synthetic = data["synthetic"]
-    assert {(r["half"], r["group"], r["genuine"], r["synthetic"]) for r in synthetic["rows"]} >= {
-        ("measuring", "measured_source", 1, 1), ("all", "pooled", 2, 1)}
-    assert any("tampered.wav" in r["path"] for r in synthetic["left_out"])
+    # The countermeasure tables: the measuring half holds one genuine and one synthetic recording
+    # (a family the back-end never saw); the tampered file is left out of them too.
+    assert "## Genuine against synthetic speech: three countermeasures and a fitted back-end" in text
+    measured = data["countermeasure"]
+    assert measured["recordings"]["measuring"] == {"genuine": 1, "synthetic": 1}
+    pooled = [r for c in measured["candidates"] for r in c["rows"]
+              if r["half"] == "measuring" and r["view"] == "published" and r["group"] == "pooled"]
+    assert len(pooled) == len(measured["candidates"]) and all(r["genuine"] == r["synthetic"] == 1 for r in pooled)
+    assert any("tampered.wav" in r["path"] for r in measured["left_out"])
+    assert (out / "countermeasure_backend.json").exists() and "countermeasure_score" in cited
 
 
 def test_validate_refuses_a_missing_corpus_in_one_line(tmp_path):

@@ -1,10 +1,12 @@
 import hashlib
+import json
 from importlib import resources
 
 import numpy as np
 import pytest
 
-from analyses.synthesis import SOURCE_COMMIT, VENDOR, WINDOW_SAMPLES, Synthesis
+from analyses.common import countermeasures as cm
+from analyses.synthesis import BACKEND, WINDOW_S, Synthesis, _backend
 from conftest import clip_of
 from fixtures import scenes
 from workbench.clip import Clip
@@ -13,15 +15,26 @@ from workbench.errors import ParameterError
 torch = pytest.importorskip("torch")
 
 
-def test_vendored_files_match_their_recorded_sha256_and_keep_their_licence():
-    folder = resources.files(VENDOR[0]).joinpath(VENDOR[1])
-    listed = [line.split() for line in folder.joinpath("SHA256SUMS").read_text().splitlines()]
+@pytest.mark.parametrize("folder", sorted({m.folder for m in cm.MODELS}))
+def test_vendored_files_match_their_recorded_sha256_and_keep_their_licence(folder):
+    root = resources.files("analyses").joinpath(folder)
+    listed = [line.split() for line in root.joinpath("SHA256SUMS").read_text().splitlines()]
     for digest, name in listed:
-        assert hashlib.sha256(folder.joinpath(name).read_bytes()).hexdigest() == digest, name
-    vendored = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
-    assert vendored - {name for _, name in listed} == {"LICENSE", "NOTICE", "PROVENANCE.md", "SHA256SUMS"}
-    assert "MIT" in folder.joinpath("LICENSE").read_text()
-    assert SOURCE_COMMIT in folder.joinpath("PROVENANCE.md").read_text()
+        assert hashlib.sha256(root.joinpath(name).read_bytes()).hexdigest() == digest, name
+    vendored = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    assert vendored - {name for _, name in listed} <= {"LICENSE", "NOTICE", "PROVENANCE.md", "SHA256SUMS"}
+    assert "MIT" in root.joinpath("LICENSE").read_text()
+    commit = next(m.source for m in cm.MODELS if m.folder == folder).split("@")[1]
+    assert commit in root.joinpath("PROVENANCE.md").read_text()
+
+
+def test_the_shipped_backend_names_what_it_was_fitted_on_and_its_models():
+    data = json.loads(resources.files(BACKEND[0]).joinpath(BACKEND[1], BACKEND[2]).read_bytes())
+    assert data["models"] == {m.name: cm.weights_file(m).sha256 for m in cm.MODELS}
+    assert {r["label"] for r in data["fitted_on"]} == {"genuine", "synthetic"}
+    assert all(len(r["sha256"]) == 64 for r in data["fitted_on"])
+    fitted_families = {r["family"] for r in data["fitted_on"] if r["label"] == "synthetic"}
+    assert fitted_families == set(data["families"])
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +42,44 @@ def speech_result():
     return Synthesis().run(clip_of(scenes.speaker("a", seed=41, duration_s=30.0)))
 
 
-def test_windows_with_speech_are_scored_and_the_model_is_recorded(speech_result):
+def test_windows_with_speech_are_scored_by_every_model_and_the_backend(speech_result):
     m = speech_result.measurements
     assert speech_result.status == "ok", speech_result.message
-    assert m["windows_scored"] == 7  # 30 s: seven whole 4.04-s windows, all sounding
-    assert np.isfinite(m["countermeasure_score"]) and m["countermeasure_model"] == "AASIST-L"
-    weights = resources.files(VENDOR[0]).joinpath(VENDOR[1], "models", "weights", "AASIST-L.pth")
-    assert speech_result.parameters["model_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
-    track = speech_result.tracks[0]
-    assert track.times_s[0] == pytest.approx(WINDOW_SAMPLES / 16000 / 2)
+    assert m["windows_scored"] == 4  # max_windows of the seven whole windows, spread
+    assert set(m["model_scores"]) == {model.name for model in cm.MODELS}
+    assert all(np.isfinite(v) for v in m["model_scores"].values())
+    for row in m["window_scores"]:
+        assert row["end_s"] - row["start_s"] == pytest.approx(WINDOW_S)
+        assert {model.name for model in cm.MODELS} <= set(row)
+    assert m["countermeasure_score"] == pytest.approx(np.mean([r["score"] for r in m["window_scores"]]))
+    for model in cm.MODELS:
+        assert speech_result.parameters["models"][model.name]["sha256"] == cm.weights_file(model).sha256
+    file, backend = _backend()
+    assert m["countermeasure_backend"]["sha256"] == file.sha256 == speech_result.parameters["backend_sha256"]
+    assert m["countermeasure_backend"]["fitted_on_recordings"] == len(backend.fitted_on)
+    assert speech_result.tracks[0].label == "back-end score"
+    assert len(speech_result.tracks) == 1 + len(cm.MODELS)
     assert speech_result.findings == []  # a score, never a flag or a verdict
+
+
+def test_the_backend_score_is_its_logistic_model_on_the_windows_outputs(speech_result):
+    """Recompute the back-end by hand from the models' own outputs on the same windows."""
+    _, backend = _backend()
+    clip = clip_of(scenes.speaker("a", seed=41, duration_s=30.0))
+    from analyses.common.windows import sounding_windows
+
+    starts, windows = sounding_windows(clip, cm.RATE_HZ, cm.WINDOW_SAMPLES, max_windows=4, below_db=30.0,
+                                       shortest_samples=cm.WINDOW_SAMPLES // 2 + 1, pad=True)
+    outputs = {}
+    for model in cm.MODELS:
+        outputs[f"score_{model.name}"], outputs[f"embedding_{model.name}"] = cm.score(
+            model.name, cm.load(model.name, cm.weights_file(model).data), np.stack(windows))
+    from analyses.common.spectral_cues import window_cues
+
+    outputs["cues"] = window_cues(np.stack(windows))
+    x = np.hstack([np.asarray(outputs[b]).reshape(len(windows), -1) for b in backend.blocks])
+    by_hand = (x - backend.model.mean) / backend.model.scale @ backend.model.weights + backend.model.intercept
+    assert [r["score"] for r in speech_result.measurements["window_scores"]] == pytest.approx(by_hand, abs=1e-4)
 
 
 def test_at_most_max_windows_are_scored_spread_over_the_speech():
@@ -54,15 +95,17 @@ def test_silent_windows_are_not_scored(rng):
     assert Synthesis().run(Clip.from_array(np.zeros(16000 * 9), 16000)).status == "skipped"
 
 
-def test_a_user_checkpoint_is_hashed_and_a_pickled_object_is_refused(tmp_path, speech_result):
-    bundled = resources.files(VENDOR[0]).joinpath(VENDOR[1], "models", "weights", "AASIST-L.pth")
+def test_a_user_checkpoint_is_hashed_and_scored_beside_and_a_pickled_object_is_refused(tmp_path, speech_result):
+    bundled = resources.files("analyses").joinpath("aasist", "models", "weights", "AASIST-L.pth")
     state = torch.load(str(bundled), map_location="cpu", weights_only=True)
     mine = tmp_path / "mine.pth"
     torch.save(state, mine)
     clip = clip_of(scenes.speaker("a", seed=41, duration_s=30.0))
     result = Synthesis(model=str(mine)).run(clip)
-    assert result.parameters["model_sha256"] == hashlib.sha256(mine.read_bytes()).hexdigest()
-    assert result.parameters["model_source"] == "user checkpoint"
+    assert result.parameters["user_model_sha256"] == hashlib.sha256(mine.read_bytes()).hexdigest()
+    # the same weights as the bundled AASIST-L: the same scores, and the back-end untouched by it
+    assert result.measurements["user_model_score"] == pytest.approx(
+        speech_result.measurements["model_scores"]["aasist_l"], abs=1e-4)
     assert result.measurements["countermeasure_score"] == pytest.approx(
         speech_result.measurements["countermeasure_score"], abs=1e-4)
     hostile = tmp_path / "hostile.pth"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from workbench.validation.synthetic import auc, eer, markdown_synthetic, separation_row
+from workbench.validation.synthetic import auc, eer, markdown_cues, separation_row
 
 
 def test_auc_and_eer_of_separated_overlapping_and_equal_scores():
@@ -18,10 +18,10 @@ def test_a_row_has_bootstrap_intervals_only_with_two_recordings_a_side():
     assert 0.0 <= row["eer_95"][0] <= row["eer"] <= row["eer_95"][1] <= 0.5
     lone = separation_row("one each", [0.0], [1.0])
     assert lone["auc"] == 1.0 and lone["auc_95"] is None
-    text = markdown_synthetic({"model": "AASIST-L", "rows": [{"half": "all", **row}, {"half": "all", **lone}],
-                               "left_out": []})
-    assert "| all | one each | 1 | 1 | 1.00 (too few) |" in text
-    assert f"| all | family | 20 | 20 | {row['auc']:.2f} ({row['auc_95'][0]:.2f}-{row['auc_95'][1]:.2f}) |" in text
+    text = markdown_cues({"rows": [{"cue": "c", "half": "all", **row}, {"cue": "c", "half": "all", **lone}],
+                          "left_out": []})
+    assert "| `c` | all | one each | 1 | 1 | 1.00 (too few) |" in text
+    assert f"| `c` | all | family | 20 | 20 | {row['auc']:.2f} ({row['auc_95'][0]:.2f}-{row['auc_95'][1]:.2f}) |" in text
 
 
 def test_cues_are_measured_on_every_labelled_recording_and_read_per_half(tmp_path):

@@ -72,20 +72,29 @@ class Recording:
 
 def manifest_rows(corpus: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
     """Every row of every ``MANIFEST.csv`` under ``corpus``: the file's path, the row, and the
-    file's source (the manifest's folder and the first folder of the row's path)."""
+    file's source (the manifest's folder and the first folder of the row's path). Newer manifests
+    name the path ``dest_path``; the row handed on always has ``path``."""
     for manifest in sorted(corpus.rglob("MANIFEST.csv")):
         folder = manifest.parent.relative_to(corpus)
         with manifest.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
+                row.setdefault("path", row.get("dest_path", ""))
                 first = Path(row["path"]).parts[0]
                 yield (manifest.parent / row["path"], row,
                        first if folder == Path(".") else f"{folder.as_posix()}/{first}")
 
 
+LATER_FOLDERS = ("synthetic2/", "realworld2/")
+"""Corpus folders added on 2026-12-07 that the edit and false-flag tables do not read yet: they join
+the real set with a new split by source (issue 32). The synthetic-speech tables read synthetic2."""
+
+
 def genuine_recordings(corpus: Path) -> list[Recording]:
-    """The genuine recordings listed in every ``MANIFEST.csv`` under ``corpus``, in path order."""
+    """The genuine recordings listed in every ``MANIFEST.csv`` under ``corpus`` (outside
+    :data:`LATER_FOLDERS`), in path order."""
     return [Recording(path, source, row["sha256"], float(row["duration_s"]))
-            for path, row, source in manifest_rows(corpus) if row.get("label") == "genuine"]
+            for path, row, source in manifest_rows(corpus)
+            if row.get("label") == "genuine" and not source.startswith(LATER_FOLDERS)]
 
 
 def poisson_interval(count: int, exposure: float, confidence: float = 0.95) -> tuple[float, float]:

@@ -1,22 +1,34 @@
 """The whole validation run: the generated set, then (with a corpus) the real recordings, the
-double-compression table, the candidate cues of synthetic speech, the genuine-against-synthetic
-table of the countermeasure score and the Perth watermark's false alarms and detection, written
+double-compression table, the candidate cues of synthetic speech, the countermeasures and their
+fitted back-end on genuine against synthetic speech (the back-end written beside as
+countermeasure_backend.json) and the Perth watermark's false alarms and detection, written
 together as validation.json and validation.md."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from analyses.synthesis import BACKEND
 from workbench.atomic import atomic_write_text
 from workbench.registry import available
 from workbench.validation.generated import markdown, run_validation
 from workbench.validation.real import cite_real, markdown_real, run_real
 from workbench.validation.recompression import cite_recompression, markdown_recompression, run_recompression
-from workbench.validation.synthetic import markdown_cues, markdown_synthetic, run_cues, run_synthetic
+from workbench.validation.countermeasure import cite_countermeasure, markdown_countermeasure, run_countermeasure
+from workbench.validation.synthetic import markdown_cues, run_cues
 from workbench.validation.watermark import cite_watermark, markdown_watermark, run_watermark
+
+def shipped_backend() -> bytes | None:
+    """The countermeasure back-end the package ships, or None before the first fit."""
+    try:
+        return resources.files(BACKEND[0]).joinpath(BACKEND[1], BACKEND[2]).read_bytes()
+    except OSError:
+        return None
+
 
 QUICK = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), seeds=(1,), duration_s=20.0,
              clean_seeds=(11,), clean_duration_s=30.0)
@@ -41,8 +53,12 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
         results["cues"] = run_cues(corpus, analyses, progress=progress)
         text += "\n" + markdown_cues(results["cues"])
         if importlib.util.find_spec("torch") is not None:
-            results["synthetic"] = run_synthetic(corpus, available()["synthesis"](), progress=progress)
-            text += "\n" + markdown_synthetic(results["synthetic"])
+            results["countermeasure"] = run_countermeasure(corpus, Path(outdir) / "countermeasure_cache",
+                                                           shipped_backend(), progress=progress)
+            results["rows"].append(cite_countermeasure(results["countermeasure"]))
+            text += "\n" + markdown_countermeasure(results["countermeasure"])
+            Path(outdir).mkdir(parents=True, exist_ok=True)
+            atomic_write_text(Path(outdir) / BACKEND[2], results["countermeasure"]["backend"])
         if importlib.util.find_spec("torch") is not None and importlib.util.find_spec("perth") is not None:
             results["watermark"] = run_watermark(corpus, available()["watermark"](), progress=progress)
             results["rows"].append(cite_watermark(results["watermark"]))

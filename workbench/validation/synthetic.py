@@ -1,12 +1,7 @@
-"""How far the countermeasure score separates genuine from synthetic speech on the labelled
-recordings of the corpus: per source (generator family) and pooled, AUC and EER with 95 %
-bootstrap intervals and the number of recordings behind each.
-
-The score read is the synthesis analysis's ``countermeasure_score`` (mean over the scored
-windows), in absolute terms: no threshold or parameter of it was tuned on the corpus, so both
-halves of the split (:data:`workbench.validation.real.TUNING_SOURCES`) are measured and reported
-apart. The reading against references (percentile among a speaker's own windows) needs
-several genuine recordings of one speaker and channel per family and is not in this table.
+"""Separation of genuine from synthetic speech: AUC and EER with 95 % bootstrap intervals, and the
+candidate cues of synthesis measured on the labelled recordings of the corpus, per source and
+pooled, per half of :data:`workbench.validation.real.TUNING_SOURCES`. The countermeasures and
+their back-end are measured by :mod:`workbench.validation.countermeasure`.
 """
 
 from __future__ import annotations
@@ -15,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from scipy import stats
 
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
@@ -41,18 +37,23 @@ def labelled_recordings(corpus: Path) -> list[dict]:
 
 
 def auc(genuine: np.ndarray, synthetic: np.ndarray) -> float:
-    """Probability that a synthetic recording scores above a genuine one (ties count half)."""
-    diff = np.asarray(synthetic)[:, None] - np.asarray(genuine)[None, :]
-    return float(np.mean((diff > 0) + 0.5 * (diff == 0)))
+    """Probability that a synthetic recording scores above a genuine one (ties count half), from
+    the ranks of the pooled scores (Mann-Whitney)."""
+    genuine, synthetic = np.asarray(genuine, float), np.asarray(synthetic, float)
+    ranks = stats.rankdata(np.concatenate([genuine, synthetic]))
+    m, n = synthetic.size, genuine.size
+    return float((ranks[n:].sum() - m * (m + 1) / 2) / (m * n))
 
 
 def eer(genuine: np.ndarray, synthetic: np.ndarray) -> float:
     """Equal error rate: over every threshold, the mean of the false-alarm and miss rates where
     the two are closest."""
-    genuine, synthetic = np.asarray(genuine), np.asarray(synthetic)
-    rates = [(np.mean(genuine >= t), np.mean(synthetic < t)) for t in np.concatenate([genuine, synthetic])]
-    far, frr = min(rates, key=lambda r: abs(r[0] - r[1]))
-    return float((far + frr) / 2)
+    genuine, synthetic = np.asarray(genuine, float), np.asarray(synthetic, float)
+    thresholds = np.concatenate([genuine, synthetic])
+    far = (genuine.size - np.searchsorted(np.sort(genuine), thresholds, side="left")) / genuine.size  # genuine >= t
+    frr = np.searchsorted(np.sort(synthetic), thresholds, side="left") / synthetic.size  # synthetic < t
+    best = np.argmin(np.abs(far - frr))
+    return float((far[best] + frr[best]) / 2)
 
 
 def separation_row(name: str, genuine: list[float], synthetic: list[float], *, seed: int = 0) -> dict:
@@ -118,38 +119,8 @@ def separation_rows(measured: list[dict], key: str) -> list[dict]:
     return rows
 
 
-def run_synthetic(corpus: Path, synthesis: Analysis, *, progress: Callable[[str], None] | None = None) -> dict:
-    """Score every labelled recording; the per-source and pooled rows, per half."""
-    scored, left_out = measure_labelled(
-        corpus, {"synthesis": synthesis}, lambda m: {"score": m["synthesis"]["countermeasure_score"]}, "synthesis",
-        progress=progress)
-    return {"model": synthesis.architecture, "scored": scored, "rows": separation_rows(scored, "score"),
-            "left_out": left_out}
-
-
 def _interval(value, bounds) -> str:
     return "n/a" if value is None else f"{value:.2f}" + (f" ({bounds[0]:.2f}-{bounds[1]:.2f})" if bounds else " (too few)")
-
-
-def markdown_synthetic(results: dict) -> str:
-    """The section of validation.md."""
-    lines = [
-        "## Genuine against synthetic speech: the countermeasure score",
-        "",
-        f"The synthesis analysis's mean window score ({results['model']}) on every labelled recording of "
-        "the corpus, read alone (not against references). AUC: the chance that a synthetic recording "
-        "scores above a genuine one (0.5 is chance); EER at the best threshold of that group; 95 % "
-        f"stratified bootstrap intervals ({BOOTSTRAP_RESAMPLES} resamples; none below 2 recordings a side). "
-        "Nothing here was tuned; the halves are shown apart. Groups are sources (generator families), "
-        f"at most {MAX_PER_SOURCE} recordings of each source and label.",
-        "",
-        "| half | group | genuine | synthetic | AUC (95 %) | EER (95 %) |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in results["rows"]:
-        lines.append(f"| {row['half']} | {row['group']} | {row['genuine']} | {row['synthetic']} | "
-                     f"{_interval(row['auc'], row['auc_95'])} | {_interval(row['eer'], row['eer_95'])} |")
-    return "\n".join(lines + left_out_lines(results["left_out"])) + "\n"
 
 
 CUES = {
