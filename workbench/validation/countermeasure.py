@@ -305,6 +305,23 @@ def targets(results: dict) -> list[str]:
     return lines
 
 
+def why_not(results: dict) -> str:
+    """What the tables say about a miss: how the chosen candidate does on tuning families held
+    out, the families it ranks below chance, and the gap between as published and through a channel."""
+    chosen = next(c for c in results["candidates"] if c["name"] == results["chosen"])
+    rows = chosen["rows"]
+    inverted = [f"{r['group']} {r['auc']:.2f}" for r in rows if r["half"] == "measuring" and r["view"] == "source"
+                and r["auc"] is not None and r["auc"] < 0.5]
+    published = _row(rows, "measuring", "published", "pooled")["auc"]
+    phone = _row(rows, "measuring", "telephone", "pooled")["auc"]
+    return (f"Where it falls short: even inside the tuning half, a family held out scores {chosen['held_out_auc']:.2f} "
+            "(the best of the candidates), so what the models and cues learn of one generator carries over to "
+            "another only in part; sources where the synthetic recordings rank below their own genuine ones: "
+            f"{', '.join(inverted) or 'none'} (on those pages the genuine and the synthetic recordings differ in "
+            f"format and recording conditions, which the score follows); as published {_num(published)}, through "
+            f"the telephone channel, which keeps nothing above 3.4 kHz, {_num(phone)}.")
+
+
 def read_first(results: dict) -> str:
     """Which reading the measuring half supports: against references, or the absolute score."""
     ref = _row(results["references"], "measuring", "against references (z-score)", "pooled")
@@ -424,6 +441,7 @@ def markdown_countermeasure(results: dict) -> str:
                                     "the absolute score (the reference reading does not separate better on the measuring half)."),
               "", "### Targets (measuring families)", ""]
     lines += [f"- {line}" for line in targets(results)]
+    lines += ["", why_not(results)]
     lines += ["", f"Shipped back-end: SHA-256 {results['backend_sha256']}"
               + (" (differs from the one in the package: `make validate` has written the new one)"
                  if results["shipped_differs"] else " (identical to the one in the package)") + "."]
