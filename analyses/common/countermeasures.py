@@ -41,8 +41,11 @@ class Countermeasure:
         Its name on a figure's axis.
     folder : str
         Vendored folder in the ``analyses`` package.
-    code, weights : str
-        The model definition and the state dict, relative to ``folder``.
+    code : tuple of str
+        Vendored folder and path of the model definition (AASIST's one file serves both AASIST
+        models: the ASVspoof 5 folder's copy is byte-identical).
+    weights : str
+        The state dict, relative to ``folder``.
     config : str or None
         AASIST's JSON configuration (``model_config``); None for RawNetLite.
     source : str
@@ -57,7 +60,7 @@ class Countermeasure:
     label: str
     short: str
     folder: str
-    code: str
+    code: tuple[str, str]
     weights: str
     config: str | None
     source: str
@@ -66,20 +69,21 @@ class Countermeasure:
 
 
 MODELS = (
-    Countermeasure("aasist_l", "AASIST-L (ASVspoof 2019 LA)", "AASIST-L", "aasist", "models/AASIST.py",
+    Countermeasure("aasist_l", "AASIST-L (ASVspoof 2019 LA)", "AASIST-L", "aasist", ("aasist", "models/AASIST.py"),
                    "models/weights/AASIST-L.pth", "config/AASIST-L.conf",
                    "clovaai/aasist@a04c9863f63d44471dde8a6abcb3b082b07cd1d1",
                    "ASVspoof 2019 LA train: 2019 TTS and voice-conversion systems, studio speech (VCTK)",
                    "EER 0.99 % on ASVspoof 2019 LA eval; about 16 % on ASVspoof 2021 DF and 44 % on "
                    "In-the-Wild by independent re-scoring"),
-    Countermeasure("aasist_asvspoof5", "AASIST (ASVspoof 5)", "AASIST ASVspoof 5", "aasist_asvspoof5", "AASIST.py", "best.pth",
+    Countermeasure("aasist_asvspoof5", "AASIST (ASVspoof 5)", "AASIST ASVspoof 5", "aasist_asvspoof5",
+                   ("aasist", "models/AASIST.py"), "best.pth",
                    "AASIST_ASVspoof5.conf",
                    "asvspoof-challenge/asvspoof5@fe23d3053a0889b305d98c9e4cadf418c213d972",
                    "ASVspoof 5 train: crowd-sourced MLS speakers, recent TTS and voice-conversion "
                    "systems, some through codecs",
                    "EER 15.2 % on the ASVspoof 5 validation set"),
     Countermeasure("rawnetlite", "RawNetLite (FakeOrReal, ASVspoof 2021, CodecFake)", "RawNetLite", "rawnetlite",
-                   "RawNetLite.py", "augmented_triple_cross_domain_focal_rawnet_lite.pt", None,
+                   ("rawnetlite", "RawNetLite.py"), "augmented_triple_cross_domain_focal_rawnet_lite.pt", None,
                    "adipiz99/RawNetLite@fcb0fe8d0f40146d110e322c00a0723ba27d5520",
                    "FakeOrReal, ASVspoof 2021 and CodecFake, with waveform augmentation",
                    "EER 0.25 % in domain (FakeOrReal); 16.4 % out of domain (ASVspoof 2021 + CodecFake)"),
@@ -105,7 +109,7 @@ def load(name: str, data: bytes):
 
     torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores
     model = BY_NAME[name]
-    code = bundled_file("analyses", model.folder, model.code)
+    code = bundled_file("analyses", *model.code)
     module = types.ModuleType(f"{name}_model")
     # The code that runs is the code whose hash was checked, not whatever an import finds.
     exec(compile(code.data, code.path, "exec"), module.__dict__)  # noqa: S102 (vendored, hash-checked)
