@@ -38,7 +38,7 @@ class Speaker(Analysis):
     """Speaker embeddings (GE2E encoder, Resemblyzer) per segment and for the whole clip."""
 
     name = "speaker"
-    version = "1.1"
+    version = "1.2"
     min_sample_rate_hz = 8000  # the encoder was trained on speech with the telephone band or more
     heavy = True
     description = "Speaker embeddings per segment and whole (Resemblyzer); segments unlike the rest."
@@ -83,11 +83,11 @@ class Speaker(Analysis):
         except ImportError:
             return Result.skipped("the speaker extra is not installed: pip install '.[speaker]' "
                                   "(Resemblyzer with its bundled encoder weights; PyTorch on the CPU)")
-        centres, partials = _partials(encoder, clip, self.silent_below_db)
+        centres, partials, slots = _partials(encoder, clip, self.silent_below_db)
         if partials.shape[0] < 4:
             return Result.skipped("less than about 3 s of sound for the speaker encoder")
         whole = _unit(partials.mean(axis=0))
-        segments = self._segments(centres, partials, clip.duration_s)
+        segments = self._segments(centres, partials, slots, clip.duration_s)
         measurements = {"embedding": np.round(whole, 5), "partials_used": int(partials.shape[0])}
         findings, track = [], (np.zeros(0), np.zeros(0))
         if len(segments) >= 3:
@@ -127,14 +127,18 @@ class Speaker(Analysis):
             tracks=[Track("speaker similarity", *track)] if track[0].size else [],
         )
 
-    def _segments(self, centres: np.ndarray, partials: np.ndarray, duration_s: float) -> list[dict]:
-        """Consecutive segments of ``segment_s`` in which at least three quarters of the encoder
-        windows carry sound (a short or mostly silent segment embeds too noisily to compare)."""
+    def _segments(self, centres: np.ndarray, partials: np.ndarray, slots: np.ndarray, duration_s: float) -> list[dict]:
+        """Consecutive segments of ``segment_s`` that hold a full segment's encoder windows (the
+        first and last of the clip, or of a piece, hold fewer: their lower similarity was an edge
+        effect that flagged genuine recordings) and in which at least three quarters of them carry
+        sound (a mostly silent segment embeds too noisily to compare)."""
         segments = []
-        needed = max(2, int(0.75 * self.segment_s * PARTIAL_RATE_PER_S))
+        full = int(round(self.segment_s * PARTIAL_RATE_PER_S))
+        needed = max(2, int(0.75 * full))
         for start in np.arange(0.0, duration_s, self.segment_s):
             inside = (centres >= start) & (centres < start + self.segment_s)
-            if np.count_nonzero(inside) >= needed:
+            windows = np.count_nonzero((slots >= start) & (slots < start + self.segment_s))
+            if windows >= full and np.count_nonzero(inside) >= needed:
                 segments.append({"start_s": float(start), "end_s": float(min(duration_s, start + self.segment_s)),
                                  "partials": int(np.count_nonzero(inside)),
                                  "embedding": _unit(partials[inside].mean(axis=0))})
@@ -173,8 +177,9 @@ def _encoder():
     return VoiceEncoder(device="cpu", verbose=False)
 
 
-def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, np.ndarray]:
-    """Centre times (s) and partial embeddings (n, 256) of the encoder windows with sound.
+def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre times (s) and partial embeddings (n, 256) of the encoder windows with sound, and the
+    centre times of every encoder window, with sound or not.
 
     Resemblyzer's own steps (``compute_partial_slices``, ``wav_to_mel_spectrogram``, the
     encoder's forward pass) as in its ``embed_utterance``, except that windows in silence (below
@@ -184,13 +189,14 @@ def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, 
     import torch
     from resemblyzer import audio
 
-    centres, partials = [], []
+    centres, partials, slots = [], [], []
     for start_s, y in mono_pieces(clip, ENCODER_RATE_HZ, piece_s=PIECE_S):
         if y.size < 1.6 * ENCODER_RATE_HZ:
             continue
         rms = np.sqrt(np.mean(y**2))
         gain = max(1.0, 10 ** (TARGET_DBFS / 20) / rms) if rms > 0 else 1.0
         wav_slices, mel_slices = encoder.compute_partial_slices(y.size, PARTIAL_RATE_PER_S, 0.75)
+        slots += [start_s + (w.start + w.stop) / 2 / ENCODER_RATE_HZ for w in wav_slices]
         wav = np.pad(y * gain, (0, max(0, wav_slices[-1].stop - y.size))).astype(np.float32)
         energy = np.concatenate(([0.0], np.cumsum(wav.astype(np.float64) ** 2)))
         levels = np.array([10 * np.log10((energy[w.stop] - energy[w.start]) / (w.stop - w.start) + 1e-20)
@@ -207,8 +213,8 @@ def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, 
         centres += [start_s + (w.start + w.stop) / 2 / ENCODER_RATE_HZ
                     for w, keep in zip(wav_slices, sounding) if keep]
     if not partials:
-        return np.zeros(0), np.zeros((0, 256))
-    return np.array(centres), np.concatenate(partials)
+        return np.zeros(0), np.zeros((0, 256)), np.array(slots)
+    return np.array(centres), np.concatenate(partials), np.array(slots)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
