@@ -139,8 +139,9 @@ def tune(tuning: list[dict], candidate: Candidate) -> tuple[float | None, float]
     the AUC of the score as it is, over the same held-out groups)."""
     if not candidate.fitted:
         scored = score_rows(tuning, candidate, None, "published")
-        return None, auc(np.array([s for r, s in scored if r["label"] == "genuine"]),
-                         np.array([s for r, s in scored if r["label"] == "synthetic"]))
+        genuine = [s for r, s in scored if r["label"] == "genuine"]
+        synthetic = [s for r, s in scored if r["label"] == "synthetic"]
+        return None, auc(np.array(genuine), np.array(synthetic)) if genuine and synthetic else float("nan")
     results = [(held_out_families_auc(tuning, candidate, l2), l2) for l2 in L2_GRID]
     best_auc, best_l2 = max(results, key=lambda r: (-np.inf if np.isnan(r[0]) else r[0], r[1]))
     return best_l2, best_auc
