@@ -143,3 +143,20 @@ def test_repeated_flagged_places_are_one_numbered_place_with_every_time(tmp_path
     places = html.split('<section id="timeline">')[1].split("</table>")[0]
     assert places.count("<tr><td>") == 2
     assert "5 places of one kind" in places and "At 0:01.0, 0:02.5, 0:04.0, 0:05.5, 0:07.0." in places
+
+
+def test_the_synthesis_section_cites_the_measured_rows_and_marks_the_clips_channel(tmp_path):
+    """An 8-kHz call: the telephone row is the one marked as this clip's channel."""
+    import pytest
+
+    pytest.importorskip("torch")
+    clip = scenes.speaker("a", seed=5, duration_s=6.0, sample_rate_hz=8000).write(tmp_path / "call.wav")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "analyze", str(clip), "-o", str(out), "--only", "synthesis"])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('id="analysis-synthesis"'):]
+    assert "on generator families and genuine sources it was never fitted on" in section
+    marked = re.findall(r'<tr class="applies"><td class="kind">([^<]*)', section)
+    assert [m.strip() for m in marked] == ["telephone band, 8 kHz mu-law"]
+    assert "against references of the same speaker (z-score)" in section and "Read first:" in section
