@@ -121,7 +121,7 @@ class Synthesis(Analysis):
         parameters = {"models": {m.name: {"source": m.source, "sha256": cm.weights_file(m).sha256} for m in cm.MODELS},
                       "backend_sha256": backend_file.sha256}
         centres = np.array(starts) + WINDOW_S / 2
-        tracks = [Track("back-end score", centres, combined, spans_s=WINDOW_S)]
+        tracks = [Track("countermeasure score", centres, combined, spans_s=WINDOW_S)]
         tracks += [Track(f"{m.short} score", centres, outputs[f"score_{m.name}"], spans_s=WINDOW_S) for m in cm.MODELS]
         if self.model is not None:
             user = cm.score(ARCHITECTURES[self.architecture], self._user_network(), windows)[0]

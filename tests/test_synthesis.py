@@ -57,7 +57,7 @@ def test_windows_with_speech_are_scored_by_every_model_and_the_backend(speech_re
     file, backend = _backend()
     assert m["countermeasure_backend"]["sha256"] == file.sha256 == speech_result.parameters["backend_sha256"]
     assert m["countermeasure_backend"]["fitted_on_recordings"] == len(backend.fitted_on)
-    assert speech_result.tracks[0].label == "back-end score"
+    assert speech_result.tracks[0].label == "countermeasure score"
     assert len(speech_result.tracks) == 1 + len(cm.MODELS)
     assert speech_result.findings == []  # a score, never a flag or a verdict
 
