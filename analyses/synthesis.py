@@ -24,7 +24,6 @@ from analyses.common import countermeasures as cm
 from analyses.common.comparable import WindowScores
 from analyses.common.logistic import Logistic
 from analyses.common.spectral_cues import window_cues
-from analyses.common.windows import sounding_windows
 from reports.plotting import format_time_axis, new_figure
 from workbench.analysis import Analysis, FigureOut, InputFile, Result, Track, param
 from workbench.bundled import bundled_file
@@ -92,17 +91,10 @@ class Synthesis(Analysis):
     def run(self, clip: Clip) -> Result:
         if importlib.util.find_spec("torch") is None:
             return Result.skipped("torch is not installed (pip install '.[speaker]'): no countermeasure score")
-        starts, windows = sounding_windows(clip, cm.RATE_HZ, cm.WINDOW_SAMPLES, max_windows=self.max_windows,
-                                           below_db=self.sounding_below_db,
-                                           shortest_samples=cm.WINDOW_SAMPLES // 2 + 1, pad=True)
-        if not windows:
+        starts, windows = cm.windows(clip, max_windows=self.max_windows, below_db=self.sounding_below_db)
+        if not len(windows):
             return Result.skipped("no 4-s window with sound: nothing to score")
-        windows = np.stack(windows)
-        outputs = {}
-        for model in cm.MODELS:
-            outputs[f"score_{model.name}"], outputs[f"embedding_{model.name}"] = cm.score(
-                model.name, cm.load(model.name, cm.weights_file(model).data), windows)
-        outputs["cues"] = window_cues(windows)
+        outputs = cm.outputs(windows) | {"cues": window_cues(windows)}
         backend_file, backend = _backend()
         combined = backend.score(outputs)
         measurements = {
@@ -166,13 +158,9 @@ class Backend:
         self.fitted_on = data["fitted_on"]
         self.fitted_families = data["families"]
 
-    def features(self, outputs: dict) -> np.ndarray:
-        """Per window, the blocks read from ``outputs`` ({score_<m>: (n,), embedding_<m>: (n, d)})."""
-        return np.hstack([np.asarray(outputs[b], float).reshape(len(outputs[self.blocks[0]]), -1) for b in self.blocks])
-
     def score(self, outputs: dict) -> np.ndarray:
-        """Log-odds of the synthetic class per window."""
-        return self.model.score(self.features(outputs))
+        """Log-odds of the synthetic class per window of ``outputs`` ({score_<m>: (n,), embedding_<m>: (n, d), cues})."""
+        return self.model.score(cm.features(outputs, self.blocks))
 
     def describe(self, sha256: str) -> dict:
         return {"kind": "logistic regression", "reads": self.blocks, "fitted_on_recordings": len(self.fitted_on),

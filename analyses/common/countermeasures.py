@@ -17,7 +17,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from analyses.common.windows import sounding_windows
 from workbench.bundled import bundled_file
+from workbench.clip import Clip
 from workbench.errors import ParameterError
 
 RATE_HZ = 16000
@@ -152,6 +154,31 @@ def score(name: str, network, windows: np.ndarray) -> tuple[np.ndarray, np.ndarr
             scores.append(value)
             embeddings.append(hidden)
     return np.array(scores), np.array(embeddings, dtype=np.float32)
+
+
+def windows(clip: Clip, *, max_windows: int, below_db: float) -> tuple[list[float], np.ndarray]:
+    """Start times (s) and samples [shape=(n, WINDOW_SAMPLES)] of up to ``max_windows`` windows
+    with sound, spread evenly (:func:`analyses.common.windows.sounding_windows`); a last window
+    longer than half the input is repeated to full length, as AASIST's repository does."""
+    starts, found = sounding_windows(clip, RATE_HZ, WINDOW_SAMPLES, max_windows=max_windows, below_db=below_db,
+                                     shortest_samples=WINDOW_SAMPLES // 2 + 1, pad=True)
+    return starts, np.array(found, dtype=np.float32).reshape(len(found), WINDOW_SAMPLES)
+
+
+def outputs(windows: np.ndarray) -> dict[str, np.ndarray]:
+    """``score_<name>`` [shape=(n,)] and ``embedding_<name>`` [shape=(n, d)] of every model of
+    :data:`MODELS` on ``windows`` (its bundled weights)."""
+    out = {}
+    for model in MODELS:
+        out[f"score_{model.name}"], out[f"embedding_{model.name}"] = score(
+            model.name, load(model.name, weights_file(model).data), windows)
+    return out
+
+
+def features(outputs: dict[str, np.ndarray], blocks: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Per window, the ``blocks`` of ``outputs`` side by side [shape=(n, d)]: what a back-end reads."""
+    n = len(outputs[blocks[0]])
+    return np.hstack([np.asarray(outputs[b], float).reshape(n, -1) for b in blocks])
 
 
 def _rawnetlite(network, torch, window: np.ndarray) -> tuple[float, np.ndarray]:

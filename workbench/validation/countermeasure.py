@@ -67,12 +67,6 @@ CANDIDATES = (
 )
 
 
-def window_features(outputs: dict, blocks: tuple[str, ...]) -> np.ndarray:
-    """Per window, the ``blocks`` of one view's outputs side by side [shape=(windows, d)]."""
-    n = len(outputs[blocks[0]])
-    return np.hstack([np.asarray(outputs[b], float).reshape(n, -1) for b in blocks])
-
-
 def _class_weights(labels: np.ndarray, families: np.ndarray) -> np.ndarray:
     """Genuine and synthetic weigh the same in all; each synthetic family the same within it."""
     w = np.zeros(len(labels))
@@ -89,7 +83,7 @@ def _training_set(members: list[dict], candidate: Candidate) -> tuple[np.ndarray
     for view in candidate.views:
         rows = [r for r in members if view in r["views"]]
         labels = np.array([r["label"] == "synthetic" for r in rows], int)
-        x += [window_features(r["views"][view], candidate.blocks).mean(axis=0) for r in rows]
+        x += [cm.features(r["views"][view], candidate.blocks).mean(axis=0) for r in rows]
         y.append(labels)
         w.append(_class_weights(labels, np.array([r["family"] for r in rows])))
     return np.array(x), np.concatenate(y), np.concatenate(w)
@@ -121,16 +115,12 @@ def held_out_families_auc(tuning: list[dict], candidate: Candidate, l2: float) -
 
 def score_rows(rows: list[dict], candidate: Candidate, model: Logistic | None, view: str) -> list[tuple[dict, float]]:
     """(row, score) of every row measured in ``view``: the mean of its windows' scores."""
-    out = []
-    for r in rows:
-        if view in r["views"]:
-            x = window_features(r["views"][view], candidate.blocks)
-            out.append((r, float(np.mean(model.score(x) if model else x[:, 0]))))
-    return out
+    return [(r, float(np.mean(window_scores(r, candidate, model, view)))) for r in rows if view in r["views"]]
 
 
 def window_scores(row: dict, candidate: Candidate, model: Logistic | None, view: str = "published") -> np.ndarray:
-    x = window_features(row["views"][view], candidate.blocks)
+    """The score of each window of ``row`` in ``view``: the fitted model's, or the single block as it is."""
+    x = cm.features(row["views"][view], candidate.blocks)
     return model.score(x) if model else x[:, 0]
 
 

@@ -24,10 +24,10 @@ import numpy as np
 
 from analyses.common import countermeasures as cm
 from analyses.common.spectral_cues import window_cues
-from analyses.common.windows import sounding_windows
 from workbench.clip import Clip
+from workbench.errors import WorkbenchError
 from workbench.validation.channels import CHANNELS
-from workbench.validation.real import half_of, manifest_rows
+from workbench.validation.real import evenly_spread, half_of, manifest_rows
 
 LABELS = ("genuine", "synthetic")
 TUNING_FAMILIES = frozenset({
@@ -96,34 +96,21 @@ def labelled_recordings(corpus: Path) -> list[Labelled]:
     chosen = []
     for key in sorted({(r.source, r.label) for r in rows}):
         group = sorted((r for r in rows if (r.source, r.label) == key), key=lambda r: str(r.path))
-        if not key[0].startswith("synthetic2/"):
-            picks = np.unique(np.linspace(0, len(group) - 1, min(MAX_PER_SOURCE, len(group))).round().astype(int))
-            group = [group[i] for i in picks]
-        chosen += group
+        chosen += group if key[0].startswith("synthetic2/") else evenly_spread(group, MAX_PER_SOURCE)
     return chosen
 
 
 def views(clip: Clip) -> dict[str, tuple[list[float], np.ndarray]]:
     """The windows each view scores: as published and through each channel of
     :data:`workbench.validation.channels.CHANNELS` (start times in s, and samples at 16 kHz)."""
-    starts, windows = sounding_windows(clip, cm.RATE_HZ, cm.WINDOW_SAMPLES, max_windows=WINDOWS["published"],
-                                       below_db=30.0, shortest_samples=cm.WINDOW_SAMPLES // 2 + 1, pad=True)
-    out = {"published": (starts, np.array(windows))}
-    if not windows:
+    starts, windows = cm.windows(clip, max_windows=WINDOWS["published"], below_db=30.0)
+    out = {"published": (starts, windows)}
+    if not len(windows):
         return out
     middle = [len(windows) // 2]
     for name, channel in CHANNELS.items():
         out[name] = ([starts[i] for i in middle], np.array([channel(windows[i]).astype(np.float32)[: cm.WINDOW_SAMPLES]
                                                             for i in middle]))
-    return out
-
-
-def model_outputs(windows: np.ndarray) -> dict[str, np.ndarray]:
-    """``score_<model>`` (per window) and ``embedding_<model>`` (per window) of every model."""
-    out = {}
-    for model in cm.MODELS:
-        network = cm.load(model.name, cm.weights_file(model).data)
-        out[f"score_{model.name}"], out[f"embedding_{model.name}"] = cm.score(model.name, network, windows)
     return out
 
 
@@ -147,7 +134,7 @@ def measure(recording: Labelled, clip: Clip | None, cache: Path | None) -> dict[
         for view, (_, windows) in views(clip).items():
             if len(windows):
                 if fresh:
-                    flat |= {f"{view}/{key}": value for key, value in model_outputs(windows).items()}
+                    flat |= {f"{view}/{key}": value for key, value in cm.outputs(windows).items()}
                 flat[f"{view}/cues"] = window_cues(windows)
         if stored is not None:
             stored.parent.mkdir(parents=True, exist_ok=True)
@@ -170,8 +157,6 @@ def measure_all(corpus: Path, open_checked: Callable[[Path, str], Clip], cache: 
     left_out : list of dict
         Path and reason of each recording that could not be opened or had no window with sound.
     """
-    from workbench.errors import WorkbenchError
-
     measured, left_out = [], []
     for recording in labelled_recordings(corpus):
         if progress:

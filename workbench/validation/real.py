@@ -89,6 +89,12 @@ LATER_FOLDERS = ("synthetic2/", "realworld2/")
 the real set with a new split by source (issue 32). The synthetic-speech tables read synthetic2."""
 
 
+def evenly_spread(group: list, most: int) -> list:
+    """At most ``most`` members of ``group``, spread evenly over it (first and last included)."""
+    picks = np.unique(np.linspace(0, len(group) - 1, min(most, len(group))).round().astype(int))
+    return [group[i] for i in picks]
+
+
 def genuine_recordings(corpus: Path) -> list[Recording]:
     """The genuine recordings listed in every ``MANIFEST.csv`` under ``corpus`` (outside
     :data:`LATER_FOLDERS`), in path order."""

@@ -23,7 +23,7 @@ from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.clip import Clip
-from workbench.validation.real import Recording, genuine_recordings, left_out_lines, open_checked
+from workbench.validation.real import Recording, evenly_spread, genuine_recordings, left_out_lines, open_checked
 
 LOSSLESS_SUFFIXES = (".wav", ".flac")
 MP3_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
@@ -62,8 +62,7 @@ def lossless_recordings(corpus: Path):
                   if r.path.suffix.lower() in LOSSLESS_SUFFIXES and r.duration_s >= MIN_DURATION_S]
     for source in sorted({r.source for r in recordings}):
         group = sorted((r for r in recordings if r.source == source), key=lambda r: str(r.path))
-        picks = np.unique(np.linspace(0, len(group) - 1, min(MAX_PER_SOURCE, len(group))).round().astype(int))
-        chosen += [group[i] for i in picks]
+        chosen += evenly_spread(group, MAX_PER_SOURCE)
     return chosen
 
 

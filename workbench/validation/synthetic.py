@@ -14,7 +14,7 @@ from scipy import stats
 
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
-from workbench.validation.real import half_of, left_out_lines, manifest_rows, open_checked
+from workbench.validation.real import evenly_spread, half_of, left_out_lines, manifest_rows, open_checked
 
 LABELS = ("genuine", "synthetic")
 BOOTSTRAP_RESAMPLES = 2000
@@ -31,8 +31,7 @@ def labelled_recordings(corpus: Path) -> list[dict]:
     chosen = []
     for key in sorted({(r["source"], r["label"]) for r in rows}):
         group = sorted((r for r in rows if (r["source"], r["label"]) == key), key=lambda r: str(r["path"]))
-        picks = np.unique(np.linspace(0, len(group) - 1, min(MAX_PER_SOURCE, len(group))).round().astype(int))
-        chosen += [group[i] for i in picks]
+        chosen += evenly_spread(group, MAX_PER_SOURCE)
     return chosen
 
 
