@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo validate bench fuzz clean
+.PHONY: test demo validate train-joins bench fuzz clean
 
 # The speaker extra needs PyTorch: asking for 2.13.0 takes the CPU build this machine kind keeps on
 # disk (/opt/wheels); an unpinned torch would pull a CUDA build of several GB.
@@ -31,11 +31,19 @@ validate: $(STAMP)
 	@test -d '$(CORPUS)' || { echo "make validate: no corpus at $(CORPUS) (set CORPUS=DIR)"; exit 2; }
 	$(VENV)/bin/workbench -q validate -o out/validation --corpus '$(CORPUS)'
 	cp out/validation/validation.md docs/validation.md
-	if [ -f out/validation/countermeasure_backend.json ]; then cp out/validation/countermeasure_backend.json analyses/backend/ && \
-	  (cd analyses/backend && sha256sum countermeasure_backend.json > SHA256SUMS); fi
+	for fitted in countermeasure_backend.json join_detector.json; do \
+	  if [ -f out/validation/$$fitted ]; then cp out/validation/$$fitted analyses/backend/; fi; done
+	cd analyses/backend && sha256sum countermeasure_backend.json join_detector.json > SHA256SUMS
 	$(PY) -c "import json; d = json.load(open('out/validation/validation.json')); d.pop('cases'); \
-	d.get('real', {}).pop('cases', None); d.get('real', {}).pop('material_cases', None); d.get('recompression', {}).pop('cases', None); d.get('cues', {}).pop('measured', None); d.pop('countermeasure', None); \
+	d.get('real', {}).pop('cases', None); d.get('real', {}).pop('material_cases', None); d.get('recompression', {}).pop('cases', None); d.get('cues', {}).pop('measured', None); d.pop('countermeasure', None); d.pop('join_detector', None); \
 	[d.get('watermark', {}).pop(k, None) for k in ('read', 'planted', 'left_out')]; json.dump(d, open('workbench/data/validation.json', 'w'), indent=1)"
+
+# The join detector alone (issue 32's recipe): fitted on the tuning half of CORPUS into
+# analyses/backend/join_detector.json, with the list of recordings it was trained on inside.
+train-joins: $(STAMP)
+	@test -d '$(CORPUS)' || { echo "make train-joins: no corpus at $(CORPUS) (set CORPUS=DIR)"; exit 2; }
+	$(PY) -m workbench.validation.joins '$(CORPUS)' analyses/backend
+	cd analyses/backend && sha256sum countermeasure_backend.json join_detector.json > SHA256SUMS
 
 # Performance harness (peers need the [bench] extra): writes benchmarks/results.md. BENCH_ARGS are
 # passed on, e.g. BENCH_ARGS="--batch-clips 100" for a smaller batch than the 1,000 messages.

@@ -175,9 +175,13 @@ class Discontinuity(Analysis):
         track: list[np.ndarray] = []
         for span in spans(clip.frames, piece, before=margin, after=margin):
             start = span.start
-            steps = step_errors(clip.mono_range(span.lo, span.hi).astype(np.float64), order=order, frame=frame)
+            # Read from the predictor's frame grid of the whole clip, so that each sample is
+            # predicted with the same coefficients wherever the pieces fall.
+            lo = span.lo - span.lo % frame
+            core = slice(span.core.start + span.lo - lo, span.core.stop + span.lo - lo)
+            steps = step_errors(clip.mono_range(lo, span.hi).astype(np.float64), order=order, frame=frame)
             score, uniqueness, spike = spike_scores(steps, context=context, guard=guard)
-            score, uniqueness, spike = score[span.core], uniqueness[span.core], spike[span.core]
+            score, uniqueness, spike = score[core], uniqueness[core], spike[core]
             hits = ((score >= self.min_score) & (uniqueness >= self.min_uniqueness)
                     & (spike >= 10 ** (self.min_level_dbfs / 20)))
             positions.append(start + np.flatnonzero(hits))

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
 from reports.model import Report
-from reports.patterns import group_repeats
+from reports.patterns import AGREE_S, group_repeats
 
 CSP = (
     "default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
@@ -231,7 +231,7 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False,
         for finding in entry.findings
         if not finding.flagged
     ])
-    places = group_repeats(report.timeline)
+    places = group_repeats(report.timeline, agree_s=AGREE_S)
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     template = _environment().get_template("report.html.j2")
     return template.render(

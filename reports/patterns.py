@@ -1,5 +1,6 @@
 """Repeated findings of one kind read as one observation: "14 pauses of exact digital zero between
-0:01 and 0:44", not fourteen lines."""
+0:01 and 0:44", not fourteen lines; and findings of several indicators at one moment read as one
+place: "background and voice change here", not two lines far apart in the table."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from typing import Any
 
 MIN_REPEATS = 3
 """This many findings of one analysis and kind, or more, are shown as one pattern."""
+AGREE_S = 0.5
+"""Findings whose spans come this close (s) or overlap are one place: a join found by the
+background, the channel and the voice at once is one moment, each within its own precision."""
 
 
-def group_repeats(entries: list[dict[str, Any]], *, min_repeats: int = MIN_REPEATS) -> list[dict[str, Any]]:
+def group_repeats(entries: list[dict[str, Any]], *, min_repeats: int = MIN_REPEATS,
+                  agree_s: float | None = None) -> list[dict[str, Any]]:
     """Entries (dicts with ``analysis``, ``kind``, ``start_s``, ``end_s``, ``strength`` and
     ``summary``) with every analysis-and-kind that occurs ``min_repeats`` times or more replaced
     by one pattern entry in the place of its first member.
@@ -17,20 +22,56 @@ def group_repeats(entries: list[dict[str, Any]], *, min_repeats: int = MIN_REPEA
     A pattern entry has ``pattern`` True, ``count``, the span from the first member's start to
     the last one's end, the range of the members' lengths (s) and strengths, the strongest
     member's ``summary``, and ``members``, the entries it stands for in time order.
+
+    With ``agree_s`` (the timeline's places: :data:`AGREE_S`), entries outside patterns whose spans
+    come within ``agree_s`` of each other are replaced by one agreement entry (``agreement``
+    True, the kinds joined by " + ", every member's summary, ``members``) in the place of the first.
     """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for entry in entries:
         groups.setdefault((entry["analysis"], entry["kind"]), []).append(entry)
-    out, done = [], set()
+    out, done, single = [], set(), []
     for entry in entries:
         key = (entry["analysis"], entry["kind"])
         members = groups[key]
         if len(members) < min_repeats:
+            single.append(entry)
             out.append(entry)
         elif key not in done:
             done.add(key)
             out.append(_pattern(sorted(members, key=lambda m: m["start_s"])))
+    for together in _agreeing(single, agree_s) if agree_s is not None else []:
+        at = out.index(together[0])
+        out = [e for e in out if not any(e is m for m in together)]
+        out.insert(min(at, len(out)), _agreement(together))
     return out
+
+
+def _agreeing(entries: list[dict[str, Any]], agree_s: float) -> list[list[dict[str, Any]]]:
+    """Runs (two or more, in time order) of ``entries`` whose spans come within ``agree_s`` of the
+    run's span so far."""
+    runs: list[list[dict[str, Any]]] = []
+    for entry in sorted(entries, key=lambda e: e["start_s"]):
+        if runs and entry["start_s"] <= max(m["end_s"] for m in runs[-1]) + agree_s:
+            runs[-1].append(entry)
+        else:
+            runs.append([entry])
+    return [run for run in runs if len(run) > 1]
+
+
+def _agreement(members: list[dict[str, Any]]) -> dict[str, Any]:
+    """One place for findings of several indicators at one moment: every member's kind, analysis
+    and summary, the span of them all and the strongest member's strength."""
+    kinds = list(dict.fromkeys(m["kind"] for m in members))
+    analyses = list(dict.fromkeys(m["analysis"] for m in members))
+    return {
+        "agreement": True, "analysis": ", ".join(analyses), "kind": " + ".join(kinds), "count": len(members),
+        "start_s": min(m["start_s"] for m in members), "end_s": max(m["end_s"] for m in members),
+        "strength": max(m["strength"] for m in members),
+        "summary": f"{len(members)} indicators at one moment. " + " ".join(
+            f"{m['kind']} ({m['analysis']}): {m['summary']}" for m in members),
+        "members": members,
+    }
 
 
 def _pattern(members: list[dict[str, Any]]) -> dict[str, Any]:
@@ -47,11 +88,11 @@ def _pattern(members: list[dict[str, Any]]) -> dict[str, Any]:
 
 def place_numbers(entries: list[dict[str, Any]], *, min_repeats: int = MIN_REPEATS) -> list[int]:
     """The number (from 1) of the place each of ``entries`` belongs to once repeats are grouped
-    by :func:`group_repeats`: the members of a pattern share their pattern's number, so the
-    timeline figure and the places table agree."""
-    places = group_repeats(entries, min_repeats=min_repeats)
+    by :func:`group_repeats`: the members of a pattern, or of findings at one moment, share their
+    place's number, so the timeline figure and the places table agree."""
+    places = group_repeats(entries, min_repeats=min_repeats, agree_s=AGREE_S)
     number_of: dict[int, int] = {}
     for number, place in enumerate(places, start=1):
-        for member in place["members"] if place.get("pattern") else [place]:
+        for member in place.get("members", [place]):
             number_of[id(member)] = number
     return [number_of[id(entry)] for entry in entries]

@@ -56,3 +56,19 @@ def test_step_errors_peak_at_a_step_and_agree_with_its_size():
     score, uniqueness, size = spike_scores(steps, context=200, guard=4)
     assert np.argmax(score) == 2000 and uniqueness[2000] > 10
     assert size[2000] == pytest.approx(0.05, rel=0.2)
+
+
+def test_findings_do_not_depend_on_where_the_pieces_fall(monkeypatch):
+    """The predictor's frames follow the clip, not the piece: 7-s pieces give the 30-s findings."""
+    import analyses.discontinuity as module
+
+    rate = 16000
+    fixture = scenes.clean(seed=53, duration_s=24.0, sample_rate_hz=rate)
+    samples, truth = splice_with_jump(fixture, scenes._inside_phrase(scenes.recording_phrases(fixture), 14.2))
+    clip = clip_of(scenes.Fixture(samples, rate))
+    whole = Discontinuity().run(clip)
+    monkeypatch.setattr(module, "SCAN_PIECE_S", 7.0)
+    pieces = Discontinuity().run(clip)
+    assert [(f.details["sample"], round(f.details["score"], 6)) for f in pieces.findings] == \
+        [(f.details["sample"], round(f.details["score"], 6)) for f in whole.findings]
+    assert any(f.flagged and abs(f.start_s - truth.start_s) < 0.002 for f in whole.findings)

@@ -29,3 +29,22 @@ def test_members_of_a_pattern_share_its_place_number():
     from reports.patterns import place_numbers
 
     assert place_numbers(entries) == [1, 2, 2, 2, 2, 3]
+
+
+def test_indicators_at_one_moment_are_one_place_and_others_stay_apart():
+    from reports.patterns import AGREE_S, place_numbers
+
+    join = [_entry("channel_change", 12.3, 0.0, analysis="consistency", strength=0.4),
+            _entry("speaker_change", 10.0, 4.0, analysis="speaker", strength=0.7),
+            _entry("discontinuity", 12.35, 0.001, analysis="discontinuity", strength=0.2)]
+    apart = [_entry("clipping", 3.0), _entry("clipping", 14.6)]  # 0.6 s after the speaker segment ends
+    entries = sorted(join + apart, key=lambda e: e["start_s"])
+    grouped = group_repeats(entries, agree_s=AGREE_S)
+    assert [e.get("agreement", False) for e in grouped] == [False, True, False]
+    place = grouped[1]
+    assert place["kind"] == "speaker_change + channel_change + discontinuity"
+    assert place["analysis"] == "speaker, consistency, discontinuity"
+    assert (place["start_s"], place["end_s"], place["strength"]) == (10.0, 14.0, 0.7)
+    assert all(m["summary"] in place["summary"] for m in join)
+    assert place_numbers(entries) == [1, 2, 2, 2, 3]
+    assert group_repeats(entries) == entries  # notes and other lists are not merged unless asked

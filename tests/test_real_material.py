@@ -9,7 +9,7 @@ from workbench.registry import available
 from workbench.validation.real import background_dbfs
 from workbench.validation.real_material import (
     Material, _frame_db, _lag, join_point, material_rows, mp3_round_trip, reencoded_stretch, room_tone,
-    room_tone_mixed, run_material, splice_between,
+    room_tone_mixed, run_material, join_between, deletion_at_pause,
 )
 
 
@@ -23,13 +23,15 @@ def _speech(seed, rate=16000, duration_s=12.0):
 
 
 @pytest.mark.parametrize("where", ["pause", "word"])
-def test_a_splice_between_recordings_joins_them_where_asked(where):
-    first, second = _material("a.wav", _speech(1), 16000), _material("b.wav", _speech(2), 16000)
-    samples, (truth,) = splice_between(first, second, np.random.default_rng(0), where)
+def test_a_join_between_recordings_joins_them_where_asked(where):
+    first, second = _material("a.wav", _speech(1), 16000), _material("b.wav", 0.5 * _speech(2), 16000)
+    samples, (truth,) = join_between(first, second, np.random.default_rng(0), where, 0.0)
     i = int(round(truth.start_s * 16000))
     j = second.mono.size - (samples.shape[0] - i)
     assert 0.3 <= i / first.mono.size < 0.6 and 0.2 <= j / second.mono.size < 0.5
-    assert np.array_equal(samples[:i, 0], first.mono[:i]) and np.array_equal(samples[i:, 0], second.mono[j:])
+    assert np.array_equal(samples[:i, 0], first.mono[:i])
+    gain = samples[i:, 0] / second.mono[j:].astype(np.float64)
+    assert np.allclose(gain[np.abs(second.mono[j:]) > 1e-3], 2.0, rtol=0.05)  # level-matched to the first
     for m, k in ((first, i), (second, j)):
         db, frame = _frame_db(m.mono, 16000)
         level = db[k // frame]
@@ -37,6 +39,26 @@ def test_a_splice_between_recordings_joins_them_where_asked(where):
             assert level <= np.percentile(db, 10) + 3.0
         else:
             assert level >= np.percentile(db, 80)
+
+
+def test_a_join_between_rates_resamples_and_crossfades_over_its_length():
+    first, second = _material("a.wav", _speech(1), 16000), _material("b.wav", _speech(2, rate=8000), 8000, source="t")
+    samples, (truth,) = join_between(first, second, np.random.default_rng(0), "word", 0.01)
+    i = int(round((truth.start_s - 0.005) * 16000))  # the crossfade's first sample
+    assert np.array_equal(samples[:i, 0], first.mono[:i])
+    assert not np.allclose(samples[i : i + 160, 0], first.mono[i : i + 160])
+    spectrum = np.abs(np.fft.rfft(samples[i + 320 :, 0])) ** 2
+    freqs = np.fft.rfftfreq(samples.shape[0] - i - 320, 1 / 16000)
+    assert spectrum[freqs > 4200].sum() < 1e-3 * spectrum.sum()  # the second half keeps its 4 kHz band
+
+
+def test_a_deletion_removes_audio_between_two_pauses():
+    m = _material("a.wav", _speech(4, duration_s=20.0), 16000)
+    samples, (truth,) = deletion_at_pause(m, np.random.default_rng(0), 1.0)
+    removed = m.mono.size - samples.shape[0]
+    assert removed / 16000 == pytest.approx(truth.details["removed_s"]) and 1.0 <= removed / 16000 < 3.0
+    i = int(round(truth.start_s * 16000))
+    assert np.array_equal(samples[:i, 0], m.mono[:i]) and np.array_equal(samples[i:, 0], m.mono[i + removed:])
 
 
 def test_no_join_point_in_digital_zero():
@@ -98,8 +120,8 @@ def test_a_reencoded_stretch_is_found_where_it_was_planted_and_a_clean_recording
     cases = run_material(recordings, analyses, ("bandwidth",))
     strong = [c for c in cases if c["variant"] == "stretch re-encoded, MP3 32 kbps, recordings at 32 kHz or more"]
     assert len(strong) == 4 and all(c["detected"] and c["error_s"] < 0.5 for c in strong)
-    assert {c["kind"] for c in cases} == {"discontinuity", "noise_floor_change", "bandwidth_change"}
-    # the splices and room tone are not bandwidth's kind: never "found" by it
+    assert {c["kind"] for c in cases} == {"channel_change", "noise_floor_change", "bandwidth_change"}
+    # the joins and room tone are not bandwidth's kind: never "found" by it
     assert not any(c["detected"] for c in cases if c["kind"] != "bandwidth_change")
     clean = analyses["bandwidth"].run(Clip.from_array(recordings[0].mono[:, None], rate))
     assert not [f for f in clean.findings if f.flagged]

@@ -9,8 +9,9 @@ from click.testing import CliRunner
 from fixtures import plant, scenes
 from workbench.cli import cli
 from workbench.evidence import sha256_file
+from workbench.validation.intervals import poisson_interval
 from workbench.validation.real import (
-    TUNING_SOURCES, background_dbfs, false_flag_rows, false_flags, genuine_recordings, poisson_interval,
+    TUNING_SOURCES, background_dbfs, false_flag_rows, false_flags, genuine_recordings,
 )
 from workbench.registry import available
 

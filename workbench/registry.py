@@ -23,6 +23,7 @@ from analyses.enf import Enf
 from analyses.levels import Levels
 from analyses.metadata import Metadata
 from analyses.noise_floor import NoiseFloor
+from analyses.consistency import Consistency
 from analyses.overview import Overview
 from analyses.speaker import Speaker
 from analyses.synthesis import Synthesis
@@ -33,7 +34,8 @@ from workbench.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (
-    Overview, Levels, Channels, Metadata, Container, ContentCredentials, Bandwidth, NoiseFloor, Enf, Discontinuity, Voice, Speaker,
+    Overview, Levels, Channels, Metadata, Container, ContentCredentials, Bandwidth, NoiseFloor, Enf, Discontinuity, Consistency,
+    Voice, Speaker,
     Synthesis, Watermark, Comparison,
 )
 

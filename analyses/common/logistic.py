@@ -44,7 +44,8 @@ class Logistic:
                    np.asarray(data["weights"], float), float(data["intercept"]))
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float, sample_weight: np.ndarray | None = None) -> Logistic:
+def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float, sample_weight: np.ndarray | None = None,
+                 nonnegative: bool = False) -> Logistic:
     """Fit by L-BFGS on standardised features.
 
     Parameters
@@ -57,6 +58,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float, sample_weight: np.n
     sample_weight : np.ndarray [shape=(n,)], optional
         Weight of each row (e.g. to balance the classes or the families); they are normalised to
         a mean of 1.
+    nonnegative : bool
+        Hold every weight at zero or above: each feature can only raise the score (a larger
+        change is never less like an edit), which keeps correlated features from cancelling.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     mean = x.mean(axis=0)
@@ -75,6 +79,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float, sample_weight: np.n
         g = w * (p - y) / len(y)
         return value, np.concatenate([z.T @ g + 2 * l2 * theta[:-1], [g.sum()]])
 
-    theta = optimize.minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B",
+    bounds = [(0.0, None)] * z.shape[1] + [(None, None)] if nonnegative else None
+    theta = optimize.minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
                               options={"maxiter": 2000}).x
     return Logistic(mean, scale, theta[:-1], float(theta[-1]))

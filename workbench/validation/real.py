@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
-from scipy import stats
 
 from workbench.analysis import Analysis
 from workbench.clip import Clip
@@ -30,25 +29,36 @@ from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
 from analyses.discontinuity import splice_by_visibility
+from workbench.validation.intervals import poisson_interval
 from workbench.validation.generated import PLANTERS, STRENGTHS, detected_share, planted_outcomes
 from workbench.validation.real_material import Material, frame_rms, markdown_material, material_rows, run_material
 
 TUNING_SOURCES = frozenset({
     "realworld/fsdd", "realworld/asterisk_fr_armelle", "realworld/asterisk_en", "realworld/asterisk_it",
-    "realworld/alsa_utils", "tortoise_tts", "hifigan_demo", "parselmouth",
+    "realworld/alsa_utils", "tortoise_tts", "parselmouth",
+    "realworld2/speechbrain_samples", "realworld2/faster_whisper",
 })
-"""Sources the detectors' flag thresholds were chosen on (19 minutes: spoken digits, telephone
-prompts in French, English and Italian, the LJ Speech speaker, ALSA's test voice). The rest are
-measured: the YouTube and LibriSpeech speech of ``resemblyzer``, the Spanish, Colombian-Spanish,
-French and Russian prompts, JFK, CMU ARCTIC and the NII utterance (15 minutes)."""
-FLAGGING_ANALYSES = ("levels", "channels", "bandwidth", "noise_floor", "enf", "discontinuity", "speaker")
+"""Sources the detectors' flag thresholds and the join detector were chosen on (24 minutes):
+spoken digits, telephone prompts in French, English and Italian, ALSA's test voice, two of
+Tortoise's reference voices, speechbrain's samples (home and telephone speech, Opus) and
+faster-whisper's test speech (archival broadcast, a two-channel conversation, MP3). Every other
+source is measured (60 minutes): the Spanish, Colombian-Spanish, French and Russian prompts, JFK,
+CMU ARCTIC, the NII utterance, ``resemblyzer``'s YouTube interviews (MP3) and LibriSpeech, the studio
+and read speech published beside synthetic2's generators (LJ Speech, VCTK, LibriTTS, AISHELL-3,
+JSUT, Tortoise's voices), and realworld2's meetings, broadcast, home recordings and Opus, MP3 and
+Vorbis files. The first corpus folders' halves are as before but for ``hifigan_demo`` (two LJ Speech
+clips, 12 s), now measured so that the LJ Speech speaker sits on one side only; synthetic2's and
+realworld2's sources joined on 2026-12-07, chosen so that the measuring half holds an hour and
+both halves hold wideband lossy files and recordings made in real rooms."""
+FLAGGING_ANALYSES = ("levels", "channels", "bandwidth", "noise_floor", "enf", "discontinuity", "speaker", "consistency")
 """The analyses that raise flagged findings; the others only measure."""
-FLAGGED_KINDS = {kind: owner for kind, (owner, *_rest) in PLANTERS.items()} | {"speaker_change": "speaker"}
+FLAGGED_KINDS = {kind: owner for kind, (owner, *_rest) in PLANTERS.items()} | {"speaker_change": "speaker", "channel_change": "consistency"}
 """Every finding kind that can be flagged, with the analysis that owns it."""
 MIN_PLANT_S = 8.0
 """Recordings shorter than this are used for false flags only: a planted artifact needs room."""
-MIN_CURVE_S = 4.0
-"""Recordings shorter than this get no splices for the detection curve against visibility."""
+MAX_PLANTED_PER_SOURCE = 4
+"""Of each source, at most this many recordings (spread evenly in path order) take planted
+artifacts and edits; every recording counts for false flags."""
 
 
 def half_of(source: str) -> str:
@@ -85,8 +95,8 @@ def manifest_rows(corpus: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
 
 
 LATER_FOLDERS = ("synthetic2/", "realworld2/")
-"""Corpus folders added on 2026-12-07 that the edit and false-flag tables do not read yet: they join
-the real set with a new split by source (issue 32). The synthetic-speech tables read synthetic2."""
+"""Corpus folders added on 2026-12-07. The edit and false-flag tables read them; the watermark and
+re-encoding tables, which embed or encode every recording they read, keep to the first folders."""
 
 
 def evenly_spread(group: list, most: int) -> list:
@@ -95,20 +105,12 @@ def evenly_spread(group: list, most: int) -> list:
     return [group[i] for i in picks]
 
 
-def genuine_recordings(corpus: Path) -> list[Recording]:
-    """The genuine recordings listed in every ``MANIFEST.csv`` under ``corpus`` (outside
-    :data:`LATER_FOLDERS`), in path order."""
+def genuine_recordings(corpus: Path, *, skip: tuple[str, ...] = ()) -> list[Recording]:
+    """The genuine recordings listed in every ``MANIFEST.csv`` under ``corpus``, in path order,
+    but for sources starting with one of ``skip`` (folder prefixes such as ``"synthetic2/"``)."""
     return [Recording(path, source, row["sha256"], float(row["duration_s"]))
             for path, row, source in manifest_rows(corpus)
-            if row.get("label") == "genuine" and not source.startswith(LATER_FOLDERS)]
-
-
-def poisson_interval(count: int, exposure: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Garwood) interval of a Poisson rate: ``count`` events in ``exposure`` units."""
-    alpha = 1 - confidence
-    low = stats.chi2.ppf(alpha / 2, 2 * count) / 2 if count else 0.0
-    high = stats.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2
-    return float(low / exposure), float(high / exposure)
+            if row.get("label") == "genuine" and not (skip and source.startswith(skip))]
 
 
 def left_out_lines(left_out: list[dict], *, listed: int = 5) -> list[str]:
@@ -303,11 +305,23 @@ def detection_rows(cases: list[dict], half: str) -> list[dict]:
     return rows
 
 
+def planted_recordings(recordings: list[Recording]) -> set[Path]:
+    """Paths of the recordings of :data:`MIN_PLANT_S` or more that take planted artifacts: at most
+    :data:`MAX_PLANTED_PER_SOURCE` of each source."""
+    long_enough = [r for r in recordings if r.duration_s >= MIN_PLANT_S]
+    chosen: set[Path] = set()
+    for source in {r.source for r in long_enough}:
+        group = sorted((r for r in long_enough if r.source == source), key=lambda r: str(r.path))
+        chosen |= {r.path for r in evenly_spread(group, MAX_PLANTED_PER_SOURCE)}
+    return chosen
+
+
 def run_real(corpus: Path, analyses: dict[str, Analysis], *,
              progress: Callable[[str], None] | None = None) -> dict:
     """False flags on every genuine recording of ``corpus`` and detection of artifacts planted
     into them, per half; a JSON-ready dict."""
     recordings = genuine_recordings(corpus)
+    plantable = planted_recordings(recordings)
     measured = _empty_measures()
     cases, planted_kinds = [], set()
     found: dict[str, dict[str, list[bool]]] = {"tuning": {}, "measuring": {}}
@@ -315,7 +329,7 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
     # One pass: each file is decoded once, and the flag run's ENF result says where hum is.
     for recording, clip in _opened(recordings, measured, progress):
         results = _flags_in(recording, clip, analyses, measured)
-        if recording.duration_s >= MIN_PLANT_S:
+        if recording.path in plantable:
             enf = results.get("enf")
             hum = enf is not None and enf.measurements.get("enf_nominal_hz") is not None
             x, sr = clip.read(0, clip.frames).astype(np.float64), clip.sample_rate_hz
@@ -325,7 +339,7 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
             planted_kinds |= kinds
             materials.append(Material(recording.path, recording.source, recording.half, sr,
                                       x.mean(axis=1).astype(np.float32), background))
-        if recording.duration_s >= MIN_CURVE_S and "discontinuity" in analyses:
+        if recording.path in plantable and "discontinuity" in analyses:
             _splices_found(recording, clip, analyses["discontinuity"], found)
     material = run_material(materials, analyses, FLAGGING_ANALYSES, progress=progress)
     curve = {half: {v: {"detected": sum(hits) / len(hits), "n": len(hits)} for v, hits in by_v.items()}
@@ -383,8 +397,9 @@ def markdown_real(results: dict) -> str:
         lines.append(f"| {kind} | {row['analysis']} | " + " | ".join(cells) + " |")
     lines += ["", _flag_target(results["false_flags"]["measuring"])]
     lines += ["", "## Real recordings: artifacts planted into genuine recordings", "",
-              f"Every kind at the generated set's three strengths, planted once per strength into each "
-              f"genuine recording of {MIN_PLANT_S:g} s or more (a noise-floor change is white noise over "
+              f"Every kind at the generated set's three strengths, planted once per strength into the "
+              f"genuine recordings of {MIN_PLANT_S:g} s or more, at most {MAX_PLANTED_PER_SOURCE} a source "
+              "spread evenly in path order (a noise-floor change is white noise over "
               "the recording's own background, its 10th-percentile 20 ms level; a stretch is a third "
               "of a short recording). Detected: a flagged finding of the kind within 1 s.", ""]
     if results["not_planted"]:
@@ -405,7 +420,7 @@ def markdown_real(results: dict) -> str:
     curve = results.get("splice_visibility_curve", {})
     if curve.get("measuring"):
         lines += ["", "### Splices: detection against visibility", "",
-                  f"Butt splices planted into genuine recordings (two per recording of {MIN_CURVE_S:g} s or more, "
+                  "Butt splices planted into genuine recordings (two per recording that takes planted artifacts, "
                   "at each visibility: the departure at the join over the local prediction-error RMS). "
                   "Flagged within 1 s:", "",
                   "| half | " + " | ".join(f"{v:g}" for v in VISIBILITIES) + " |",

@@ -1,19 +1,22 @@
 """Edits made of real material, planted into genuine recordings: what a forger would do with
 other recordings, beside the generated artifacts of :mod:`workbench.validation.real`.
 
-- **A splice between two recordings**: the start of one genuine recording joined, without a
-  crossfade, to the rest of another of the same source and rate, at a pause in both or mid-word
-  in both.
+- **A join of two recordings**: the start of one genuine recording joined to the rest of another
+  (level-matched, resampled where the rates differ), at a pause in both or mid-word in both: of
+  another source with a crossfade of 0 to 10 ms, or of the same source and rate butt-joined.
+- **A deletion at a pause**: half a second to two seconds cut out of one recording between two
+  pauses.
 - **Room tone from elsewhere**: another source's background (its quietest 50 ms stretches,
   joined with equal-power crossfades, resampled to the recording's rate) mixed into an 8 s
   stretch, 6 dB and 12 dB over the recording's own background.
 - **A re-encoded stretch**: the recording encoded as MP3 at a low bit rate (LAME through PyAV),
   decoded, and a 6 s stretch of it put back in place of the original.
 
-Each case is run through every flagging analysis. It is *found* when a flagged finding of its own
-kind lies within :data:`~workbench.validation.generated.TOLERANCE_S` of a planted place, and
-*found by any* when a flagged finding of any kind does: a missed splice may still show as a
-change of background or voice.
+Each case is run through every flagging analysis. It is *found* when a flagged finding of a kind
+that speaks for it (:data:`FOUND_BY`) lies within :data:`JOIN_TOLERANCE_S` of a join or deletion,
+or within :data:`~workbench.validation.generated.TOLERANCE_S` of another planted place, and
+*found by any* when a flagged finding of any kind does: a missed join may still show as a
+change of voice.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from workbench.analysis import Analysis
 from workbench.clip import Clip
 from workbench.pipeline import run_analysis
 from workbench.validation.generated import TOLERANCE_S
+from workbench.validation.intervals import clopper_pearson
 
 FRAME_S = 0.02
 """Frame (s) over which levels are read: a recording's background, its pauses and loud stretches."""
@@ -104,17 +108,41 @@ def join_point(mono: np.ndarray, sr: int, rng: np.random.Generator, where: str,
     return None if not frames.size else int(rng.choice(frames)) * frame + frame // 2
 
 
-def splice_between(first: Material, second: Material, rng: np.random.Generator,
-                   where: str) -> tuple[np.ndarray, list[Planted]] | None:
-    """``first`` up to a join point in its middle (30-60 %), then ``second`` from a join point of
-    the same kind (20-50 %), butt-joined; None when either has no such point."""
+def _resampled(mono: np.ndarray, rate: int, to: int) -> np.ndarray:
+    """``mono`` at ``rate`` Hz resampled to ``to`` Hz (polyphase)."""
+    if rate == to:
+        return mono.astype(np.float64)
+    g = gcd(rate, to)
+    return signal.resample_poly(mono.astype(np.float64), to // g, rate // g)
+
+
+def loud_level(mono: np.ndarray, sr: int) -> float:
+    """RMS (full scale) of a recording's loud frames: its ``LOUD_PERCENTILE`` frame level."""
+    rms, _ = frame_rms(mono, sr)
+    return float(np.percentile(rms, LOUD_PERCENTILE)) if rms.size else 0.0
+
+
+def join_between(first: Material, second: Material, rng: np.random.Generator, where: str,
+                 crossfade_s: float) -> tuple[np.ndarray, list[Planted]] | None:
+    """``first`` up to a join point in its middle (30-60 %), then ``second`` (resampled to
+    ``first``'s rate, scaled so its loud frames match ``first``'s) from a join point of the same
+    kind (20-50 %), with an equal-power crossfade of ``crossfade_s`` (0: a butt join); None when
+    either has no such point."""
+    other = _resampled(second.mono, second.rate, first.rate)
     i = join_point(first.mono, first.rate, rng, where, (0.3, 0.6))
-    j = join_point(second.mono, second.rate, rng, where, (0.2, 0.5))
+    j = join_point(other, first.rate, rng, where, (0.2, 0.5))
     if i is None or j is None:
         return None
-    out = np.concatenate([first.mono[:i], second.mono[j:]])
-    at_s = i / first.rate
-    return out[:, None], [Planted("discontinuity", at_s, at_s, {"donor": second.path.name, "where": where})]
+    gain = loud_level(first.mono, first.rate) / max(loud_level(other, first.rate), 1e-9)
+    head, tail = first.mono[:i].astype(np.float64), other[j:] * gain
+    fade = min(int(round(crossfade_s * first.rate)), head.size, tail.size)
+    if fade:
+        up = np.sin(np.linspace(0, np.pi / 2, fade)) ** 2
+        mixed = np.sqrt(1 - up) * head[-fade:] + np.sqrt(up) * tail[:fade]
+        head, tail = head[:-fade], np.concatenate([mixed, tail[fade:]])
+    at_s = (i - fade / 2) / first.rate
+    details = {"donor": second.path.name, "where": where, "crossfade_ms": crossfade_s * 1000}
+    return np.concatenate([head, tail])[:, None], [Planted("channel_change", at_s, at_s, details)]
 
 
 def room_tone(donor: Material, sr: int, frames: int) -> np.ndarray | None:
@@ -209,26 +237,69 @@ def _rng(*key) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(repr(key).encode()))
 
 
+JOIN_TOLERANCE_S = 0.5
+"""A join is found when a flag lies within this (s) of it; other edits within ``TOLERANCE_S``."""
+FOUND_BY = {"channel_change": ("channel_change", "discontinuity"),
+            "noise_floor_change": ("noise_floor_change", "channel_change"),
+            "bandwidth_change": ("bandwidth_change",)}
+"""The finding kinds that speak for each edit: a join is a change of channel or a sample-level
+break; room tone from elsewhere a change of background, or of channel."""
+CROSSFADES_S = (0.0, 0.002, 0.005, 0.01)
+"""Crossfades of the joins between sources, in turn."""
+DELETION_S = (0.5, 1.0, 2.0)
+"""Shortest lengths (s) of the deletions at a pause, in turn (each ends at the next pause)."""
+
+
+def deletion_at_pause(m: Material, rng: np.random.Generator, length_s: float) -> tuple[np.ndarray, list[Planted]] | None:
+    """``m`` with at least ``length_s`` of it removed between two pause frames (the first 30-60 %
+    of the way in, the second the first pause frame from ``length_s`` to ``length_s`` + 2 s after
+    it), the two ends butt-joined; None when there are no such pauses."""
+    i = join_point(m.mono, m.rate, rng, "pause", (0.3, 0.6))
+    if i is None:
+        return None
+    db, frame = _frame_db(m.mono, m.rate)
+    target = i + int(length_s * m.rate)
+    floor = np.percentile(db[np.isfinite(db)], 10) + PAUSE_ABOVE_BACKGROUND_DB
+    later = [k * frame + frame // 2 for k in range(target // frame, min(db.size, (target + 2 * m.rate) // frame))
+             if np.isfinite(db[k]) and db[k] <= floor]
+    if not later:
+        return None
+    j = later[0]
+    out = np.concatenate([m.mono[:i], m.mono[j:]]).astype(np.float64)
+    return out[:, None], [Planted("channel_change", i / m.rate, i / m.rate, {"removed_s": (j - i) / m.rate})]
+
+
 def planted_cases(materials: list[Material]) -> Iterator[tuple[Material, str, str, np.ndarray, list[Planted]]]:
     """Every real-material edit of every recording, one at a time (each is a whole recording's
     samples): (recording, kind, variant, samples, truths).
 
-    A splice's second recording is another of the same source and rate; room tone comes from a
-    recording of another source in the same half (another recording of the same source where the
-    half has only one source). Edits that find no join point or no usable room tone are skipped.
+    A join between sources takes another source of the same half (resampled, level-matched, with
+    the crossfades of :data:`CROSSFADES_S` in turn); a join within a source another recording of the
+    same source and rate, butt-joined; room tone comes from a recording of another source in the
+    same half (another recording of the same source where the half has only one source). Edits
+    that find no join point or no usable room tone are skipped.
     """
-    for m in materials:
+    for index, m in enumerate(materials):
         name = m.path.name
         partners = [o for o in materials if o.source == m.source and o.rate == m.rate and o.path != m.path]
-        for where in ("pause", "word"):
+        strangers = [o for o in materials if o.half == m.half and o.source != m.source]
+        for k, where in enumerate(("pause", "word")):
+            label = "at a pause" if where == "pause" else "mid-word"
+            if strangers:
+                rng = _rng("join", where, name)
+                made = join_between(m, strangers[int(rng.integers(len(strangers)))], rng, where,
+                                    CROSSFADES_S[(2 * index + k) % len(CROSSFADES_S)])
+                if made:
+                    yield m, "channel_change", f"join of two sources, {label}", *made
             if partners:
                 rng = _rng("splice", where, name)
-                made = splice_between(m, partners[int(rng.integers(len(partners)))], rng, where)
+                made = join_between(m, partners[int(rng.integers(len(partners)))], rng, where, 0.0)
                 if made:
-                    yield (m, "discontinuity", f"splice between recordings, at a {where}"
-                           if where == "pause" else "splice between recordings, mid-word", *made)
-        donors = ([o for o in materials if o.half == m.half and o.source != m.source]
-                  or [o for o in materials if o.half == m.half and o.path != m.path])
+                    yield m, "channel_change", f"join within one source, {label}", *made
+        made = deletion_at_pause(m, _rng("deletion", name), DELETION_S[index % len(DELETION_S)])
+        if made:
+            yield m, "channel_change", "deletion between two pauses (0.5-4 s)", *made
+        donors = strangers or [o for o in materials if o.half == m.half and o.path != m.path]
         for strength, above_db in TONE_LEVELS_DB.items():
             if donors:
                 rng = _rng("tone", strength, name)
@@ -255,9 +326,10 @@ def run_material(materials: list[Material], analyses: dict[str, Analysis], flagg
             if name in analyses and not analyses[name].unsupported(clip):
                 result, _ = run_analysis(analyses[name], clip)
                 flags += [f for f in result.findings if f.flagged] if result.status == "ok" else []
+        tolerance = JOIN_TOLERANCE_S if kind == "channel_change" else TOLERANCE_S
         for truth in truths:
-            near = [f for f in flags if f.start_s <= truth.end_s + TOLERANCE_S and f.end_s >= truth.start_s - TOLERANCE_S]
-            own = [abs(f.start_s - truth.start_s) for f in near if f.kind == kind]
+            near = [f for f in flags if f.start_s <= truth.end_s + tolerance and f.end_s >= truth.start_s - tolerance]
+            own = [abs(f.start_s - truth.start_s) for f in near if f.kind in FOUND_BY[kind]]
             out.append({"kind": kind, "variant": variant, "path": str(m.path), "source": m.source, "half": m.half,
                         "rate": m.rate, "at_s": truth.start_s, "details": truth.details,
                         "detected": bool(own), "detected_any": bool(near),
@@ -266,10 +338,11 @@ def run_material(materials: list[Material], analyses: dict[str, Analysis], flagg
 
 
 def _order(case: dict) -> tuple:
-    """Where a case's edit stands in the table: splices (at a pause, then mid-word), room tone by
-    level, re-encoding from the highest bit rate down."""
+    """Where a case's edit stands in the table: joins (between sources, within one, deletions; at
+    a pause, then mid-word), room tone by level, re-encoding from the highest bit rate down."""
     details = case["details"]
-    return (("discontinuity", "noise_floor_change", "bandwidth_change").index(case["kind"]),
+    return (("channel_change", "noise_floor_change", "bandwidth_change").index(case["kind"]),
+            ("two sources" not in case["variant"], "deletion" in case["variant"]),
             details.get("where") == "word", details.get("above_db", 0), -details.get("kbps", 0))
 
 
@@ -296,18 +369,43 @@ def markdown_material(cases: list[dict]) -> list[str]:
     if not cases:
         return []
     lines = ["", "## Real recordings: edits made of real material", "",
-             "Splices between two genuine recordings of one source (at a pause in both, or mid-word in both), "
-             "another source's room tone mixed into an 8 s stretch, and a 6 s stretch replaced by its own "
-             "MP3 round trip, in each genuine recording of 8 s or more. Found: a flagged finding of the edit's "
-             "own kind within 1 s of a planted place; by any: a flagged finding of any kind there. An edit is "
-             "left out where a recording has no join point of the kind, or its donor no 50 ms stretch without "
-             "exact zeros.", "",
-             "| edit | kind | half | places | found | found by any flag | median / max error (s) |",
+             "In the recordings that take planted artifacts: the start of each joined to the rest of another "
+             "recording (at a pause in both, or mid-word in both; of another source of the same half, "
+             "resampled, level-matched, with 0, 2, 5 or 10 ms crossfades in turn; or of the same source "
+             "and rate, butt-joined), 0.5 to 4 s deleted between two pauses, another source's room tone "
+             "mixed into an 8 s stretch, and a 6 s stretch replaced by its own MP3 round trip. Found: a "
+             "flagged finding of a kind that speaks for the edit (a join or deletion: `channel_change` or "
+             "`discontinuity`, within 0.5 s; room tone: `noise_floor_change` or `channel_change`, within "
+             "1 s; re-encoding: `bandwidth_change`, within 1 s) at a planted place; by any: a flagged "
+             "finding of any kind there. An edit is left out where a recording has no join point of the "
+             "kind, or its donor no 50 ms stretch without exact zeros.", "",
+             "| edit | kinds | half | places | found | found by any flag | median / max error (s) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for half in ("measuring", "tuning"):
         for row in material_rows(cases, half):
             error = ("n/a" if row["median_error_s"] is None
                      else f"{row['median_error_s']:.2f} / {row['max_error_s']:.2f}")
-            lines.append(f"| {row['variant']} | `{row['kind']}` | {half} | {row['n']} | {row['detected']:.0%} "
+            kinds = ", ".join(f"`{k}`" for k in FOUND_BY[row["kind"]])
+            lines.append(f"| {row['variant']} | {kinds} | {half} | {row['n']} | {row['detected']:.0%} "
                          f"| {row['detected_any']:.0%} | {error} |")
-    return lines
+    return lines + ["", edit_targets(cases)]
+
+
+EDIT_TARGETS = {"join of two sources": 0.8, "room tone from elsewhere, +6 dB": 0.8}
+"""Targets on the measuring half: the share found of joins of two sources (at a pause and mid-word
+together, within 0.5 s) and of room tone at +6 dB (either end, within 1 s)."""
+
+
+def edit_targets(cases: list[dict]) -> str:
+    """The edit targets against the measuring half's cases, each with its count and 95 % interval."""
+    parts = []
+    for prefix, target in EDIT_TARGETS.items():
+        mine = [c for c in cases if c["half"] == "measuring" and c["variant"].startswith(prefix)]
+        if not mine:
+            continue
+        found = sum(c["detected"] for c in mine)
+        low, high = clopper_pearson(found, len(mine))
+        parts.append(f"{prefix}: {found} of {len(mine)} found, {found / len(mine):.0%} (95 % {low:.0%}-{high:.0%}), "
+                     f"target {target:.0%}: {'met' if found / len(mine) >= target else 'not met'}")
+    return "**Targets on the measuring half:** " + "; ".join(parts) + "."
+

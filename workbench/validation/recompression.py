@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
-from scipy import stats
 
 from fixtures.media import write_with_pyav
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.clip import Clip
-from workbench.validation.real import Recording, evenly_spread, genuine_recordings, left_out_lines, open_checked
+from workbench.validation.intervals import clopper_pearson
+from workbench.validation.real import LATER_FOLDERS, Recording, evenly_spread, genuine_recordings, left_out_lines, open_checked
 
 LOSSLESS_SUFFIXES = (".wav", ".flac")
 MP3_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
@@ -45,20 +45,10 @@ def _band(rate_hz: int) -> str:
     return "telephone" if rate_hz < 16000 else "wide"
 
 
-def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> list[float] | None:
-    """Exact binomial interval of ``successes`` in ``trials``, or None without trials."""
-    if trials == 0:
-        return None
-    alpha = 1 - confidence
-    low = stats.beta.ppf(alpha / 2, successes, trials - successes + 1) if successes else 0.0
-    high = stats.beta.ppf(1 - alpha / 2, successes + 1, trials - successes) if successes < trials else 1.0
-    return [float(low), float(high)]
-
-
 def lossless_recordings(corpus: Path):
     """The genuine WAV and FLAC recordings of the corpus, at most ``MAX_PER_SOURCE`` a source."""
     chosen = []
-    recordings = [r for r in genuine_recordings(corpus)
+    recordings = [r for r in genuine_recordings(corpus, skip=LATER_FOLDERS)
                   if r.path.suffix.lower() in LOSSLESS_SUFFIXES and r.duration_s >= MIN_DURATION_S]
     for source in sorted({r.source for r in recordings}):
         group = sorted((r for r in recordings if r.source == source), key=lambda r: str(r.path))

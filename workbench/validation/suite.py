@@ -1,5 +1,6 @@
 """The whole validation run: the generated set, then (with a corpus) the real recordings, the
-double-compression table, the candidate cues of synthetic speech, the countermeasures and their
+double-compression table (the join detector is fitted first, on the tuning half, and written
+beside as join_detector.json), the candidate cues of synthetic speech, the countermeasures and their
 fitted back-end on genuine against synthetic speech (the back-end written beside as
 countermeasure_backend.json) and the Perth watermark's false alarms and detection, written
 together as validation.json and validation.md."""
@@ -15,7 +16,10 @@ from typing import Callable
 from analyses.synthesis import BACKEND
 from workbench.atomic import atomic_write_text
 from workbench.registry import available
+from workbench.errors import WorkbenchError
+from workbench.params import InputFile
 from workbench.validation.generated import markdown, run_validation
+from workbench.validation.joins import markdown_training, train
 from workbench.validation.real import cite_real, markdown_real, run_real
 from workbench.validation.recompression import cite_recompression, markdown_recompression, run_recompression
 from workbench.validation.countermeasure import cite_countermeasure, markdown_countermeasure, run_countermeasure
@@ -40,12 +44,20 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
     """Run the generated set (and, with ``corpus``, the real recordings), write validation.json and
     validation.md into ``outdir``; return the Markdown."""
     analyses = {name: cls() for name, cls in available().items() if not cls.needs_references}
+    training = None
+    if corpus is not None:
+        try:
+            training = train(corpus, Path(outdir), progress=progress)
+            analyses["consistency"] = available()["consistency"](model=InputFile.read(training["file"]))
+        except WorkbenchError as exc:  # a small corpus: the shipped detector is measured instead
+            training = {"not_fitted": str(exc)}
     results = run_validation(analyses, progress=progress, **(QUICK if quick else {}))
     text = markdown(results)
     if corpus is not None:
+        results["join_detector"] = training
         results["real"] = run_real(corpus, analyses, progress=progress)
         results["rows"] = cite_real(results["rows"], results["real"])
-        text += "\n" + markdown_real(results["real"])
+        text += "\n" + markdown_real(results["real"]) + "\n".join(markdown_training(training)) + "\n"
         results["recompression"] = run_recompression(corpus, available()["container"](), quick=quick,
                                                      progress=progress)
         results["rows"].append(cite_recompression(results["recompression"]))

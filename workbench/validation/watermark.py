@@ -23,8 +23,9 @@ from analyses.watermark import MARKED_AT
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
-from workbench.validation.real import genuine_recordings, half_of, left_out_lines, open_checked
-from workbench.validation.recompression import MP3_RATES, clopper_pearson, opened_lossless
+from workbench.validation.real import LATER_FOLDERS, genuine_recordings, half_of, left_out_lines, open_checked
+from workbench.validation.intervals import clopper_pearson
+from workbench.validation.recompression import MP3_RATES, opened_lossless
 from workbench.validation.synthetic import labelled_recordings
 
 MP3_KBPS = {"wide": 64, "telephone": 32}
@@ -44,7 +45,7 @@ def run_watermark(corpus: Path, analysis: Analysis, *, progress: Callable[[str],
     """Read every genuine and labelled synthetic recording, and the marked copies; a JSON-ready dict."""
     read, left_out = [], []
     synthetic = [r for r in labelled_recordings(corpus) if r["label"] == "synthetic"]
-    items = [(r.path, r.sha256, r.source, "genuine") for r in genuine_recordings(corpus)]
+    items = [(r.path, r.sha256, r.source, "genuine") for r in genuine_recordings(corpus, skip=LATER_FOLDERS)]
     items += [(r["path"], r["sha256"], r["source"], "synthetic") for r in synthetic]
     for path, sha256, source, label in items:
         if progress:
