@@ -120,6 +120,11 @@ def test_validate_with_a_corpus_writes_both_tables_and_reports_cite_the_real_row
     assert len(pooled) == len(measured["candidates"]) and all(r["genuine"] == r["synthetic"] == 1 for r in pooled)
     assert any("tampered.wav" in r["path"] for r in measured["left_out"])
     assert (out / "countermeasure_backend.json").exists() and "countermeasure_score" in cited
+    # The join detector is fitted first; this corpus's tuning half holds no two sources to join, so
+    # the run says so and measures the shipped one. The rows cite the edits each kind speaks for.
+    assert "The join detector was not fitted" in text and "two sources to make joins from" in text
+    assert cited["channel_change"]["real_only"]
+    assert {e["edit"] for e in cited["bandwidth_change"]["real_edits"]} >= {"stretch re-encoded, MP3 16 kbps, recordings at 16-31 kHz"}
 
 
 def test_validate_refuses_a_missing_corpus_in_one_line(tmp_path):

@@ -16,6 +16,7 @@ side plus 0.3 s from it, and every boundary of the unedited recordings.
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -49,8 +50,9 @@ L2 = 0.01
 
 
 def tuning_materials(corpus: Path, left_out: list[dict], *,
-                     progress: Callable[[str], None] | None = None) -> list[Material]:
-    """The tuning half's genuine recordings of :data:`MIN_RECORDING_S` or more, decoded and checked."""
+                     progress: Callable[[str], None] | None = None) -> list[tuple[Material, str]]:
+    """The tuning half's genuine recordings of :data:`MIN_RECORDING_S` or more, decoded and
+    checked, each with its SHA-256."""
     recordings = [r for r in genuine_recordings(corpus) if r.half == "tuning" and r.duration_s >= MIN_RECORDING_S]
     chosen = []
     for source in sorted({r.source for r in recordings}):
@@ -66,8 +68,8 @@ def tuning_materials(corpus: Path, left_out: list[dict], *,
             left_out.append({"path": str(r.path), "reason": str(exc)})
             continue
         x = clip.read(0, clip.frames).astype(np.float64)
-        out.append(Material(r.path, r.source, r.half, clip.sample_rate_hz, x.mean(axis=1).astype(np.float32),
-                            background_dbfs(x, clip.sample_rate_hz)))
+        out.append((Material(r.path, r.source, r.half, clip.sample_rate_hz, x.mean(axis=1).astype(np.float32),
+                             background_dbfs(x, clip.sample_rate_hz)), r.sha256))
     return out
 
 
@@ -103,11 +105,14 @@ def train(corpus: Path, outdir: Path, *, progress: Callable[[str], None] | None 
         When the tuning half holds no two sources to join.
     """
     left_out: list[dict] = []
-    materials = tuning_materials(corpus, left_out, progress=progress)
+    checked = tuning_materials(corpus, left_out, progress=progress)
+    materials = [m for m, _ in checked]
     if len({m.source for m in materials}) < 2:
         raise WorkbenchError(f"{corpus}: the tuning half needs recordings of {MIN_RECORDING_S:g} s or more from "
                              "two sources to make joins from; the join detector was not fitted")
     detector, summary = fit_detector(materials, progress=progress)
+    detector = replace(detector, fitted_on=tuple({"path": str(m.path.relative_to(corpus)), "source": m.source,
+                                                  "sha256": sha256} for m, sha256 in checked))
     outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / DETECTOR[2]
     atomic_write_text(path, detector.to_json(training=summary))

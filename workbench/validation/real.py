@@ -482,7 +482,8 @@ FALSE_FLAG_BUDGET_PER_HOUR = 6.0
 def cite_real(rows: list[dict], real: dict) -> list[dict]:
     """The generated set's summary rows with the measuring half's real-recording figures beside
     them, as each report section cites them: false flags per hour with its interval and hours,
-    the share of moderate planted artifacts detected with its count, and all kinds' rate against
+    the share of moderate planted artifacts detected with its count, the edits made of real
+    material that the kind speaks for (found, and found by any flag), and all kinds' rate against
     :data:`FALSE_FLAG_BUDGET_PER_HOUR`. A kind measured on the real recordings only (a speaker
     change: the generator makes one voice) gets a row of its own, with no generated figures."""
     flags = {row["kind"]: row for row in real["false_flags"]["measuring"]}
@@ -503,6 +504,10 @@ def cite_real(rows: list[dict], real: dict) -> list[dict]:
         if row["kind"] in detection and detection[row["kind"]]["n_moderate"]:
             d = detection[row["kind"]]
             extra |= {"real_detected_moderate": d["detected_moderate"], "real_planted_moderate": d["n_moderate"]}
+        edits = [{"edit": m["variant"], "places": m["n"], "found": m["detected"], "found_any": m["detected_any"]}
+                 for m in real.get("material", {}).get("measuring", []) if m["kind"] == row["kind"]]
+        if edits:
+            extra["real_edits"] = edits
         if row["kind"] == "discontinuity" and real.get("splice_visibility_curve", {}).get("measuring"):
             extra["real_detected_by_visibility"] = real["splice_visibility_curve"]["measuring"]
         cited.append(row | extra if not row.get("reference") else row)

@@ -239,11 +239,13 @@ def _rng(*key) -> np.random.Generator:
 
 JOIN_TOLERANCE_S = 0.5
 """A join is found when a flag lies within this (s) of it; other edits within ``TOLERANCE_S``."""
-FOUND_BY = {"channel_change": ("channel_change", "discontinuity"),
+FOUND_BY = {"channel_change": ("channel_change", "discontinuity", "noise_floor_change", "bandwidth_change"),
             "noise_floor_change": ("noise_floor_change", "channel_change"),
             "bandwidth_change": ("bandwidth_change",)}
-"""The finding kinds that speak for each edit: a join is a change of channel or a sample-level
-break; room tone from elsewhere a change of background, or of channel."""
+"""The finding kinds that speak for each edit: a join is a change of channel, a sample-level
+break, or a step of the background or of the band limit (each placed to a fraction of a second;
+a speaker change's 4-s segments count under "by any flag"); room tone from elsewhere a change of
+background, or of channel."""
 CROSSFADES_S = (0.0, 0.002, 0.005, 0.01)
 """Crossfades of the joins between sources, in turn."""
 DELETION_S = (0.5, 1.0, 2.0)
@@ -374,8 +376,8 @@ def markdown_material(cases: list[dict]) -> list[str]:
              "resampled, level-matched, with 0, 2, 5 or 10 ms crossfades in turn; or of the same source "
              "and rate, butt-joined), 0.5 to 4 s deleted between two pauses, another source's room tone "
              "mixed into an 8 s stretch, and a 6 s stretch replaced by its own MP3 round trip. Found: a "
-             "flagged finding of a kind that speaks for the edit (a join or deletion: `channel_change` or "
-             "`discontinuity`, within 0.5 s; room tone: `noise_floor_change` or `channel_change`, within "
+             "flagged finding of a kind that speaks for the edit (a join or deletion: `channel_change`, "
+             "`discontinuity`, `noise_floor_change` or `bandwidth_change`, within 0.5 s; room tone: `noise_floor_change` or `channel_change`, within "
              "1 s; re-encoding: `bandwidth_change`, within 1 s) at a planted place; by any: a flagged "
              "finding of any kind there. An edit is left out where a recording has no join point of the "
              "kind, or its donor no 50 ms stretch without exact zeros.", "",
