@@ -25,7 +25,7 @@ demo: $(STAMP)
 # Measured detection and false-alarm rates: the generated set and the real recordings of CORPUS
 # (about 40 minutes, and about 35 more for the countermeasures on a first run: their outputs are
 # kept in out/validation/countermeasure_cache): updates docs/validation.md, the rows each report
-# cites (workbench/data/validation.json) and the synthesis back-end (analyses/backend/).
+# cites (workbench/data/validation.json), the synthesis back-end and the join detector (analyses/backend/).
 CORPUS ?= ../shared/corpus
 validate: $(STAMP)
 	@test -d '$(CORPUS)' || { echo "make validate: no corpus at $(CORPUS) (set CORPUS=DIR)"; exit 2; }

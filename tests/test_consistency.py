@@ -87,3 +87,15 @@ def test_a_detector_file_that_is_not_one_is_refused_in_one_line(tmp_path):
             Consistency(model=InputFile.read(bad))
     _, shipped = shipped_detector()
     assert isinstance(shipped, JoinDetector) and shipped.threshold > 0 and shipped.fitted_on
+
+
+def test_the_fast_percentile_is_numpys_with_nan_left_out(rng):
+    from analyses.common.boundary_features import _nanpercentile
+
+    a = rng.normal(size=(30, 40, 5))
+    a[rng.random(a.shape) < 0.3] = np.nan
+    a[4] = np.nan  # a window with no live frame at all
+    with pytest.warns(RuntimeWarning):  # NumPy's, on the window without a live frame
+        expected = np.nanpercentile(a, 5.0, axis=1), np.nanpercentile(a[:, :, 0], 50.0, axis=1)
+    assert np.allclose(_nanpercentile(a, 5.0), expected[0], equal_nan=True)
+    assert np.allclose(_nanpercentile(a[:, :, 0], 50.0), expected[1], equal_nan=True)

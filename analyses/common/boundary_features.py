@@ -72,6 +72,20 @@ def band_levels(spec: Spectrogram) -> tuple[np.ndarray, np.ndarray]:
     return levels, np.asarray(spec.times_s, float)
 
 
+def _nanpercentile(a: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanpercentile(a, q, axis=1)`` (linear interpolation) by one sort: NumPy's own walks
+    the rows one by one when NaN is present, a hundred times slower here."""
+    ordered = np.sort(a, axis=1)  # NaN last
+    count = np.sum(~np.isnan(a), axis=1, keepdims=True)
+    position = q / 100 * np.maximum(count - 1, 0)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, np.maximum(count - 1, 0))
+    below = np.take_along_axis(ordered, low, axis=1)
+    above = np.take_along_axis(ordered, high, axis=1)
+    value = (below + (position - low) * (above - below))[:, 0]
+    return np.where(count[:, 0] > 0, value, np.nan)
+
+
 def _side_summaries(windows: np.ndarray) -> tuple[np.ndarray, ...]:
     """For each window of frames [shape=(n, frames, bands)], its live frames only (not digital
     silence): the quiet frames' and the loud frames' mean band levels and each band's own floor
@@ -82,11 +96,11 @@ def _side_summaries(windows: np.ndarray) -> tuple[np.ndarray, ...]:
     level = np.where(live, broadband, np.nan)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        quiet = live & (level <= np.nanpercentile(level, 100 * QUIET_SHARE, axis=1, keepdims=True))
-        loud = live & (level >= np.nanpercentile(level, 100 * (1 - LOUD_SHARE), axis=1, keepdims=True))
+        quiet = live & (level <= _nanpercentile(level, 100 * QUIET_SHARE)[:, None])
+        loud = live & (level >= _nanpercentile(level, 100 * (1 - LOUD_SHARE))[:, None])
         mean_of = lambda mask: (np.where(mask[:, :, None], windows, 0.0).sum(axis=1)
                                 / np.maximum(mask.sum(axis=1), 1)[:, None])
-        floor = np.nanpercentile(np.where(live[:, :, None], windows, np.nan), FLOOR_PERCENTILE, axis=1)
+        floor = _nanpercentile(np.where(live[:, :, None], windows, np.nan), FLOOR_PERCENTILE)
         spread = (np.nansum(np.where(loud, level, 0), axis=1) / np.maximum(loud.sum(axis=1), 1)
                   - np.nansum(np.where(quiet, level, 0), axis=1) / np.maximum(quiet.sum(axis=1), 1))
     return mean_of(quiet), mean_of(loud), floor, spread, live.sum(axis=1)
