@@ -131,8 +131,8 @@ def markdown_training(summary: dict) -> list[str]:
             f"{summary['positives']} boundaries at a join against {summary['negatives']} elsewhere; a logistic "
             f"model over the boundary comparisons (sides of {SIDE_S:g} s, every {STEP_S:g} s). AUC over "
             f"boundaries on the tuning half: {summary['auc_tuning']:.2f}. Threshold: {summary['threshold']:.2f} "
-            f"log-odds ({summary['threshold_rule']}). Candidates compared on the tuning half before this one are "
-            "listed in the closing note of issue 32 and in `docs/validation.md`'s method table below."]
+            f"log-odds ({summary['threshold_rule']}). The candidates compared before this one, on the same joins, "
+            "are in [joins.md](joins.md)."]
 
 
 def fit_detector(materials: list[Material], *, progress: Callable[[str], None] | None = None) -> tuple[JoinDetector, dict]:
