@@ -147,3 +147,18 @@ def test_the_detection_target_says_which_kinds_miss_it_and_where_the_analysis_di
     assert "on the measuring half: not met.** Met by `digital_silence` 100% of 10;" in line
     assert "not met by `noise_floor_change` 38% of 8." in line
     assert "`noise_floor_change` judged 4 of 8, 75% found there." in line
+
+
+def test_pause_share_counts_frames_well_under_the_loud_ones_and_the_table_bins_them(rng):
+    from workbench.validation.real import noise_floor_by_pauses, pause_share
+
+    rate = 16000
+    loud = 0.3 * rng.standard_normal(rate * 8)
+    loud[: rate * 2] *= 0.01  # 2 s of 40 dB quieter: a pause
+    loud[rate * 2 : rate * 2 + 800] = 0.0  # exact zero is left out, not a pause
+    assert pause_share(loud[:, None], rate) == pytest.approx(2 / 8 - 0.05 / 8, abs=0.01)
+    cases = [{"kind": "noise_floor_change", "strength": "moderate", "half": "measuring", "pause_share": s,
+              "judged": j, "detected": d} for s, j, d in ((0.05, True, True), (0.2, False, False), (0.2, True, False))]
+    lines = noise_floor_by_pauses(cases)
+    assert "| measuring | under 10 % | 1 | 1 | 1 | 100% |" in lines
+    assert "| measuring | 10-25 % | 2 | 1 | 0 | 0% |" in lines and "| tuning | 25 % or more | 0 | 0 | 0 | n/a |" in lines

@@ -228,6 +228,37 @@ class RealCondition:
     room: str = "real"
 
 
+PAUSE_BELOW_LOUD_DB = 25.0
+"""A 20 ms frame this far under the recording's loud frames (its 95th percentile) is a pause."""
+PAUSE_BINS = ((0.0, 0.1, "under 10 %"), (0.1, 0.25, "10-25 %"), (0.25, 1.01, "25 % or more"))
+"""Recordings grouped by their share of pause frames, for the noise floor's table."""
+
+
+def pause_share(x: np.ndarray, sr: int) -> float:
+    """Share of the recording's 20 ms frames (exact zero left out) that are pauses: at least
+    ``PAUSE_BELOW_LOUD_DB`` under its 95th-percentile frame."""
+    rms, _ = frame_rms(x.mean(axis=1), sr)
+    db = 20 * np.log10(rms[rms > 0])
+    return float(np.mean(db <= np.percentile(db, 95) - PAUSE_BELOW_LOUD_DB)) if db.size else 0.0
+
+
+def noise_floor_by_pauses(cases: list[dict]) -> list[str]:
+    """Markdown lines: moderate noise-floor plants per half and pause share, judged and found."""
+    lines = ["", "`noise_floor_change` by the recording's pauses (moderate plants; a pause: a 20 ms frame "
+             f"{PAUSE_BELOW_LOUD_DB:g} dB or more under the recording's 95th-percentile frame). The analysis "
+             "declines a recording whose background is not steady; a declined plant counts as missed above.", "",
+             "| half | pauses | plants | judged | found | found where judged |", "| --- | --- | --- | --- | --- | --- |"]
+    for half in ("measuring", "tuning"):
+        for low, high, name in PAUSE_BINS:
+            mine = [c for c in cases if c["kind"] == "noise_floor_change" and c["strength"] == "moderate"
+                    and c["half"] == half and low <= c.get("pause_share", -1) < high]
+            judged = [c for c in mine if c.get("judged", True)]
+            found = sum(c["detected"] for c in judged)
+            lines.append(f"| {half} | {name} | {len(mine)} | {len(judged)} | {sum(c['detected'] for c in mine)} | "
+                         + (f"{found / len(judged):.0%} |" if judged else "n/a |"))
+    return lines
+
+
 def background_dbfs(x: np.ndarray, sr: int) -> float:
     """The recording's background (dBFS): the 10th percentile of its 20 ms frames' RMS, frames
     of exact digital zero left out (a prompt's padding is no room)."""
@@ -335,7 +366,8 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
             x, sr = clip.read(0, clip.frames).astype(np.float64), clip.sample_rate_hz
             background = background_dbfs(x, sr)
             more, kinds = _plant_into(recording, x, sr, background, analyses, hum=hum, progress=progress)
-            cases += more
+            share = pause_share(x, sr)
+            cases += [case | {"pause_share": share} for case in more]
             planted_kinds |= kinds
             materials.append(Material(recording.path, recording.source, recording.half, sr,
                                       x.mean(axis=1).astype(np.float32), background))
@@ -417,6 +449,7 @@ def markdown_real(results: dict) -> str:
                      else f"{row['median_error_s']:.2f} / {row['max_error_s']:.2f}")
             lines.append(f"| `{row['kind']}` | {half} | " + " | ".join(cells) + f" | {error} |")
     lines += ["", _detection_target(results["detection"]["measuring"])]
+    lines += noise_floor_by_pauses(results.get("cases", []))
     curve = results.get("splice_visibility_curve", {})
     if curve.get("measuring"):
         lines += ["", "### Splices: detection against visibility", "",
