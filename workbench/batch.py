@@ -22,6 +22,7 @@ from workbench.errors import (
     ReportError,
 )
 from workbench.names import safe_name
+from reports.patterns import place_numbers
 
 
 SCHEDULER_TIMEOUT_S = 10
@@ -326,7 +327,8 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
         row=_row(job, clip.duration_s, clip.info.container, clip.info.codec, len(report.timeline), report.errored)
         | {"sha256": report.evidence["sha256"]},
         code=code, errors=errors,
-        summary=f"{job.clip}: {len(report.timeline)} flagged place(s); report: {job.folder / main_file}",
+        summary=(f"{job.clip}: {len(set(place_numbers(report.timeline)))} flagged place(s) "
+                 f"({len(report.timeline)} finding(s)); report: {job.folder / main_file}"),
     )
 
 
