@@ -23,7 +23,7 @@ MAX_PER_SOURCE = 6
 of 1,200 spoken digits would otherwise outweigh the rest and take an hour to score."""
 
 
-def labelled_recordings(corpus: Path) -> list[dict]:
+def sampled_labelled_rows(corpus: Path) -> list[dict]:
     """The genuine and synthetic rows of the manifests under ``corpus`` (at most
     ``MAX_PER_SOURCE`` of each source and label): path, source, label, SHA-256."""
     rows = [{"path": path, "label": row["label"], "sha256": row["sha256"], "source": source}
@@ -85,7 +85,7 @@ def measure_labelled(corpus: Path, analyses: dict[str, Analysis], read: Callable
         Path and reason of each recording that could not be opened or measured.
     """
     measured, left_out = [], []
-    for row in labelled_recordings(corpus):
+    for row in sampled_labelled_rows(corpus):
         if progress:
             progress(f"{what} {row['path'].name}")
         try:

@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import soundfile as sf
 
 from fixtures.media import write_with_pyav
@@ -26,7 +25,7 @@ from workbench.evidence import open_evidence
 from workbench.validation.real import LATER_FOLDERS, genuine_recordings, half_of, left_out_lines, open_checked
 from workbench.validation.intervals import clopper_pearson
 from workbench.validation.recompression import MP3_RATES, opened_lossless
-from workbench.validation.synthetic import labelled_recordings
+from workbench.validation.synthetic import sampled_labelled_rows
 
 MP3_KBPS = {"wide": 64, "telephone": 32}
 """Bit rate of the MP3 copy of a marked recording: 64 kbps from 16 kHz up, 32 kbps at 8 kHz."""
@@ -44,7 +43,7 @@ def _read(analysis: Analysis, clip) -> dict | str:
 def run_watermark(corpus: Path, analysis: Analysis, *, progress: Callable[[str], None] | None = None) -> dict:
     """Read every genuine and labelled synthetic recording, and the marked copies; a JSON-ready dict."""
     read, left_out = [], []
-    synthetic = [r for r in labelled_recordings(corpus) if r["label"] == "synthetic"]
+    synthetic = [r for r in sampled_labelled_rows(corpus) if r["label"] == "synthetic"]
     items = [(r.path, r.sha256, r.source, "genuine") for r in genuine_recordings(corpus, skip=LATER_FOLDERS)]
     items += [(r["path"], r["sha256"], r["source"], "synthetic") for r in synthetic]
     for path, sha256, source, label in items:
