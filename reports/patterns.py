@@ -23,40 +23,43 @@ def group_repeats(entries: list[dict[str, Any]], *, min_repeats: int = MIN_REPEA
     the last one's end, the range of the members' lengths (s) and strengths, the strongest
     member's ``summary``, and ``members``, the entries it stands for in time order.
 
-    With ``agree_s`` (the timeline's places: :data:`AGREE_S`), entries outside patterns whose spans
-    come within ``agree_s`` of each other are replaced by one agreement entry (``agreement``
-    True, the kinds joined by " + ", every member's summary, ``members``) in the place of the first.
+    With ``agree_s`` (the timeline's places: :data:`AGREE_S`), entries of two or more kinds whose
+    spans come within ``agree_s`` of each other are first replaced by one agreement entry
+    (``agreement`` True, the kinds joined by " + ", every member's summary, ``members``) in the
+    place of the first: a break at each end of a clipped stretch belongs with the clipping, not
+    with breaks elsewhere. Repeats are grouped among the entries left.
     """
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for entry in entries:
-        groups.setdefault((entry["analysis"], entry["kind"]), []).append(entry)
-    out, done, single = [], set(), []
-    for entry in entries:
-        key = (entry["analysis"], entry["kind"])
-        members = groups[key]
-        if len(members) < min_repeats:
-            single.append(entry)
-            out.append(entry)
-        elif key not in done:
-            done.add(key)
-            out.append(_pattern(sorted(members, key=lambda m: m["start_s"])))
-    for together in _agreeing(single, agree_s) if agree_s is not None else []:
-        at = out.index(together[0])
+    out = list(entries)
+    for together in _agreeing(entries, agree_s) if agree_s is not None else []:
+        at = next(i for i, e in enumerate(out) if e is together[0])
         out = [e for e in out if not any(e is m for m in together)]
         out.insert(min(at, len(out)), _agreement(together))
-    return out
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for entry in out:
+        if not entry.get("agreement"):
+            groups.setdefault((entry["analysis"], entry["kind"]), []).append(entry)
+    grouped, done = [], set()
+    for entry in out:
+        key = (entry["analysis"], entry["kind"])
+        members = groups.get(key, [])
+        if entry.get("agreement") or len(members) < min_repeats:
+            grouped.append(entry)
+        elif key not in done:
+            done.add(key)
+            grouped.append(_pattern(sorted(members, key=lambda m: m["start_s"])))
+    return grouped
 
 
 def _agreeing(entries: list[dict[str, Any]], agree_s: float) -> list[list[dict[str, Any]]]:
-    """Runs (two or more, in time order) of ``entries`` whose spans come within ``agree_s`` of the
-    run's span so far."""
+    """Runs (in time order) of ``entries`` whose spans come within ``agree_s`` of the run's span
+    so far, holding two or more kinds."""
     runs: list[list[dict[str, Any]]] = []
     for entry in sorted(entries, key=lambda e: e["start_s"]):
         if runs and entry["start_s"] <= max(m["end_s"] for m in runs[-1]) + agree_s:
             runs[-1].append(entry)
         else:
             runs.append([entry])
-    return [run for run in runs if len(run) > 1]
+    return [run for run in runs if len({(m["analysis"], m["kind"]) for m in run}) > 1]
 
 
 def _agreement(members: list[dict[str, Any]]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def test_the_same_kind_of_two_analyses_is_not_merged():
 
 
 def test_members_of_a_pattern_share_its_place_number():
-    entries = [_entry("clipping", 0.5)] + [_entry("digital_silence", 1.0 + k) for k in range(4)] + [_entry("clipping", 9.0)]
+    entries = [_entry("clipping", 0.2)] + [_entry("digital_silence", 1.0 + k) for k in range(4)] + [_entry("clipping", 9.0)]
     entries.sort(key=lambda e: e["start_s"])
     from reports.patterns import place_numbers
 
@@ -48,3 +48,22 @@ def test_indicators_at_one_moment_are_one_place_and_others_stay_apart():
     assert all(m["summary"] in place["summary"] for m in join)
     assert place_numbers(entries) == [1, 2, 2, 2, 3]
     assert group_repeats(entries) == entries  # notes and other lists are not merged unless asked
+
+
+def test_breaks_at_the_ends_of_other_findings_join_them_before_repeats_are_grouped():
+    """The demo clip: a break at the end of a silence, at both ends of a clipped stretch and at
+    the start of an inverted one reads as four places, not a pattern of breaks across them."""
+    from reports.patterns import AGREE_S, place_numbers
+
+    entries = [_entry("digital_silence", 5.84, 0.3), _entry("discontinuity", 6.14, 0.0, analysis="discontinuity"),
+               _entry("clipping", 12.15, 0.7), _entry("discontinuity", 12.15, 0.0, analysis="discontinuity"),
+               _entry("discontinuity", 12.85, 0.0, analysis="discontinuity"),
+               _entry("polarity_inversion", 18.0, 3.0, analysis="channels"),
+               _entry("discontinuity", 18.0, 0.0, analysis="discontinuity"), _entry("dc_offset_change", 24.0, 0.0)]
+    grouped = group_repeats(entries, agree_s=AGREE_S)
+    assert [e["kind"] for e in grouped] == ["digital_silence + discontinuity", "clipping + discontinuity",
+                                            "polarity_inversion + discontinuity", "dc_offset_change"]
+    assert grouped[1]["count"] == 3 and not any(e.get("pattern") for e in grouped)
+    assert place_numbers(entries) == [1, 1, 2, 2, 2, 3, 3, 4]
+    many = [_entry("digital_silence", 1.0 + 0.3 * k, 0.1) for k in range(5)]  # one kind close together
+    assert [e.get("pattern", False) for e in group_repeats(many, agree_s=AGREE_S)] == [True]
