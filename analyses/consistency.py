@@ -44,8 +44,11 @@ class JoinDetector:
             When it is not a detector of this format with one weight per feature.
         """
         try:
-            d = json.loads(data)
-            if d.get("format") != FORMAT or list(d["features"]) != _feature_names():
+            try:
+                d = json.loads(data)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ValueError(f"not a {FORMAT} file (not JSON: {exc})") from None
+            if not isinstance(d, dict) or d.get("format") != FORMAT or list(d["features"]) != _feature_names():
                 raise ValueError(f"not a {FORMAT} file for features {', '.join(NAMES)}")
             detector = cls(float(d["side_s"]), float(d["step_s"]), float(d["threshold"]),
                            Logistic.from_dict(d["model"]), tuple(d.get("fitted_on", ())))

@@ -80,10 +80,10 @@ def test_band_levels_follow_the_clip_and_peaks_keep_apart():
 
 def test_a_detector_file_that_is_not_one_is_refused_in_one_line(tmp_path):
     bad = tmp_path / "bad.json"
-    for text in ("not json", json.dumps({"format": "something else"}),
+    for text in ("not json", "[1, 2]", json.dumps({"format": "something else"}),
                  json.dumps({"format": "workbench-join-detector", "features": ["x"]})):
         bad.write_text(text)
-        with pytest.raises(ParameterError, match="consistency.model"):
+        with pytest.raises(ParameterError, match="consistency.model: .*not a workbench-join-detector file"):
             Consistency(model=InputFile.read(bad))
     _, shipped = shipped_detector()
     assert isinstance(shipped, JoinDetector) and shipped.threshold > 0 and shipped.fitted_on
