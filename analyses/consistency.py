@@ -13,7 +13,8 @@ from workbench.analysis import Analysis, Finding, InputFile, Result, Track, para
 from workbench.bundled import bundled_file
 from workbench.clip import Clip
 from workbench.errors import ParameterError
-from analyses.common.boundary_features import MIN_LIVE_S, NAMES, band_levels, boundary_features
+from analyses.common.boundary_features import MIN_LIVE_S, NAMES, clip_boundaries
+from analyses.common.steps import strongest_apart
 from analyses.common.logistic import Logistic
 
 DETECTOR = ("analyses", "backend", "join_detector.json")
@@ -65,8 +66,7 @@ class JoinDetector:
 
     def scores(self, clip: Clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Boundary times (s), their log-odds of a join, and the raw comparisons (dB) there."""
-        levels, times = band_levels(clip.spectrogram)
-        at_s, features = boundary_features(levels, times, side_s=self.side_s, step_s=self.step_s)
+        at_s, features = clip_boundaries(clip, side_s=self.side_s, step_s=self.step_s)
         if not at_s.size:
             return at_s, np.empty(0), features
         return at_s, self.model.score(features), features[:, : len(NAMES)]
@@ -81,18 +81,6 @@ def shipped_detector() -> tuple[InputFile, JoinDetector]:
     """The detector the package ships, checked against its SHA256SUMS."""
     file = bundled_file(*DETECTOR)
     return file, JoinDetector.from_json(file.data, "/".join(DETECTOR))
-
-
-def peaks_apart(at_s: np.ndarray, score: np.ndarray, threshold: float, apart_s: float) -> list[int]:
-    """Indices of the highest scores at or above ``threshold``, strongest first, each at least
-    ``apart_s`` from every stronger one."""
-    chosen: list[int] = []
-    for i in np.argsort(-score):
-        if score[i] < threshold:
-            break
-        if all(abs(at_s[i] - at_s[j]) >= apart_s for j in chosen):
-            chosen.append(int(i))
-    return chosen
 
 
 class Consistency(Analysis):
@@ -140,8 +128,9 @@ class Consistency(Analysis):
         at_s, score, raw = detector.scores(clip)
         if not at_s.size:
             return Result.skipped(f"no boundary has {MIN_LIVE_S:g} s of sound (not digital silence) on both sides")
-        findings = [self._finding(at_s[i], score[i], raw[i], detector)
-                    for i in peaks_apart(at_s, score, detector.threshold, 2 * detector.side_s)]
+        findings = strongest_apart([self._finding(at_s[i], score[i], raw[i], detector)
+                                    for i in np.flatnonzero(score >= detector.threshold)],
+                                   min_gap_s=2 * detector.side_s, by=lambda f: f.details["join_score"])
         top = int(np.argmax(score))
         measurements = {
             "boundaries_judged": int(at_s.size),
@@ -154,7 +143,7 @@ class Consistency(Analysis):
                       "detector_fitted_on_recordings": len(detector.fitted_on)}
         if self.model is not None:
             parameters["detector_file"] = self.model.path
-        return Result(measurements=measurements, findings=sorted(findings, key=lambda f: f.start_s),
+        return Result(measurements=measurements, findings=findings,
                       parameters=parameters, tracks=[Track("join score (log-odds)", at_s, score)])
 
     @staticmethod

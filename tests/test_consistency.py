@@ -8,7 +8,9 @@ import pytest
 from scipy import signal
 
 from analyses.common.boundary_features import NAMES, band_levels, boundary_features
-from analyses.consistency import Consistency, JoinDetector, peaks_apart, shipped_detector
+from analyses.common.steps import strongest_apart
+from analyses.consistency import Consistency, JoinDetector, shipped_detector
+from reports.model import Finding
 from conftest import clip_of, flagged
 from fixtures import scenes
 from fixtures.synth import recording
@@ -75,7 +77,9 @@ def test_band_levels_follow_the_clip_and_peaks_keep_apart():
     assert levels.shape[0] == times.size and levels.shape[1] == 15  # third octaves from 100 Hz to 3.6 kHz
     at = np.arange(10) * 1.0
     score = np.array([0, 5, 4.9, 0, 0, 0, 3, 0, 0, 6.0])
-    assert peaks_apart(at, score, 3.0, 2.5) == [9, 1, 6]
+    above = [Finding("channel_change", t, t, 0.5, True, "", {"join_score": v}) for t, v in zip(at, score) if v >= 3.0]
+    kept = strongest_apart(above, min_gap_s=2.5, by=lambda f: f.details["join_score"])
+    assert [f.start_s for f in kept] == [1.0, 6.0, 9.0]  # 4.9 at 2 s yields to 5 at 1 s; time order
 
 
 def test_a_detector_file_that_is_not_one_is_refused_in_one_line(tmp_path):

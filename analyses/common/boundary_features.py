@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from workbench.clip import Clip
 from workbench.spectrogram import Spectrogram
 
 LOW_HZ = 100.0
@@ -175,3 +176,9 @@ def boundary_features(levels: np.ndarray, times_s: np.ndarray, *, side_s: float,
     centre = np.median(raw, axis=0)
     spread = 1.4826 * np.median(np.abs(raw - centre), axis=0) + MIN_SPREAD
     return at_s, np.column_stack([raw, (raw - centre) / spread])
+
+
+def clip_boundaries(clip: Clip, *, side_s: float, step_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`boundary_features` of ``clip``'s shared spectrogram (see there)."""
+    levels, times = band_levels(clip.spectrogram)
+    return boundary_features(levels, times, side_s=side_s, step_s=step_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -82,11 +83,13 @@ def best_split(values: np.ndarray) -> int:
     return int(k[np.argmin(left + right)])
 
 
-def strongest_apart(findings: list[Finding], *, min_gap_s: float) -> list[Finding]:
-    """Keep the strongest of findings that start closer than ``min_gap_s`` to each other (one
-    event seen twice: in two channels, or by two overlapping windows), in time order."""
+def strongest_apart(findings: list[Finding], *, min_gap_s: float,
+                    by: Callable[[Finding], float] = lambda f: f.strength) -> list[Finding]:
+    """Keep the strongest (largest ``by``: the strength unless told) of findings that start closer
+    than ``min_gap_s`` to each other (one event seen twice: in two channels, or by two overlapping
+    windows), in time order."""
     kept: list[Finding] = []
-    for finding in sorted(findings, key=lambda f: -f.strength):
+    for finding in sorted(findings, key=lambda f: -by(f)):
         if all(abs(finding.start_s - other.start_s) >= min_gap_s for other in kept):
             kept.append(finding)
     return sorted(kept, key=lambda f: f.start_s)

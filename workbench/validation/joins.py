@@ -16,19 +16,18 @@ side plus 0.3 s from it, and every boundary of the unedited recordings.
 from __future__ import annotations
 
 import zlib
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from analyses.common.boundary_features import band_levels, boundary_features
+from analyses.common.boundary_features import clip_boundaries
 from analyses.common.logistic import fit_logistic
 from analyses.consistency import DETECTOR, JoinDetector
 from workbench.atomic import atomic_write_text
 from workbench.clip import Clip
 from workbench.errors import WorkbenchError
-from workbench.validation.real import background_dbfs, evenly_spread, genuine_recordings, open_checked
+from workbench.validation.real import genuine_recordings, material_of, opened, spread_by
 from workbench.validation.real_material import Material, join_between, room_tone_mixed
 from workbench.validation.synthetic import auc
 
@@ -54,28 +53,13 @@ def tuning_materials(corpus: Path, left_out: list[dict], *,
     """The tuning half's genuine recordings of :data:`MIN_RECORDING_S` or more, decoded and
     checked, each with its SHA-256."""
     recordings = [r for r in genuine_recordings(corpus) if r.half == "tuning" and r.duration_s >= MIN_RECORDING_S]
-    chosen = []
-    for source in sorted({r.source for r in recordings}):
-        chosen += evenly_spread(sorted((r for r in recordings if r.source == source), key=lambda r: str(r.path)),
-                                MAX_PER_SOURCE)
-    out = []
-    for r in chosen:
-        if progress:
-            progress(f"join training {r.path.name}")
-        try:
-            clip = open_checked(r.path, r.sha256)
-        except WorkbenchError as exc:
-            left_out.append({"path": str(r.path), "reason": str(exc)})
-            continue
-        x = clip.read(0, clip.frames).astype(np.float64)
-        out.append((Material(r.path, r.source, r.half, clip.sample_rate_hz, x.mean(axis=1).astype(np.float32),
-                             background_dbfs(x, clip.sample_rate_hz)), r.sha256))
-    return out
+    return [(material_of(r, clip.read(0, clip.frames).astype(np.float64), clip.sample_rate_hz), r.sha256)
+            for r, clip in opened(spread_by(recordings, lambda r: r.source, MAX_PER_SOURCE), left_out, progress,
+                                  what="join training")]
 
 
 def _features(mono: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
-    levels, times = band_levels(Clip.from_array(mono.astype(np.float32)[:, None], rate).spectrogram)
-    return boundary_features(levels, times, side_s=SIDE_S, step_s=STEP_S)
+    return clip_boundaries(Clip.from_array(mono.astype(np.float32)[:, None], rate), side_s=SIDE_S, step_s=STEP_S)
 
 
 def training_edits(materials: list[Material]):
@@ -110,9 +94,8 @@ def train(corpus: Path, outdir: Path, *, progress: Callable[[str], None] | None 
     if len({m.source for m in materials}) < 2:
         raise WorkbenchError(f"{corpus}: the tuning half needs recordings of {MIN_RECORDING_S:g} s or more from "
                              "two sources to make joins from; the join detector was not fitted")
-    detector, summary = fit_detector(materials, progress=progress)
-    detector = replace(detector, fitted_on=tuple({"path": str(m.path.relative_to(corpus)), "source": m.source,
-                                                  "sha256": sha256} for m, sha256 in checked))
+    detector, summary = fit_detector(materials, progress=progress, fitted_on=tuple(
+        {"path": str(m.path.relative_to(corpus)), "source": m.source, "sha256": sha256} for m, sha256 in checked))
     outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / DETECTOR[2]
     atomic_write_text(path, detector.to_json(training=summary))
@@ -135,9 +118,11 @@ def markdown_training(summary: dict) -> list[str]:
             "are in [joins.md](joins.md)."]
 
 
-def fit_detector(materials: list[Material], *, progress: Callable[[str], None] | None = None) -> tuple[JoinDetector, dict]:
-    """Fit the detector on ``materials`` (the tuning half); return it and what the fit measured
-    (counts, AUC over boundaries, the threshold's source)."""
+def fit_detector(materials: list[Material], *, progress: Callable[[str], None] | None = None,
+                 fitted_on: tuple[dict, ...] = ()) -> tuple[JoinDetector, dict]:
+    """Fit the detector on ``materials`` (the tuning half); return it, listing ``fitted_on`` (the
+    recordings, as its file names them), and what the fit measured (counts, AUC over boundaries,
+    the threshold's source)."""
     rows, labels, genuine = [], [], []
     for m in materials:
         at, f = _features(m.mono, m.rate)
@@ -165,8 +150,7 @@ def fit_detector(materials: list[Material], *, progress: Callable[[str], None] |
     weight = np.where(y == 1, (y == 0).sum() / max(1, (y == 1).sum()), 1.0)
     model = fit_logistic(x, y, l2=L2, sample_weight=weight, nonnegative=NONNEGATIVE)
     highest = max((float(model.score(f).max()) for _, f in genuine), default=0.0)
-    detector = JoinDetector(SIDE_S, STEP_S, round(highest + 0.05, 3), model,
-                            tuple({"path": m.path.name, "source": m.source} for m in materials))
+    detector = JoinDetector(SIDE_S, STEP_S, round(highest + 0.05, 3), model, fitted_on)
     score = model.score(x)
     summary = {"recordings": len(materials), "edits": edits, "positives": int((y == 1).sum()),
                "negatives": int((y == 0).sum()), "auc_tuning": auc(score[y == 0], score[y == 1]),

@@ -105,6 +105,15 @@ def evenly_spread(group: list, most: int) -> list:
     return [group[i] for i in picks]
 
 
+def spread_by(items: list, key: Callable, most: int, *, path: Callable = lambda item: str(item.path)) -> list:
+    """At most ``most`` of the items sharing each ``key`` (keys in sorted order), spread evenly over
+    them in ``path`` order (:func:`evenly_spread`)."""
+    chosen = []
+    for value in sorted({key(item) for item in items}):
+        chosen += evenly_spread(sorted((item for item in items if key(item) == value), key=path), most)
+    return chosen
+
+
 def genuine_recordings(corpus: Path, *, skip: tuple[str, ...] = ()) -> list[Recording]:
     """The genuine recordings listed in every ``MANIFEST.csv`` under ``corpus``, in path order,
     but for sources starting with one of ``skip`` (folder prefixes such as ``"synthetic2/"``)."""
@@ -149,7 +158,7 @@ def false_flags(recordings: Iterable[Recording], analyses: dict[str, Analysis], 
         that failed their hash or did not decode, with the reason.
     """
     measured = _empty_measures()
-    for recording, clip in _opened(recordings, measured, progress):
+    for recording, clip in opened(recordings, measured["left_out"], progress):
         _flags_in(recording, clip, analyses, measured)
     return measured
 
@@ -158,16 +167,16 @@ def _empty_measures() -> dict:
     return {"flags": [], "exposure_s": {"tuning": {}, "measuring": {}}, "left_out": []}
 
 
-def _opened(recordings: Iterable[Recording], measured: dict, progress):
-    """Each recording that decodes and matches its manifest, with its Clip; the rest are named
-    in ``measured["left_out"]``."""
+def opened(recordings: Iterable[Recording], left_out: list[dict], progress, *, what: str = "genuine"):
+    """Each recording that decodes and matches its manifest, with its Clip; the rest are added to
+    ``left_out`` with the reason."""
     for recording in recordings:
         if progress:
-            progress(f"genuine {recording.path.name}")
+            progress(f"{what} {recording.path.name}")
         try:
             yield recording, open_checked(recording.path, recording.sha256)
         except WorkbenchError as exc:
-            measured["left_out"].append({"path": str(recording.path), "reason": str(exc)})
+            left_out.append({"path": str(recording.path), "reason": str(exc)})
 
 
 def _flags_in(recording: Recording, clip: Clip, analyses: dict[str, Analysis], measured: dict) -> dict:
@@ -259,6 +268,13 @@ def noise_floor_by_pauses(cases: list[dict]) -> list[str]:
     return lines
 
 
+def material_of(recording: Recording, x: np.ndarray, sr: int) -> Material:
+    """``recording``'s samples ``x`` (frames, channels at ``sr`` Hz) held for planting: the mono
+    mix and the background level."""
+    return Material(recording.path, recording.source, recording.half, sr, x.mean(axis=1).astype(np.float32),
+                    background_dbfs(x, sr))
+
+
 def background_dbfs(x: np.ndarray, sr: int) -> float:
     """The recording's background (dBFS): the 10th percentile of its 20 ms frames' RMS, frames
     of exact digital zero left out (a prompt's padding is no room)."""
@@ -340,11 +356,7 @@ def planted_recordings(recordings: list[Recording]) -> set[Path]:
     """Paths of the recordings of :data:`MIN_PLANT_S` or more that take planted artifacts: at most
     :data:`MAX_PLANTED_PER_SOURCE` of each source."""
     long_enough = [r for r in recordings if r.duration_s >= MIN_PLANT_S]
-    chosen: set[Path] = set()
-    for source in {r.source for r in long_enough}:
-        group = sorted((r for r in long_enough if r.source == source), key=lambda r: str(r.path))
-        chosen |= {r.path for r in evenly_spread(group, MAX_PLANTED_PER_SOURCE)}
-    return chosen
+    return {r.path for r in spread_by(long_enough, lambda r: r.source, MAX_PLANTED_PER_SOURCE)}
 
 
 def run_real(corpus: Path, analyses: dict[str, Analysis], *,
@@ -358,19 +370,18 @@ def run_real(corpus: Path, analyses: dict[str, Analysis], *,
     found: dict[str, dict[str, list[bool]]] = {"tuning": {}, "measuring": {}}
     materials: list[Material] = []
     # One pass: each file is decoded once, and the flag run's ENF result says where hum is.
-    for recording, clip in _opened(recordings, measured, progress):
+    for recording, clip in opened(recordings, measured["left_out"], progress):
         results = _flags_in(recording, clip, analyses, measured)
         if recording.path in plantable:
             enf = results.get("enf")
             hum = enf is not None and enf.measurements.get("enf_nominal_hz") is not None
             x, sr = clip.read(0, clip.frames).astype(np.float64), clip.sample_rate_hz
-            background = background_dbfs(x, sr)
-            more, kinds = _plant_into(recording, x, sr, background, analyses, hum=hum, progress=progress)
+            material = material_of(recording, x, sr)
+            more, kinds = _plant_into(recording, x, sr, material.background_dbfs, analyses, hum=hum, progress=progress)
             share = pause_share(x, sr)
             cases += [case | {"pause_share": share} for case in more]
             planted_kinds |= kinds
-            materials.append(Material(recording.path, recording.source, recording.half, sr,
-                                      x.mean(axis=1).astype(np.float32), background))
+            materials.append(material)
         if recording.path in plantable and "discontinuity" in analyses:
             _splices_found(recording, clip, analyses["discontinuity"], found)
     material = run_material(materials, analyses, FLAGGING_ANALYSES, progress=progress)

@@ -23,7 +23,7 @@ from workbench.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.clip import Clip
 from workbench.validation.intervals import clopper_pearson
-from workbench.validation.real import LATER_FOLDERS, Recording, evenly_spread, genuine_recordings, left_out_lines, open_checked
+from workbench.validation.real import LATER_FOLDERS, Recording, genuine_recordings, left_out_lines, open_checked, spread_by
 
 LOSSLESS_SUFFIXES = (".wav", ".flac")
 MP3_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
@@ -47,13 +47,9 @@ def _band(rate_hz: int) -> str:
 
 def lossless_recordings(corpus: Path):
     """The genuine WAV and FLAC recordings of the corpus, at most ``MAX_PER_SOURCE`` a source."""
-    chosen = []
     recordings = [r for r in genuine_recordings(corpus, skip=LATER_FOLDERS)
                   if r.path.suffix.lower() in LOSSLESS_SUFFIXES and r.duration_s >= MIN_DURATION_S]
-    for source in sorted({r.source for r in recordings}):
-        group = sorted((r for r in recordings if r.source == source), key=lambda r: str(r.path))
-        chosen += evenly_spread(group, MAX_PER_SOURCE)
-    return chosen
+    return spread_by(recordings, lambda r: r.source, MAX_PER_SOURCE)
 
 
 def opened_lossless(corpus: Path, left_out: list[dict], what: str, *,

@@ -14,7 +14,7 @@ from scipy import stats
 
 from workbench.analysis import Analysis
 from workbench.errors import WorkbenchError
-from workbench.validation.real import evenly_spread, half_of, left_out_lines, manifest_rows, open_checked
+from workbench.validation.real import half_of, left_out_lines, manifest_rows, open_checked, spread_by
 
 LABELS = ("genuine", "synthetic")
 BOOTSTRAP_RESAMPLES = 2000
@@ -28,11 +28,7 @@ def sampled_labelled_rows(corpus: Path) -> list[dict]:
     ``MAX_PER_SOURCE`` of each source and label): path, source, label, SHA-256."""
     rows = [{"path": path, "label": row["label"], "sha256": row["sha256"], "source": source}
             for path, row, source in manifest_rows(corpus) if row.get("label") in LABELS]
-    chosen = []
-    for key in sorted({(r["source"], r["label"]) for r in rows}):
-        group = sorted((r for r in rows if (r["source"], r["label"]) == key), key=lambda r: str(r["path"]))
-        chosen += evenly_spread(group, MAX_PER_SOURCE)
-    return chosen
+    return spread_by(rows, lambda r: (r["source"], r["label"]), MAX_PER_SOURCE, path=lambda r: str(r["path"]))
 
 
 def auc(genuine: np.ndarray, synthetic: np.ndarray) -> float:
