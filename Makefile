@@ -35,7 +35,7 @@ validate: $(STAMP)
 	  if [ -f out/validation/$$fitted ]; then cp out/validation/$$fitted analyses/backend/; fi; done
 	cd analyses/backend && sha256sum countermeasure_backend.json join_detector.json > SHA256SUMS
 	$(PY) -c "import json; d = json.load(open('out/validation/validation.json')); d.pop('cases'); \
-	d.get('real', {}).pop('cases', None); d.get('real', {}).pop('material_cases', None); d.get('recompression', {}).pop('cases', None); d.get('cues', {}).pop('measured', None); d.pop('countermeasure', None); d.pop('join_detector', None); \
+	d.get('real', {}).pop('cases', None); d.get('real', {}).pop('material_cases', None); d.get('recompression', {}).pop('cases', None); d.get('cues', {}).pop('measured', None); d.pop('countermeasure', None); d.pop('join_detector', None); d.pop('enf', None); \
 	[d.get('watermark', {}).pop(k, None) for k in ('read', 'planted', 'left_out')]; json.dump(d, open('workbench/data/validation.json', 'w'), indent=1)"
 
 # The join detector alone (issue 32's recipe): fitted on the tuning half of CORPUS into

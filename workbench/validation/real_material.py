@@ -252,10 +252,16 @@ DELETION_S = (0.5, 1.0, 2.0)
 """Shortest lengths (s) of the deletions at a pause, in turn (each ends at the next pause)."""
 
 
-def deletion_at_pause(m: Material, rng: np.random.Generator, length_s: float) -> tuple[np.ndarray, list[Planted]] | None:
+def deletion_at_pause(m: Material, rng: np.random.Generator, length_s: float, *,
+                      anywhere_in_frame: bool = False) -> tuple[np.ndarray, list[Planted]] | None:
     """``m`` with at least ``length_s`` of it removed between two pause frames (the first 30-60 %
     of the way in, the second the first pause frame from ``length_s`` to ``length_s`` + 2 s after
-    it), the two ends butt-joined; None when there are no such pauses."""
+    it), the two ends butt-joined; None when there are no such pauses.
+
+    The cuts fall at the frames' centres, so the length removed is a whole number of
+    ``FRAME_S`` frames, unless ``anywhere_in_frame``: then each cut falls at a random sample of its
+    frame, as an editor's would. (A whole number of 20 ms frames is a whole number of 50 Hz mains
+    cycles, which leaves the hum's phase unbroken: the ENF tables need the random cut.)"""
     i = join_point(m.mono, m.rate, rng, "pause", (0.3, 0.6))
     if i is None:
         return None
@@ -267,6 +273,8 @@ def deletion_at_pause(m: Material, rng: np.random.Generator, length_s: float) ->
     if not later:
         return None
     j = later[0]
+    if anywhere_in_frame:
+        i, j = (k - frame // 2 + int(rng.integers(frame)) for k in (i, j))
     out = np.concatenate([m.mono[:i], m.mono[j:]]).astype(np.float64)
     return out[:, None], [Planted("channel_change", i / m.rate, i / m.rate, {"removed_s": (j - i) / m.rate})]
 

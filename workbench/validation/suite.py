@@ -18,6 +18,7 @@ from workbench.atomic import atomic_write_text
 from workbench.registry import available
 from workbench.errors import WorkbenchError
 from workbench.params import InputFile
+from workbench.validation.enf import cite_enf, markdown_enf, run_enf
 from workbench.validation.generated import markdown, run_validation
 from workbench.validation.joins import markdown_training, train
 from workbench.validation.real import cite_real, markdown_real, run_real
@@ -62,6 +63,9 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
                                                      progress=progress)
         results["rows"].append(cite_recompression(results["recompression"]))
         text += "\n" + markdown_recompression(results["recompression"])
+        results["enf"] = run_enf(corpus, progress=progress)
+        results["rows"] = cite_enf(results["rows"], results["enf"])
+        text += "\n" + "\n".join(markdown_enf(results["enf"]))
         results["cues"] = run_cues(corpus, analyses, progress=progress)
         text += "\n" + markdown_cues(results["cues"])
         if importlib.util.find_spec("torch") is not None:
