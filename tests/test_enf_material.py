@@ -63,3 +63,14 @@ def test_a_cut_anywhere_in_its_pause_frames_is_not_whole_frames_long():
     assert all(round(r * rate) % frame == 0 for r in whole)
     assert sum(round(r * rate) % frame != 0 for r in anywhere) >= 4
     assert all(r >= 1.0 - FRAME_S for r in anywhere)
+
+
+def test_a_clock_log_counts_from_its_first_row_and_the_truth_follows():
+    reference, _ = _reference()
+    rng = np.random.default_rng(4)
+    seconds = parse_grid_log(reference.log_csv(rng, clock=False), "s.csv")
+    clock = parse_grid_log(reference.log_csv(rng, clock=True), "c.csv")
+    assert clock.times_s[0] == 0 and seconds.times_s[0] == 1
+    for log, is_clock in ((seconds, False), (clock, True)):
+        at = reference.log_time(100.0, clock=is_clock)
+        assert abs(np.interp(at, log.times_s, log.freqs_hz) - np.interp(100.0, *reference.trace())) < 0.005

@@ -98,8 +98,8 @@ def run_enf(corpus: Path, *, halves: tuple[str, ...] = ("tuning", "measuring"),
     references = mains_references(corpus)
     if not references:
         return {"not_run": f"no enf_whu_refs/ references under {corpus}"}
-    logs = {r.name: parse_grid_log(r.log_csv(_rng("log", r.name), clock=i % 2 == 1), r.name)
-            for i, r in enumerate(references)}
+    clock = {r.name: i % 2 == 1 for i, r in enumerate(references)}
+    logs = {r.name: parse_grid_log(r.log_csv(_rng("log", r.name), clock=clock[r.name]), r.name) for r in references}
     placement, wrong, cuts, genuine, left_out = [], [], [], [], []
     for half in halves:
         wide, telephone, humming = _beds(corpus, half, left_out, progress)
@@ -123,10 +123,12 @@ def run_enf(corpus: Path, *, halves: tuple[str, ...] = ("tuning", "measuring"),
                     if length == LENGTHS_S[0] and not tele:
                         reads += [(f"{to / 1000:g} kHz" if to >= 1000 else f"{to} Hz", _resampled(mix, rate, to), to)
                                   for to in RESAMPLED_HZ]
+                    truth = reference.log_time(start, clock=clock[reference.name])
                     for read, y, at_rate in reads:
                         trace = _trace(y, at_rate)
                         got = _match(trace, logs[reference.name])
-                        placement.append(case | {"read": read} | got | {"placed": got["offset_s"] is not None and abs(got["offset_s"] - start) <= PLACED_S})
+                        placed = got["offset_s"] is not None and abs(got["offset_s"] - truth) <= PLACED_S
+                        placement.append(case | {"read": read, "log_start_s": truth} | got | {"placed": placed})
                         if read in ("44.1 kHz", "telephone"):
                             wrong += [case | {"log": o} | _match(trace, logs[o]) for o in others]
                         if length == LENGTHS_S[0] and read in ("44.1 kHz", "telephone"):
@@ -205,7 +207,7 @@ def markdown_enf(results: dict) -> list[str]:
         + f"; measuring ({results['hours']['measuring']:.1f} h) " + ", ".join(results["references"]["measuring"])
         + f". Method chosen on the tuning half: 16-s trace frames; `reference_match` is true where {results['rule']}; "
         "a phase jump is flagged at 0.8 rad of the followed harmonic's phase and 12 times its noise, lines of 5 s "
-        "either side.",
+        "either side. The candidates compared there are in [enf.md](enf.md).",
         "",
         "### Placement: the best offset within 2 s of the truth",
         "",

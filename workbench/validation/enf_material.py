@@ -47,7 +47,9 @@ TELEPHONE_PROFILE = "telephone (150 and 200 Hz)"
 HUM_BELOW_SPEECH_DB = (10.0, 40.0)
 """The hum's RMS is this far (dB, drawn uniformly) under the speech's loud level."""
 LOG_START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
-"""Clock time of the first row of a log written with ISO-8601 times (any date would do)."""
+"""Clock time of the reference's time 0 in a log written with ISO-8601 times (any date would do)."""
+FIRST_ROW_S = 1
+"""Time (s) of a log's first row: the first whole second with half a second of phase before it."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,9 @@ class MainsReference:
         return np.interp(t_s * self.rate_hz, np.arange(self.phase_cycles.size), self.phase_cycles)
 
     def trace(self) -> tuple[np.ndarray, np.ndarray]:
-        """The grid's frequency once a second: row times (s, whole seconds from 1) and the mean
+        """The grid's frequency once a second: row times (s, whole seconds from ``FIRST_ROW_S``) and the mean
         frequency (Hz) over the second centred on each."""
-        times = np.arange(1, int(self.duration_s - 0.5) + 1, dtype=float)
+        times = np.arange(FIRST_ROW_S, int(self.duration_s - 0.5) + 1, dtype=float)
         return times, self.phase_at(times + 0.5) - self.phase_at(times - 0.5)
 
     def log_csv(self, rng: np.random.Generator, *, clock: bool = False) -> bytes:
@@ -84,6 +86,13 @@ class MainsReference:
                  else (lambda t: f"{t:.0f}"))
         rows = ["time,frequency_hz"] + [f"{stamp(t)},{f:.4f}" for t, f in zip(times, freqs)]
         return ("\n".join(rows) + "\n").encode()
+
+    @staticmethod
+    def log_time(reference_s: float, *, clock: bool) -> float:
+        """Where time ``reference_s`` of the reference falls in its log as the workbench reads it:
+        a log of seconds keeps the reference's times; a log of clock times counts from its first
+        row."""
+        return reference_s - FIRST_ROW_S if clock else reference_s
 
     def hum(self, start_s: float, frames: int, rate_hz: int, amplitudes: tuple[float, ...],
             rng: np.random.Generator) -> np.ndarray:
