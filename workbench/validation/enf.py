@@ -268,7 +268,21 @@ def _targets(results: dict) -> str:
     rate = flags / hours if hours else float("nan")
     parts.append(f"false `enf_discontinuity` flags on uncut mixes: {rate:.1f} per hour, target under "
                  f"{TARGETS['false_per_hour']:g}, {'met' if rate < TARGETS['false_per_hour'] else 'not met'}")
-    return "**Targets, measuring half.** " + "; ".join(parts) + "."
+    return "**Targets, measuring half.** " + "; ".join(parts) + ".\n\n" + _why(results)
+
+
+def _why(results: dict) -> str:
+    """Where the measuring half's misses went."""
+    placement = [c for c in results["placement"] if c["half"] == "measuring" and c["length_s"] == LENGTHS_S[0]
+                 and c["read"] in ("44.1 kHz", "telephone") and not c["placed"]]
+    cuts = [c for c in results["cuts"] if c["half"] == "measuring" and c["cut_s"] >= 1.0 and not c["found"]]
+    quiet = [c["below_db"] for c in placement if not c["hum"]]
+    level = f" (hum {min(quiet):.0f}-{max(quiet):.0f} dB under the speech)" if quiet else ""
+    return (f"Why: of {len(placement)} 2-minute excerpts not placed, {len(quiet)} had no hum found{level} "
+            "and the rest a trace that wandered from the log; "
+            f"of {len(cuts)} cuts of 1 s or more missed, {sum(not c['hum'] for c in cuts)} were in mixes without "
+            "hum found, and a cut moves the phase by a uniform share of a cycle, so a quarter of all cuts move it "
+            "by less than the 0.8 rad flagged (docs/enf.md)." if placement and cuts else "")
 
 
 def cite_enf(rows: list[dict], results: dict) -> list[dict]:
