@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(VENV)/bin/workbench demo -o out/demo
 
 # Measured detection and false-alarm rates: the generated set and the real recordings of CORPUS
-# (about 40 minutes, and about 35 more for the countermeasures on a first run: their outputs are
+# (about 75 minutes, ENF tables included, and about 35 more for the countermeasures on a first run: their outputs are
 # kept in out/validation/countermeasure_cache): updates docs/validation.md, the rows each report
 # cites (workbench/data/validation.json), the synthesis back-end and the join detector (analyses/backend/).
 CORPUS ?= ../shared/corpus
