@@ -23,7 +23,6 @@ split by source (:data:`~workbench.validation.real.TUNING_SOURCES`).
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +34,7 @@ from workbench.validation.enf_material import (HUM_BELOW_SPEECH_DB, HUM_PROFILES
                                                mains_references, speech_bed, with_hum)
 from workbench.validation.intervals import clopper_pearson, poisson_interval
 from workbench.validation.real import genuine_recordings, opened, spread_by
-from workbench.validation.real_material import Material, _resampled, deletion_at_pause
+from workbench.validation.real_material import Material, _resampled, _rng, deletion_at_pause
 
 LENGTHS_S = (120.0, 30.0)
 """Excerpt lengths (s): the target's 2 minutes, and 30 s, measured and published."""
@@ -43,6 +42,9 @@ WIDE_RATE_HZ = 44100
 TELEPHONE_RATE_HZ = 8000
 RESAMPLED_HZ = (8000, 400)
 """Rates the 2-minute wideband mixes are also read at."""
+AS_MADE = ("44.1 kHz", "telephone")
+"""How a mix is read at its own rate: wideband at 44.1 kHz, or telephone speech at 8 kHz. The
+wrong logs, the cuts and the targets use these reads."""
 PLACED_S = 2.0
 """An excerpt is placed when the best offset is this close (s) to the truth."""
 WRONG_LOGS = 6
@@ -51,10 +53,6 @@ CUT_TOLERANCE_S = 1.0
 BEDS_PER_SOURCE = 3
 """Genuine recordings of each source (5 s or more, without hum of their own) taken as speech beds."""
 TARGETS = {"placed_120": 0.9, "wrong_logs_silent": 0.95, "cuts_found": 0.9, "false_per_hour": 1.0}
-
-
-def _rng(*key) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(repr(key).encode()))
 
 
 def _beds(corpus: Path, half: str, left_out: list[dict], progress) -> tuple[list, list, list]:
@@ -119,7 +117,7 @@ def run_enf(corpus: Path, *, halves: tuple[str, ...] = ("tuning", "measuring"),
                                    start, profile, below, rng)
                     case = {"half": half, "reference": reference.name, "length_s": length, "profile": profile,
                             "below_db": below, "start_s": start}
-                    reads = [("telephone" if tele else "44.1 kHz", mix, rate)]
+                    reads = [(AS_MADE[tele], mix, rate)]
                     if length == LENGTHS_S[0] and not tele:
                         reads += [(f"{to / 1000:g} kHz" if to >= 1000 else f"{to} Hz", _resampled(mix, rate, to), to)
                                   for to in RESAMPLED_HZ]
@@ -129,9 +127,9 @@ def run_enf(corpus: Path, *, halves: tuple[str, ...] = ("tuning", "measuring"),
                         got = _match(trace, logs[reference.name])
                         placed = got["offset_s"] is not None and abs(got["offset_s"] - truth) <= PLACED_S
                         placement.append(case | {"read": read, "log_start_s": truth} | got | {"placed": placed})
-                        if read in ("44.1 kHz", "telephone"):
+                        if read in AS_MADE:
                             wrong += [case | {"log": o} | _match(trace, logs[o]) for o in others]
-                        if length == LENGTHS_S[0] and read in ("44.1 kHz", "telephone"):
+                        if length == LENGTHS_S[0] and read in AS_MADE:
                             cuts += _cut_cases(case | {"read": read}, mix, rate, trace, rng)
         for recording, mono, rate in humming + wide + telephone:
             genuine.append({"half": half, "path": str(recording.path), "own_hum": any(recording is h[0] for h in humming)}
@@ -167,13 +165,23 @@ def _share(hits: int, n: int) -> str:
     return f"{hits} of {n}: {hits / n:.0%} ({low:.0%}-{high:.0%})"
 
 
+def _cases(results: dict, table: str, half: str, **equal) -> list[dict]:
+    """The cases of ``results[table]`` in ``half`` whose fields equal ``equal``."""
+    return [c for c in results[table] if c["half"] == half and all(c[k] == v for k, v in equal.items())]
+
+
+def _targeted(results: dict, half: str) -> tuple[list[dict], list[dict]]:
+    """The cases the placement and cut targets count in ``half``: 2-minute excerpts as made
+    (:data:`AS_MADE`), and cuts of 1 s or more."""
+    return ([c for c in _cases(results, "placement", half, length_s=LENGTHS_S[0]) if c["read"] in AS_MADE],
+            [c for c in results["cuts"] if c["half"] == half and c["cut_s"] >= 1.0])
+
+
 def summary(results: dict, half: str) -> dict:
     """The numbers the targets and the report cite, for ``half``."""
-    placed = [c for c in results["placement"] if c["half"] == half and c["length_s"] == LENGTHS_S[0]
-              and c["read"] in ("44.1 kHz", "telephone")]
-    wrong = [c for c in results["wrong_logs"] if c["half"] == half and c["length_s"] == LENGTHS_S[0]]
-    cut = [c for c in results["cuts"] if c["half"] == half and c["cut_s"] >= 1.0]
-    uncut = [c for c in results["cuts"] if c["half"] == half and c["cut_s"] == 0.0]
+    placed, cut = _targeted(results, half)
+    wrong = _cases(results, "wrong_logs", half, length_s=LENGTHS_S[0])
+    uncut = _cases(results, "cuts", half, cut_s=0.0)
     flags, hours = sum(c["flags"] for c in uncut), sum(c["duration_s"] for c in uncut) / 3600
     return {
         "placed_120": [sum(c["placed"] for c in placed), len(placed)],
@@ -218,7 +226,7 @@ def markdown_enf(results: dict) -> list[str]:
         keys = sorted({(c["length_s"], c["read"]) for c in results["placement"] if c["half"] == half},
                       key=lambda k: (-k[0], k[1]))
         for length, read in keys:
-            rows = [c for c in results["placement"] if c["half"] == half and c["length_s"] == length and c["read"] == read]
+            rows = _cases(results, "placement", half, length_s=length, read=read)
             hum = [c for c in rows if c["hum"]]
             placed = [c for c in rows if c["placed"]]
             lines.append(f"| {half} | {length:g} s | {read} | {_share(len(placed), len(rows))} | "
@@ -227,12 +235,12 @@ def markdown_enf(results: dict) -> list[str]:
               "| half | excerpt | pairs | claims a match | cannot judge (no hum, too short) |", "| --- | --- | --- | --- | --- |"]
     for half in ("measuring", "tuning"):
         for length in LENGTHS_S:
-            rows = [c for c in results["wrong_logs"] if c["half"] == half and c["length_s"] == length]
+            rows = _cases(results, "wrong_logs", half, length_s=length)
             lines.append(f"| {half} | {length:g} s | {len(rows)} | {_share(sum(c['match'] is True for c in rows), len(rows))} | "
                          f"{sum(c['match'] is None for c in rows)} |")
     lines += ["", "Genuine recordings as they are, against a log: "]
     for half in ("measuring", "tuning"):
-        rows = [c for c in results["genuine"] if c["half"] == half]
+        rows = _cases(results, "genuine", half)
         own = [c for c in rows if c["own_hum"]]
         lines[-1] += (f"{half}: {len(rows)} recordings ({len(own)} with hum of their own), "
                       f"{sum(c['match'] is True for c in rows)} claim a match. ")
@@ -240,7 +248,7 @@ def markdown_enf(results: dict) -> list[str]:
               "| half | removed | found within 1 s | no hum found |", "| --- | --- | --- | --- |"]
     for half in ("measuring", "tuning"):
         for length in CUTS_S:
-            rows = [c for c in results["cuts"] if c["half"] == half and c["cut_s"] == length]
+            rows = _cases(results, "cuts", half, cut_s=length)
             lines.append(f"| {half} | {length:g} s or more | {_share(sum(c['found'] for c in rows), len(rows))} | "
                          f"{sum(not c['hum'] for c in rows)} |")
     lines += [""]
@@ -273,9 +281,9 @@ def _targets(results: dict) -> str:
 
 def _why(results: dict) -> str:
     """Where the measuring half's misses went."""
-    placement = [c for c in results["placement"] if c["half"] == "measuring" and c["length_s"] == LENGTHS_S[0]
-                 and c["read"] in ("44.1 kHz", "telephone") and not c["placed"]]
-    cuts = [c for c in results["cuts"] if c["half"] == "measuring" and c["cut_s"] >= 1.0 and not c["found"]]
+    placed, cut = _targeted(results, "measuring")
+    placement = [c for c in placed if not c["placed"]]
+    cuts = [c for c in cut if not c["found"]]
     quiet = [c["below_db"] for c in placement if not c["hum"]]
     level = f" (hum {min(quiet):.0f}-{max(quiet):.0f} dB under the speech)" if quiet else ""
     return (f"Why: of {len(placement)} 2-minute excerpts not placed, {len(quiet)} had no hum found{level} "

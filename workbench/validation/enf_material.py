@@ -17,7 +17,6 @@ the true offset into the reference is known.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from workbench.validation.real import Recording, manifest_rows
+from workbench.validation.real import Recording, manifest_rows, open_checked
 from workbench.validation.real_material import _resampled, loud_level
 
 NOMINAL_HZ = 50.0
@@ -116,25 +115,21 @@ def mains_phase(x: np.ndarray, rate_hz: int) -> np.ndarray:
 
 
 def mains_references(corpus: Path) -> list[MainsReference]:
-    """Every reference listed in ``corpus``'s ``enf_whu_refs/MANIFEST.csv``, hash-checked, in
-    name order (none when the folder is absent). A file whose hash differs is an error.
+    """Every reference listed in ``corpus``'s ``enf_whu_refs/MANIFEST.csv``, decoded and
+    hash-checked (:func:`~workbench.validation.real.open_checked`), in name order (none when the
+    folder is absent). A file whose hash differs is an error.
 
     The references alternate between halves in name order, from "tuning", so both halves span
     the data set's numbering."""
-    import soundfile as sf
-
     references = []
     rows = sorted(((path, row) for path, row, source in manifest_rows(corpus)
                    if source.startswith("enf_whu_refs") and row.get("label") == "enf_reference"),
                   key=lambda item: item[0].name)
     for i, (path, row) in enumerate(rows):
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != row["sha256"]:
-            raise ValueError(f"{path}: SHA-256 {digest[:12]}... differs from the manifest")
-        x, rate = sf.read(path, dtype="float64", always_2d=True)
-        references.append(MainsReference(path.stem, digest, int(rate), mains_phase(x.mean(axis=1), int(rate)),
-                                         ("tuning", "measuring")[i % 2]))
+        clip = open_checked(path, row["sha256"])
+        mono = clip.read(0, clip.frames).astype(np.float64).mean(axis=1)
+        references.append(MainsReference(path.stem, clip.info.sha256, clip.sample_rate_hz,
+                                         mains_phase(mono, clip.sample_rate_hz), ("tuning", "measuring")[i % 2]))
     return references
 
 
