@@ -1,26 +1,39 @@
 """``speaker``: speaker embeddings of the whole clip and of its segments (Resemblyzer), and
 segments whose voice differs from the rest of the clip.
 
-Needs the optional ``speaker`` extra (``pip install '.[speaker]'``): Resemblyzer ships its
-pretrained encoder's weights inside the package, so nothing is downloaded. Without it the
-analysis is skipped and says how to install it.
+The encoder is Resemblyzer's pretrained GE2E network (Apache-2.0), exported to ONNX from the
+``pretrained.pt`` of its 0.1.4 wheel (``analyses/resemblyzer``: licence, provenance, SHA-256) and
+run with ONNX Runtime. Its mel spectrogram and its partial windows are computed here as
+Resemblyzer's ``audio.wav_to_mel_spectrogram`` and ``VoiceEncoder.compute_partial_slices`` do, so
+the package itself is needed only to export the graph again.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from functools import lru_cache
-
+import librosa
 import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
 from workbench.clip import Clip
+from analyses.common import onnx_models
 from analyses.common.comparable import Embedding
 from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
 from analyses.common.resample import mono_pieces
 from analyses.common.runs import touching_groups
 
 ENCODER_RATE_HZ = 16000
+MEL_BANDS = 40
+MEL_WINDOW = 400
+"""25 ms at 16 kHz: Resemblyzer's mel window (and FFT length)."""
+MEL_HOP = 160
+"""10 ms at 16 kHz."""
+PARTIAL_FRAMES = 160
+"""Mel frames in one encoder window (1.6 s)."""
+LAST_WINDOW_COVERAGE = 0.75
+"""A last encoder window is kept when at least this share of it holds audio (Resemblyzer's default)."""
+ENCODER = onnx_models.Graph("resemblyzer", "encoder.onnx", ((PARTIAL_FRAMES, MEL_BANDS),), ((256,),))
+ENCODER_WEIGHTS = ("resemblyzer", "pretrained.pt", "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e")
+"""Package, path inside it and SHA-256 of the weights the graph was exported from."""
 PIECE_S = 60.0
 """The encoder works on pieces of this length (s): the mel spectrogram of a 5-minute piece alone
 took 0.25 GB."""
@@ -74,16 +87,10 @@ class Speaker(Analysis):
     change_mads: float = param(3.0, "See change_margin.", above=0)
 
     def prepare(self) -> None:
-        if importlib.util.find_spec("resemblyzer") is not None:
-            _encoder()
+        onnx_models.session(ENCODER.bundled.data)
 
     def run(self, clip: Clip) -> Result:
-        try:
-            encoder = _encoder()
-        except ImportError:
-            return Result.skipped("the speaker extra is not installed: pip install '.[speaker]' "
-                                  "(Resemblyzer with its bundled encoder weights; PyTorch on the CPU)")
-        centres, partials, slots = _partials(encoder, clip, self.silent_below_db)
+        centres, partials, slots = _partials(clip, self.silent_below_db)
         if partials.shape[0] < 4:
             return Result.skipped("less than about 3 s of sound for the speaker encoder")
         whole = _unit(partials.mean(axis=0))
@@ -122,7 +129,8 @@ class Speaker(Analysis):
         figures = [self._figure(clip, segments, findings)] if len(segments) >= 3 else []
         return Result(
             measurements=measurements, findings=findings, figures=figures,
-            parameters={"encoder": "resemblyzer GE2E (pretrained.pt in the package)",
+            parameters={"encoder": "resemblyzer 0.1.4 GE2E (pretrained.pt), exported to ONNX",
+                        "encoder_sha256": ENCODER.bundled.sha256,
                         "encoder_rate_hz": ENCODER_RATE_HZ, "partial_rate_per_s": PARTIAL_RATE_PER_S},
             tracks=[Track("speaker similarity", *track)] if track[0].size else [],
         )
@@ -159,43 +167,23 @@ class Speaker(Analysis):
                          "of all other segments.")
 
 
-@lru_cache(maxsize=1)
-def _encoder():
-    """Resemblyzer's pretrained encoder on the CPU (imported here: the extra is optional), loaded
-    once per process."""
-    import warnings
-
-    with warnings.catch_warnings():
-        # webrtcvad's own import of pkg_resources warns; it is not the user's concern.
-        warnings.simplefilter("ignore")
-        from resemblyzer import VoiceEncoder
-    import torch
-
-    # One thread: the pipeline already runs analyses (and clips) side by side on the cores. Set
-    # where the encoder is loaded, so that it holds in workers forked after prepare() too.
-    torch.set_num_threads(1)
-    return VoiceEncoder(device="cpu", verbose=False)
-
-
-def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _partials(clip: Clip, silent_below_db: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centre times (s) and partial embeddings (n, 256) of the encoder windows with sound, and the
     centre times of every encoder window, with sound or not.
 
-    Resemblyzer's own steps (``compute_partial_slices``, ``wav_to_mel_spectrogram``, the
-    encoder's forward pass) as in its ``embed_utterance``, except that windows in silence (below
-    ``SILENT_DBFS``, or ``silent_below_db`` under the piece's 95th-percentile window) never reach
-    the network: they would cost time and blur the embeddings.
+    Resemblyzer's own steps (:func:`partial_slices`, :func:`mel_spectrogram`, the encoder) as in
+    its ``embed_utterance``, except that windows in silence (below ``SILENT_DBFS``, or
+    ``silent_below_db`` under the piece's 95th-percentile window) never reach the network: they
+    would cost time and blur the embeddings.
     """
-    import torch
-    from resemblyzer import audio
-
+    encoder = onnx_models.session(ENCODER.bundled.data)
     centres, partials, slots = [], [], []
     for start_s, y in mono_pieces(clip, ENCODER_RATE_HZ, piece_s=PIECE_S):
         if y.size < 1.6 * ENCODER_RATE_HZ:
             continue
         rms = np.sqrt(np.mean(y**2))
         gain = max(1.0, 10 ** (TARGET_DBFS / 20) / rms) if rms > 0 else 1.0
-        wav_slices, mel_slices = encoder.compute_partial_slices(y.size, PARTIAL_RATE_PER_S, 0.75)
+        wav_slices, mel_slices = partial_slices(y.size, PARTIAL_RATE_PER_S)
         slots += [start_s + (w.start + w.stop) / 2 / ENCODER_RATE_HZ for w in wav_slices]
         wav = np.pad(y * gain, (0, max(0, wav_slices[-1].stop - y.size))).astype(np.float32)
         energy = np.concatenate(([0.0], np.cumsum(wav.astype(np.float64) ** 2)))
@@ -204,17 +192,39 @@ def _partials(encoder, clip: Clip, silent_below_db: float) -> tuple[np.ndarray, 
         sounding = (levels > SILENT_DBFS) & (levels >= np.percentile(levels, 95) - silent_below_db)
         if not sounding.any():
             continue
-        mel = audio.wav_to_mel_spectrogram(wav)
+        mel = mel_spectrogram(wav)
         mels = np.array([mel[m] for m, keep in zip(mel_slices, sounding) if keep])
-        with torch.no_grad():
-            # In batches: the LSTM keeps every time step's activations of its whole batch.
-            for first in range(0, len(mels), ENCODER_BATCH):
-                partials.append(encoder(torch.from_numpy(mels[first : first + ENCODER_BATCH])).cpu().numpy())
+        # In batches: the LSTM keeps every time step's activations of its whole batch.
+        partials.append(onnx_models.run(encoder, mels, batch=ENCODER_BATCH)[0])
         centres += [start_s + (w.start + w.stop) / 2 / ENCODER_RATE_HZ
                     for w, keep in zip(wav_slices, sounding) if keep]
     if not partials:
         return np.zeros(0), np.zeros((0, 256)), np.array(slots)
     return np.array(centres), np.concatenate(partials), np.array(slots)
+
+
+def mel_spectrogram(wav: np.ndarray) -> np.ndarray:
+    """The encoder's input [shape=(frames, MEL_BANDS)]: a power mel spectrogram (not in dB) of a
+    16 kHz signal, 25-ms windows every 10 ms, as Resemblyzer's ``wav_to_mel_spectrogram``."""
+    mel = librosa.feature.melspectrogram(y=wav, sr=ENCODER_RATE_HZ, n_fft=MEL_WINDOW, hop_length=MEL_HOP,
+                                         n_mels=MEL_BANDS)
+    return mel.astype(np.float32).T
+
+
+def partial_slices(n_samples: int, rate_per_s: float) -> tuple[list[slice], list[slice]]:
+    """Sample and mel-frame ranges of the encoder windows over ``n_samples`` samples at 16 kHz,
+    ``rate_per_s`` windows a second, as Resemblyzer's ``compute_partial_slices``: the ranges
+    may run past the end (pad the signal to the last one); a last window less than
+    ``LAST_WINDOW_COVERAGE`` full is dropped unless it is the only one."""
+    n_frames = int(np.ceil((n_samples + 1) / MEL_HOP))
+    frame_step = int(np.round(ENCODER_RATE_HZ / rate_per_s / MEL_HOP))
+    firsts = range(0, max(1, n_frames - PARTIAL_FRAMES + frame_step + 1), frame_step)
+    mel_slices = [slice(i, i + PARTIAL_FRAMES) for i in firsts]
+    wav_slices = [slice(i * MEL_HOP, (i + PARTIAL_FRAMES) * MEL_HOP) for i in firsts]
+    coverage = (n_samples - wav_slices[-1].start) / (wav_slices[-1].stop - wav_slices[-1].start)
+    if coverage < LAST_WINDOW_COVERAGE and len(mel_slices) > 1:
+        return wav_slices[:-1], mel_slices[:-1]
+    return wav_slices, mel_slices
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

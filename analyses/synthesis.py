@@ -2,18 +2,18 @@
 fitted on some generator families that combines them into ``countermeasure_score``.
 
 The models' code and weights are vendored in ``analyses/aasist``, ``analyses/aasist_asvspoof5``
-and ``analyses/rawnetlite`` (MIT; provenance and SHA-256 beside them) and run through
-:mod:`analyses.common.countermeasures`. The back-end (``analyses/countermeasure_backend.json``) is
-a logistic regression written by ``make validate`` with the list of recordings it was fitted on
-and their SHA-256. Nothing is downloaded; torch is the optional ``speaker`` extra's, and without
-it the analysis is skipped with the reason. A user may name a checkpoint of an AASIST
-architecture (``--param synthesis.model=PATH``): it is read and hashed by the workbench, loaded
-with ``weights_only=True`` and scored beside the three, never inside the back-end.
+and ``analyses/rawnetlite`` (MIT; provenance and SHA-256 beside them), exported to ONNX and run
+with ONNX Runtime through :mod:`analyses.common.countermeasures`. The back-end
+(``analyses/backend/countermeasure_backend.json``) is a logistic regression written by
+``make validate`` with the list of recordings it was fitted on and their SHA-256. Nothing is
+downloaded. A user may name a model of an AASIST architecture (``--param synthesis.model=PATH``):
+an ONNX graph with AASIST's inputs and outputs, or, with the ``torch`` extra, a state dict loaded
+with ``weights_only=True``. It is read and hashed by the workbench and scored beside the three,
+never inside the back-end.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from analyses.common import countermeasures as cm
+from analyses.common import onnx_models
 from analyses.common.comparable import WindowScores
 from analyses.common.logistic import Logistic
 from analyses.common.spectral_cues import window_cues
@@ -72,25 +73,23 @@ class Synthesis(Analysis):
 
     architecture: str = param("AASIST-L", "Architecture of a user checkpoint (model).", choices=tuple(ARCHITECTURES))
     model: InputFile | None = param(
-        None, "A local checkpoint (a state dict of the architecture) scored beside the bundled models; read "
-        "and hashed by the workbench, loaded with weights_only=True.", max_bytes=CHECKPOINT_MAX_BYTES)
+        None, "A local model of the architecture scored beside the bundled ones: an ONNX graph with its inputs "
+        "and outputs, or (with the torch extra) a state dict, loaded with weights_only=True; read and hashed "
+        "by the workbench.", max_bytes=CHECKPOINT_MAX_BYTES)
     max_windows: int = param(4, "At most this many 4-s windows with speech are scored, spread evenly over the "
                              "speech (about 1.6 s each for the three models on one core).", at_least=1)
     sounding_below_db: float = param(30.0, "Windows more than this far below the loudest (95th "
                                      "percentile) are not scored.", above=0)
 
     def check(self) -> None:
-        if self.model is not None and importlib.util.find_spec("torch") is not None:
-            self._user_network()  # a checkpoint that cannot load is refused now
+        if self.model is not None:
+            self._user_scorer()  # a model that cannot load is refused now
 
     def prepare(self) -> None:
-        if importlib.util.find_spec("torch") is not None:
-            for model in cm.MODELS:
-                cm.load(model.name, cm.weights_file(model).data)
+        for model in cm.MODELS:
+            onnx_models.session(cm.graph(model).bundled.data)
 
     def run(self, clip: Clip) -> Result:
-        if importlib.util.find_spec("torch") is None:
-            return Result.skipped("torch is not installed (pip install '.[speaker]'): no countermeasure score")
         starts, windows = cm.windows(clip, max_windows=self.max_windows, below_db=self.sounding_below_db)
         if not len(windows):
             return Result.skipped("no 4-s window with sound: nothing to score")
@@ -110,13 +109,14 @@ class Synthesis(Analysis):
                  **{m.name: float(outputs[f"score_{m.name}"][i]) for m in cm.MODELS}}
                 for i, (s, v) in enumerate(zip(starts, combined))],
         }
-        parameters = {"models": {m.name: {"source": m.source, "sha256": cm.weights_file(m).sha256} for m in cm.MODELS},
+        parameters = {"models": {m.name: {"source": m.source, "sha256": cm.weights_file(m).sha256,
+                                          "onnx_sha256": cm.graph(m).bundled.sha256} for m in cm.MODELS},
                       "backend_sha256": backend_file.sha256}
         centres = np.array(starts) + WINDOW_S / 2
         tracks = [Track("countermeasure score", centres, combined, spans_s=WINDOW_S)]
         tracks += [Track(f"{m.short} score", centres, outputs[f"score_{m.name}"], spans_s=WINDOW_S) for m in cm.MODELS]
         if self.model is not None:
-            user = cm.score(ARCHITECTURES[self.architecture], self._user_network(), windows)[0]
+            user = self._user_scorer()(windows)
             measurements["user_model_score"] = float(np.mean(user))
             for row, value in zip(measurements["window_scores"], user):
                 row["user_model"] = float(value)
@@ -125,9 +125,21 @@ class Synthesis(Analysis):
         return Result(measurements=measurements, parameters=parameters, tracks=tracks,
                       figures=[self._figure(clip, centres, combined, outputs)])
 
-    def _user_network(self):
+    def _user_scorer(self):
+        """A function of windows giving the user model's score of each: its ONNX graph in ONNX
+        Runtime, or its state dict in torch."""
+        name = ARCHITECTURES[self.architecture]
         try:
-            return cm.load(ARCHITECTURES[self.architecture], self.model.data)
+            if onnx_models.is_onnx(self.model.data):
+                session = onnx_models.checked_session(self.model.data, cm.graph(cm.BY_NAME[name]))
+                return lambda windows: cm.score(name, session, windows)[0]
+            try:
+                from analyses.common import torch_countermeasures as tcm
+                network = tcm.load(name, self.model.data)
+            except ImportError:
+                raise ParameterError("a state dict needs torch (pip install '.[torch]'); an ONNX graph "
+                                     "does not") from None
+            return lambda windows: tcm.score(name, network, windows)[0]
         except ParameterError as exc:
             raise ParameterError(f"synthesis.model: {exc}") from None
 

@@ -1,25 +1,24 @@
 """``watermark``: the Perth neural watermark (resemble-perth), read window by window.
 
 Resemble AI's Perth implicit watermark is added by its Chatterbox text-to-speech models to
-everything they generate. Its detector's weights ship inside the MIT-licensed resemble-perth
-wheel (the optional ``watermark`` extra); the workbench locates that file without importing the
-package, checks its SHA-256 against the version it was measured with, and runs the decoder
-adapted in ``analyses/perth`` (torch only; the package's own loader needs torchaudio). A user
-may name another PerthNet checkpoint (``--param watermark.model=PATH``): read and hashed by the
-workbench, loaded with ``weights_only=True``.
+everything they generate. Its detector's weights ship inside the MIT-licensed resemble-perth 1.0.1
+wheel; the decoder network, adapted in ``analyses/perth/net.py``, was exported from them to ONNX
+(``analyses/perth/perth_decoder.onnx``, with the source's SHA-256) and runs in ONNX Runtime on a
+magnitude spectrogram computed here as Perth computes it. A user may name another decoder
+(``--param watermark.model=PATH``): an ONNX graph of the same shape, or, with the ``torch`` extra,
+a PerthNet checkpoint loaded with ``weights_only=True``; either is read and hashed by the workbench.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import io
-from functools import lru_cache
+import math
 from pathlib import Path
 
+import librosa
 import numpy as np
 
 from workbench.analysis import Analysis, FigureOut, InputFile, Result, Track, param
-from workbench.bundled import installed_file
+from analyses.common import onnx_models
 from analyses.common.windows import sounding_windows
 from reports.model import Finding
 from reports.plotting import format_time_axis, new_figure
@@ -29,7 +28,14 @@ from workbench.errors import ParameterError
 DETECTOR = "PerthNet implicit (resemble-perth 1.0.1)"
 WEIGHTS = ("perth", "perth_net/pretrained/implicit/perth_net_250000.pth.tar",
            "a15bce457ebc53ce5e6c9c3f11df78cf7ee2bf9cdab0a798902135b4c4027670")
-"""Package, path inside it and SHA-256 of the detector weights the workbench was measured with."""
+"""Package, path inside it and SHA-256 of the detector weights the workbench was measured with,
+which the ONNX decoder was exported from."""
+RATE_HZ = 32000
+N_FFT = 2048
+HOP = 320
+MAG_MIN = 1e-9
+HEADROOM_DB = 15.0
+DECODER = onnx_models.Graph("perth", "perth_decoder.onnx", ((N_FFT // 2 + 1, None),), ((),))
 WINDOW_S = 10.0
 SHORTEST_S = 1.0
 """A clip, or the last window of one, shorter than this is not read: on the tuning half of the
@@ -68,45 +74,40 @@ class Watermark(Analysis):
     )
 
     model: InputFile | None = param(
-        None, "A local PerthNet checkpoint instead of the resemble-perth weights; read and hashed by "
-        "the workbench, loaded with weights_only=True. The measured error rates are those of the "
-        "resemble-perth weights.", max_bytes=CHECKPOINT_MAX_BYTES)
+        None, "A local Perth decoder instead of the resemble-perth one: an ONNX graph of the same "
+        "inputs and outputs, or (with the torch extra) a PerthNet checkpoint, loaded with "
+        "weights_only=True; read and hashed by the workbench. The measured error rates are those of "
+        "the resemble-perth weights.", max_bytes=CHECKPOINT_MAX_BYTES)
     max_windows: int = param(30, f"At most this many {WINDOW_S:.0f}-s windows with sound are read, "
                              "spread evenly over the sound (about 0.1 s each on one core).", at_least=1)
     sounding_below_db: float = param(30.0, "Windows more than this far below the loudest (95th "
                                      "percentile) are not read.", above=0)
 
     def check(self) -> None:
-        if self.model is not None and importlib.util.find_spec("torch") is not None:
-            _load(self.model.data)  # a checkpoint that cannot load is refused now
+        if self.model is not None:
+            self._decoder()  # a decoder that cannot load is refused now
 
     def prepare(self) -> None:
-        weights = self._weights()
-        if weights is not None and importlib.util.find_spec("torch") is not None:
-            _load(weights.data)
+        self._decoder()
 
-    def _weights(self) -> InputFile | None:
-        """The weights used: the user's checkpoint, or the resemble-perth wheel's (None when it is
-        not installed)."""
-        return self.model or installed_file(*WEIGHTS)
+    def _decoder(self) -> Decoder:
+        """The decoder that reads: the user's, or the exported resemble-perth one."""
+        if self.model is None:
+            return Decoder(onnx_models.session(DECODER.bundled.data))
+        try:
+            return Decoder.of(self.model.data)
+        except ParameterError as exc:
+            raise ParameterError(f"watermark.model: {exc}") from None
 
     def run(self, clip: Clip) -> Result:
-        if importlib.util.find_spec("torch") is None:
-            return Result.skipped("torch is not installed (pip install '.[watermark]'): no watermark read")
-        weights = self._weights()
-        if weights is None:
-            return Result.skipped("resemble-perth is not installed (pip install '.[watermark]'): "
-                                  "no watermark read")
-        from analyses.perth import net
-
-        network = _load(weights.data)
-        starts, windows = sounding_windows(clip, net.SAMPLE_RATE_HZ, int(WINDOW_S * net.SAMPLE_RATE_HZ),
+        decoder = self._decoder()
+        starts, windows = sounding_windows(clip, RATE_HZ, int(WINDOW_S * RATE_HZ),
                                            max_windows=self.max_windows, below_db=self.sounding_below_db,
-                                           shortest_samples=int(SHORTEST_S * net.SAMPLE_RATE_HZ))
+                                           shortest_samples=int(SHORTEST_S * RATE_HZ))
         if not windows:
             return Result.skipped(f"no stretch of {SHORTEST_S} s or more with sound: nothing to read")
-        confidences = _confidences(network, windows)
-        ends = [s + w.size / net.SAMPLE_RATE_HZ for s, w in zip(starts, windows)]
+        confidences = np.array([decoder.confidence(w) for w in windows])
+        ends = [s + w.size / RATE_HZ for s, w in zip(starts, windows)]
         marked = confidences >= MARKED_AT
         measurements = {
             "watermark_detector": DETECTOR if self.model is None else "PerthNet, user checkpoint",
@@ -118,8 +119,13 @@ class Watermark(Analysis):
             "window_confidences": [{"start_s": float(s), "end_s": float(e), "confidence": float(c)}
                                    for s, e, c in zip(starts, ends, confidences)],
         }
-        parameters = {"model_sha256": weights.sha256, "model_file": Path(weights.path).name,
-                      "model_source": "user checkpoint" if self.model else "resemble-perth 1.0.1 wheel (PyPI)"}
+        if self.model is None:
+            parameters = {"model_sha256": WEIGHTS[2], "model_file": Path(WEIGHTS[1]).name,
+                          "model_source": "resemble-perth 1.0.1 wheel (PyPI), decoder exported to ONNX",
+                          "onnx_sha256": DECODER.bundled.sha256}
+        else:
+            parameters = {"model_sha256": self.model.sha256, "model_file": Path(self.model.path).name,
+                          "model_source": "user checkpoint"}
         findings = [Finding("watermark", s, e, c, True,
                             f"The Perth watermark decoder reads this window as marked (confidence {c:.2f}).",
                             {"confidence": float(c)})
@@ -143,39 +149,46 @@ def _figure(clip: Clip, centres: np.ndarray, confidences: np.ndarray) -> FigureO
     return FigureOut("confidence", fig, "Perth watermark decoder confidence of each window read.")
 
 
-@lru_cache(maxsize=2)
-def _load(data: bytes):
-    """The PerthNet of the checkpoint in ``data`` (the published ``{"model": state dict}`` or a
-    bare state dict), loaded with ``weights_only``.
-
-    Raises
-    ------
-    ParameterError
-        When ``data`` is not a PerthNet checkpoint that loads with ``weights_only``.
-    """
-    import torch
-
-    from analyses.perth import net
-
-    torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores
-    try:
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-        state = state.get("model", state)
-        network = net.PerthNet()
-        # The published file also holds the STFT window of the package's audio processor.
-        network.load_state_dict({k: v for k, v in state.items() if not k.startswith("ap.")})
-    except Exception as exc:  # a hostile or foreign file: torch raises many kinds
-        raise ParameterError("watermark.model: the file is not a PerthNet checkpoint that loads with "
-                             f"weights_only=True ({type(exc).__name__})") from None
-    network.eval()
-    return network
+def magnitude(signal: np.ndarray) -> np.ndarray:
+    """The decoder's input [shape=(1025, frames)]: the normalised dB magnitude of a 32 kHz signal,
+    as Perth computes it (centred 2048-point periodic-Hann STFT every 10 ms, reflect padding)."""
+    spectrum = librosa.stft(np.asarray(signal, dtype=np.float32), n_fft=N_FFT, hop_length=HOP, win_length=N_FFT,
+                            window="hann", center=True, pad_mode="reflect")
+    min_db = 20 * math.log10(MAG_MIN)
+    db = 20 * np.log10(np.maximum(np.abs(spectrum), MAG_MIN))
+    return ((db - min_db) / (-min_db + HEADROOM_DB)).astype(np.float32)
 
 
-def _confidences(network, windows: list[np.ndarray]) -> np.ndarray:
-    """The decoder's confidence (0-1) for each 32 kHz window."""
-    import torch
+class Decoder:
+    """A Perth decoder: an ONNX Runtime session, or a torch PerthNet (a user's ``.pth``)."""
 
-    from analyses.perth import net
+    def __init__(self, session=None, network=None):
+        self.session, self.network = session, network
 
-    with torch.no_grad():
-        return np.array([net.confidence(network, torch.from_numpy(w)) for w in windows])
+    @classmethod
+    def of(cls, data: bytes) -> "Decoder":
+        """The decoder in a user's file: an ONNX graph of :data:`DECODER`'s shape, or a PerthNet
+        checkpoint when torch is installed.
+
+        Raises
+        ------
+        ParameterError
+            When the file is neither, or a checkpoint and torch is not installed.
+        """
+        if onnx_models.is_onnx(data):
+            return cls(session=onnx_models.checked_session(data, DECODER))
+        try:
+            from analyses.perth import net
+        except ImportError:
+            raise ParameterError("a PerthNet checkpoint needs torch (pip install '.[torch]'); an ONNX "
+                                 "graph does not") from None
+        return cls(network=net.load_checkpoint(data))
+
+    def confidence(self, signal: np.ndarray) -> float:
+        """The confidence (0-1, clipped) that a 32 kHz signal carries the mark."""
+        if self.session is None:
+            from analyses.perth import net
+
+            return net.confidence(self.network, signal)
+        value = onnx_models.run(self.session, magnitude(signal)[None])[0]
+        return float(np.clip(value[0], 0.0, 1.0))

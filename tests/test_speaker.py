@@ -1,9 +1,8 @@
-"""The speaker extra is installed by ``make test``: these tests need it and do not skip."""
+"""The speaker encoder runs as an ONNX graph: these tests need no extra."""
 
 import numpy as np
 import pytest
 
-import analyses.speaker as speaker_module
 from analyses.speaker import Speaker
 from conftest import clip_of, flagged, lands_near
 from fixtures import scenes
@@ -49,15 +48,6 @@ def test_comparison_sets_speaker_embeddings_beside_the_references():
     other = {r["measure"]: r for r in compare(run("b", 45), refs).measurements["rows"]}["speaker.similarity"]
     assert not same["outside"] and other["outside"]
     assert other["disputed"] < same["disputed"] - 0.05
-
-
-def test_without_the_extra_it_is_skipped_with_the_install_hint(monkeypatch):
-    def missing():
-        raise ImportError("No module named 'resemblyzer'")
-
-    monkeypatch.setattr(speaker_module, "_encoder", missing)
-    result = Speaker().run(Clip.from_array(np.zeros(16000), 16000))
-    assert result.status == "skipped" and "pip install '.[speaker]'" in result.message
 
 
 def test_silence_is_skipped():

@@ -1,18 +1,19 @@
 import hashlib
+from importlib import resources
 
 import numpy as np
 import pytest
 from scipy import signal
 
-from analyses.watermark import MARKED_AT, WEIGHTS, WINDOW_S, Watermark
+from analyses.watermark import DECODER, MARKED_AT, WEIGHTS, WINDOW_S, Watermark
 from conftest import clip_of, flagged
 from fixtures import scenes
 from workbench.bundled import BundledFileError, installed_file
 from workbench.clip import Clip
 from workbench.errors import ParameterError
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("perth", reason="the watermark extra is not installed")
+torch = pytest.importorskip("torch")  # the mark is put in by the torch encoder (the export extra)
+pytest.importorskip("perth", reason="the export extra is not installed")
 
 from fixtures.watermark import embed_perth  # noqa: E402 (needs torch)
 
@@ -94,14 +95,25 @@ def test_a_user_checkpoint_is_hashed_and_a_pickled_object_is_refused(tmp_path, m
         Watermark(model=str(hostile)).check()
 
 
-def test_weights_of_another_version_are_refused_and_a_missing_package_skips(monkeypatch, speech):
+def test_a_user_graph_reads_as_the_bundled_one_and_a_graph_of_other_shapes_is_refused(tmp_path, marked_middle):
+    mine = tmp_path / "decoder.onnx"
+    mine.write_bytes(DECODER.bundled.data)
+    x, sr = marked_middle
+    ours = Watermark(model=str(mine)).run(Clip.from_array(x, sr))
+    bundled = Watermark().run(Clip.from_array(x, sr))
+    assert ours.measurements["window_confidences"] == bundled.measurements["window_confidences"]
+    assert ours.parameters["model_sha256"] == DECODER.bundled.sha256
+    other = tmp_path / "encoder.onnx"
+    other.write_bytes(resources.files("analyses").joinpath("resemblyzer", "encoder.onnx").read_bytes())
+    with pytest.raises(ParameterError, match="watermark.model: the ONNX graph's inputs have shapes"):
+        Watermark(model=str(other)).check()
+
+
+def test_weights_of_another_version_are_refused():
     installed_file.cache_clear()
     with pytest.raises(BundledFileError, match="measured with"):
         installed_file(WEIGHTS[0], WEIGHTS[1], "0" * 64)
     assert installed_file("no_such_package_here", "x", "0" * 64) is None
-    monkeypatch.setattr("analyses.watermark.installed_file", lambda *a: None)
-    result = Watermark().run(clip_of(speech))
-    assert result.status == "skipped" and "resemble-perth is not installed" in result.message
 
 
 def test_the_validation_rows_count_marked_recordings_per_half_with_exact_intervals():

@@ -37,7 +37,7 @@ FIGURE_DPI = 110
 PALETTE_FROM_BYTES = 50_000
 DEPENDENCIES = (
     "numpy", "scipy", "librosa", "soundfile", "av", "matplotlib", "jinja2", "click", "pyloudnorm",
-    "ruptures", "weasyprint", "praat-parselmouth", "resemblyzer", "torch",
+    "ruptures", "weasyprint", "praat-parselmouth", "onnxruntime",
 )
 LIMITATIONS = [
     "This report measures and shows; it does not decide whether the recording is authentic, "

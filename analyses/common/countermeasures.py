@@ -3,24 +3,23 @@
 Each model's code and weights are vendored inside the package with licence, provenance and
 SHA-256 (``analyses/aasist``, ``analyses/aasist_asvspoof5``, ``analyses/rawnetlite``) and read
 through :func:`workbench.bundled.bundled_file`, so the code that runs is the code whose hash was
-checked. Every model gives, per window, a score (higher = closer to the synthetic class it was
+checked. What runs is each model's ONNX graph, exported from those weights by
+``make export-models`` (:mod:`analyses.common.onnx_models`); the torch originals, for a user's
+``.pth`` checkpoint and for checking the export, are in :mod:`analyses.common.torch_countermeasures`.
+Every model gives, per window, a score (higher = closer to the synthetic class it was
 trained on) and its embedding before the last layer, which the fitted back-end reads.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import types
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
+from analyses.common import onnx_models
 from analyses.common.windows import sounding_windows
 from workbench.bundled import bundled_file
 from workbench.clip import Clip
-from workbench.errors import ParameterError
 
 RATE_HZ = 16000
 WINDOW_SAMPLES = 64600
@@ -47,7 +46,9 @@ class Countermeasure:
         Vendored folder and path of the model definition (AASIST's one file serves both AASIST
         models: the ASVspoof 5 folder's copy is byte-identical).
     weights : str
-        The state dict, relative to ``folder``.
+        The published state dict, relative to ``folder`` (what the ONNX graph was exported from).
+    onnx : str
+        The exported ONNX graph that runs, relative to ``folder``.
     config : str or None
         AASIST's JSON configuration (``model_config``); None for RawNetLite.
     source : str
@@ -64,6 +65,7 @@ class Countermeasure:
     folder: str
     code: tuple[str, str]
     weights: str
+    onnx: str
     config: str | None
     source: str
     trained_on: str
@@ -72,20 +74,21 @@ class Countermeasure:
 
 MODELS = (
     Countermeasure("aasist_l", "AASIST-L (ASVspoof 2019 LA)", "AASIST-L", "aasist", ("aasist", "models/AASIST.py"),
-                   "models/weights/AASIST-L.pth", "config/AASIST-L.conf",
+                   "models/weights/AASIST-L.pth", "models/weights/AASIST-L.onnx", "config/AASIST-L.conf",
                    "clovaai/aasist@a04c9863f63d44471dde8a6abcb3b082b07cd1d1",
                    "ASVspoof 2019 LA train: 2019 TTS and voice-conversion systems, studio speech (VCTK)",
                    "EER 0.99 % on ASVspoof 2019 LA eval; about 16 % on ASVspoof 2021 DF and 44 % on "
                    "In-the-Wild by independent re-scoring"),
     Countermeasure("aasist_asvspoof5", "AASIST (ASVspoof 5)", "AASIST ASVspoof 5", "aasist_asvspoof5",
-                   ("aasist", "models/AASIST.py"), "best.pth",
+                   ("aasist", "models/AASIST.py"), "best.pth", "best.onnx",
                    "AASIST_ASVspoof5.conf",
                    "asvspoof-challenge/asvspoof5@fe23d3053a0889b305d98c9e4cadf418c213d972",
                    "ASVspoof 5 train: crowd-sourced MLS speakers, recent TTS and voice-conversion "
                    "systems, some through codecs",
                    "EER 15.2 % on the ASVspoof 5 validation set"),
     Countermeasure("rawnetlite", "RawNetLite (FakeOrReal, ASVspoof 2021, CodecFake)", "RawNetLite", "rawnetlite",
-                   ("rawnetlite", "RawNetLite.py"), "augmented_triple_cross_domain_focal_rawnet_lite.pt", None,
+                   ("rawnetlite", "RawNetLite.py"), "augmented_triple_cross_domain_focal_rawnet_lite.pt",
+                   "rawnetlite.onnx", None,
                    "adipiz99/RawNetLite@fcb0fe8d0f40146d110e322c00a0723ba27d5520",
                    "FakeOrReal, ASVspoof 2021 and CodecFake, with waveform augmentation",
                    "EER 0.25 % in domain (FakeOrReal); 16.4 % out of domain (ASVspoof 2021 + CodecFake)"),
@@ -98,39 +101,16 @@ def weights_file(model: Countermeasure):
     return bundled_file("analyses", model.folder, model.weights)
 
 
-@lru_cache(maxsize=6)
-def load(name: str, data: bytes):
-    """The network of model ``name`` built from its vendored code, with the state dict ``data``.
-
-    Raises
-    ------
-    ParameterError
-        When ``data`` is not a state dict of that architecture that loads with ``weights_only``.
-    """
-    import torch
-
-    torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores
-    model = BY_NAME[name]
-    code = bundled_file("analyses", *model.code)
-    module = types.ModuleType(f"{name}_model")
-    # The code that runs is the code whose hash was checked, not whatever an import finds.
-    exec(compile(code.data, code.path, "exec"), module.__dict__)  # noqa: S102 (vendored, hash-checked)
-    try:
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-        if model.config is None:
-            network = module.RawNetLite()
-        else:
-            network = module.Model(json.loads(bundled_file("analyses", model.folder, model.config).data)["model_config"])
-        network.load_state_dict(state)
-    except Exception as exc:  # a hostile or foreign file: torch raises many kinds
-        raise ParameterError(f"the file is not a {model.label} state dict that loads with weights_only=True "
-                             f"({type(exc).__name__})") from None
-    network.eval()
-    return network
+def graph(model: Countermeasure) -> onnx_models.Graph:
+    """The exported ONNX graph of ``model`` (:mod:`analyses.common.onnx_models`)."""
+    if model.name == "rawnetlite":
+        return onnx_models.Graph(model.folder, model.onnx, ((1, RAWNETLITE_SAMPLES),), ((1,), (64,)))
+    return onnx_models.Graph(model.folder, model.onnx, ((WINDOW_SAMPLES,),), ((None,), (2,)))
 
 
-def score(name: str, network, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Score and embedding of each window (rows of ``windows``, 16 kHz, ``WINDOW_SAMPLES`` long).
+def score(name: str, session, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Score and embedding of each window (rows of ``windows``, 16 kHz, ``WINDOW_SAMPLES`` long)
+    by the ONNX Runtime ``session`` of model ``name`` (or of a user graph of its architecture).
 
     Returns
     -------
@@ -140,20 +120,26 @@ def score(name: str, network, windows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     embeddings : np.ndarray [shape=(n, d)]
         The input of the last layer (AASIST: d = 160; RawNetLite: d = 64).
     """
-    import torch
+    windows = np.asarray(windows, dtype=np.float32)
+    if name == "rawnetlite":
+        probability, hidden = onnx_models.run(session, rawnetlite_input(windows))
+        return log_odds(probability[:, 0]), hidden
+    hidden, logits = onnx_models.run(session, windows)
+    return (logits[:, 0] - logits[:, 1]).astype(float), hidden
 
-    scores, embeddings = [], []
-    with torch.no_grad():
-        for window in np.asarray(windows, dtype=np.float32):
-            if name == "rawnetlite":
-                value, hidden = _rawnetlite(network, torch, window)
-            else:
-                hidden, logits = network(torch.from_numpy(window[None, :]))
-                value = float(logits[0, 0] - logits[0, 1])
-                hidden = hidden[0].numpy()
-            scores.append(value)
-            embeddings.append(hidden)
-    return np.array(scores), np.array(embeddings, dtype=np.float32)
+
+def rawnetlite_input(windows: np.ndarray) -> np.ndarray:
+    """RawNetLite's input [shape=(n, 1, RAWNETLITE_SAMPLES)]: the middle 3 s of each window,
+    divided by its peak, as the model's repository prepares input."""
+    first = (windows.shape[1] - RAWNETLITE_SAMPLES) // 2
+    x = windows[:, first : first + RAWNETLITE_SAMPLES]
+    return (x / np.maximum(np.max(np.abs(x), axis=1, keepdims=True), 1e-9))[:, None, :].astype(np.float32)
+
+
+def log_odds(probability: np.ndarray) -> np.ndarray:
+    """RawNetLite's fake probability as log-odds, clipped to [1e-7, 1 - 1e-7] first."""
+    p = np.clip(np.asarray(probability, dtype=float), 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
 
 
 def windows(clip: Clip, *, max_windows: int, below_db: float) -> tuple[list[float], np.ndarray]:
@@ -171,7 +157,7 @@ def outputs(windows: np.ndarray) -> dict[str, np.ndarray]:
     out = {}
     for model in MODELS:
         out[f"score_{model.name}"], out[f"embedding_{model.name}"] = score(
-            model.name, load(model.name, weights_file(model).data), windows)
+            model.name, onnx_models.session(graph(model).bundled.data), windows)
     return out
 
 
@@ -179,19 +165,3 @@ def features(outputs: dict[str, np.ndarray], blocks: list[str] | tuple[str, ...]
     """Per window, the ``blocks`` of ``outputs`` side by side [shape=(n, d)]: what a back-end reads."""
     n = len(outputs[blocks[0]])
     return np.hstack([np.asarray(outputs[b], float).reshape(n, -1) for b in blocks])
-
-
-def _rawnetlite(network, torch, window: np.ndarray) -> tuple[float, np.ndarray]:
-    """RawNetLite on the middle 3 s of ``window``, divided by its peak as the model's repository
-    prepares input: log-odds of fake, and the fc1 output."""
-    first = (window.size - RAWNETLITE_SAMPLES) // 2
-    x = window[first : first + RAWNETLITE_SAMPLES]
-    x = x / max(float(np.max(np.abs(x))), 1e-9)
-    captured = {}
-    hook = network.fc1.register_forward_hook(lambda _m, _i, out: captured.update(h=out))
-    try:
-        p = float(network(torch.from_numpy(x[None, None, :].astype(np.float32)))[0, 0])
-    finally:
-        hook.remove()
-    p = min(max(p, 1e-7), 1 - 1e-7)
-    return float(np.log(p / (1 - p))), captured["h"][0].numpy()

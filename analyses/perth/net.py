@@ -11,21 +11,20 @@ match the published checkpoint, so its ``model`` state dict loads unchanged.
 
 from __future__ import annotations
 
+import io
 import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-SAMPLE_RATE_HZ = 32000
-N_FFT = 2048
-HOP = 320
-"""Frames every 10 ms at 32 kHz."""
+from analyses.watermark import HEADROOM_DB, HOP, MAG_MIN, N_FFT
+from analyses.watermark import RATE_HZ as SAMPLE_RATE_HZ
+from workbench.errors import ParameterError
+
 MAX_MARK_HZ = 2000.0
 """The mark lives in the magnitude spectrogram below this frequency."""
 HIDDEN = 256
-MAG_MIN = 1e-9
-HEADROOM_DB = 15.0
 SUBBAND = int(round((N_FFT // 2 + 1) * MAX_MARK_HZ / (SAMPLE_RATE_HZ / 2)))
 """128 frequency bins carry the mark."""
 
@@ -84,11 +83,12 @@ class Decoder(nn.Module):
     def forward(self, magspec):
         mask = magmask(magspec.detach())[:, None]
         subband = magspec[:, :SUBBAND]
-        frames = subband.shape[2]
         marks, attention = [], []
         for layers, scale in ((self.slow_layers, 1.25), (self.normal_layers, 1.0), (self.fast_layers, 0.75)):
-            x = subband if scale == 1.0 else F.interpolate(subband, size=int(frames * scale), mode="linear",
-                                                            align_corners=True)
+            # scale_factor with recompute_scale_factor gives size floor(frames * scale), as the
+            # published decoder's size=int(frames * scale) does, and traces to ONNX with frames free.
+            x = subband if scale == 1.0 else F.interpolate(subband, scale_factor=scale, mode="linear",
+                                                            align_corners=True, recompute_scale_factor=True)
             out = layers(x)
             m = F.interpolate(mask, size=out.size(2), mode="nearest")
             attention.append(_masked_mean(out[:, :1], m))
@@ -128,10 +128,33 @@ def signal_of(mag: torch.Tensor, phase: torch.Tensor, length: int) -> torch.Tens
                        length=length)
 
 
-def confidence(net: PerthNet, signal: torch.Tensor) -> float:
-    """The decoder's confidence (0-1, clipped) that a 32 kHz signal carries the mark."""
-    mag, _ = magnitude_phase(signal)
-    return float(net.decoder(mag[None])[0].clip(0.0, 1.0))
+def confidence(net: PerthNet, signal) -> float:
+    """The decoder's confidence (0-1, clipped) that a 32 kHz signal (array or tensor) carries the mark."""
+    with torch.no_grad():
+        mag, _ = magnitude_phase(torch.as_tensor(signal))
+        return float(net.decoder(mag[None])[0].clip(0.0, 1.0))
+
+
+def load_checkpoint(data: bytes) -> PerthNet:
+    """The PerthNet of the checkpoint in ``data`` (the published ``{"model": state dict}`` or a
+    bare state dict), loaded with ``weights_only``.
+
+    Raises
+    ------
+    ParameterError
+        When ``data`` is not a PerthNet checkpoint that loads with ``weights_only``.
+    """
+    torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores
+    try:
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        state = state.get("model", state)
+        network = PerthNet()
+        # The published file also holds the STFT window of the package's audio processor.
+        network.load_state_dict({k: v for k, v in state.items() if not k.startswith("ap.")})
+    except Exception as exc:  # a hostile or foreign file: torch raises many kinds
+        raise ParameterError("the file is not a PerthNet checkpoint that loads with weights_only=True "
+                             f"({type(exc).__name__})") from None
+    return network.eval()
 
 
 def embed(net: PerthNet, signal: torch.Tensor) -> torch.Tensor:

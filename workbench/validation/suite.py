@@ -68,14 +68,14 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
         text += "\n" + "\n".join(markdown_enf(results["enf"]))
         results["cues"] = run_cues(corpus, analyses, progress=progress)
         text += "\n" + markdown_cues(results["cues"])
-        if importlib.util.find_spec("torch") is not None:
-            results["countermeasure"] = run_countermeasure(corpus, Path(outdir) / "countermeasure_cache",
-                                                           shipped_backend(), progress=progress)
-            results["rows"].append(cite_countermeasure(results["countermeasure"]))
-            text += "\n" + markdown_countermeasure(results["countermeasure"])
-            Path(outdir).mkdir(parents=True, exist_ok=True)
-            atomic_write_text(Path(outdir) / BACKEND[2], results["countermeasure"]["backend"])
+        results["countermeasure"] = run_countermeasure(corpus, Path(outdir) / "countermeasure_cache",
+                                                       shipped_backend(), progress=progress)
+        results["rows"].append(cite_countermeasure(results["countermeasure"]))
+        text += "\n" + markdown_countermeasure(results["countermeasure"])
+        Path(outdir).mkdir(parents=True, exist_ok=True)
+        atomic_write_text(Path(outdir) / BACKEND[2], results["countermeasure"]["backend"])
         if importlib.util.find_spec("torch") is not None and importlib.util.find_spec("perth") is not None:
+            # The marked copies are made by the Perth encoder, in torch (the export extra).
             results["watermark"] = run_watermark(corpus, available()["watermark"](), progress=progress)
             results["rows"].append(cite_watermark(results["watermark"]))
             text += "\n" + markdown_watermark(results["watermark"])
