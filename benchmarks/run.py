@@ -201,12 +201,77 @@ def bench_batch(count: int, jobs: int) -> dict:
     outdir = CACHE / f"batch-{count}-jobs{jobs}"
     batch = _measure(_workbench(clips, outdir, "--jobs", str(jobs)))
     one = _measure(_workbench(clips[0], CACHE / "batch-one"))
-    reports = [json.loads(p.read_text()) for p in sorted(outdir.glob("*/report.json"))]
+    reports = batch_reports(outdir)
     audio_s = sum(r["evidence"]["duration_s"] for r in reports)
     return {"clips": count, "jobs": jobs, "reports": len(reports), "audio_min": audio_s / 60, "batch": batch,
             "one_clip": one, "one_clip_s": float(json.loads((CACHE / "batch-one" / "report.json").read_text())
                                                 ["evidence"]["duration_s"]),
+            "costs": batch_costs(outdir),
             "clips_per_min": count / batch["wall_s"] * 60}
+
+
+FIGURE_TIMER = """
+import sys, time
+from pathlib import Path
+import workbench.pipeline as pipeline
+from workbench import registry
+from workbench.evidence import open_evidence
+
+spent, saved = [0.0], pipeline.save_figure
+def timed(figure, path):
+    started = time.perf_counter()
+    try:
+        return saved(figure, path)
+    finally:
+        spent[0] += time.perf_counter() - started
+pipeline.save_figure = timed
+analyses = registry.build()
+for analysis in analyses:
+    analysis.prepare()
+report = pipeline.analyze_clip(open_evidence(Path(sys.argv[1]), role="evidence"), analyses, Path(sys.argv[2]),
+                               command="bench", workers=1)
+print(spent[0], sum(a.wall_time_s for a in report.analyses), report.run["wall_time_s"])
+"""
+FIGURE_MESSAGE_S = 15.0
+
+
+def bench_figures() -> dict:
+    """Every figure of a 15-s voice message (Opus, 48 kHz, seeded), drawn and saved in one process
+    (one core), timed apart from the analyses that make them."""
+    from fixtures.media import write_with_pyav
+    from fixtures.synth import recording
+
+    path = CACHE / "message-15s.ogg"
+    if not path.exists():
+        write_with_pyav(path, recording(seed=5001, duration_s=FIGURE_MESSAGE_S, sample_rate_hz=48000).samples[:, 0],
+                        48000, codec="libopus")
+    outdir = CACHE / "figures-15s"
+    out = subprocess.run([sys.executable, "-c", FIGURE_TIMER, str(path), str(outdir)], capture_output=True,
+                         text=True, check=True)
+    figures_s, analyses_s, run_s = out.stdout.split()[-3:]
+    count = len(list((outdir / "figures").glob("*.png")))
+    return {"figures": count, "figures_s": float(figures_s), "analyses_s": float(analyses_s), "run_s": float(run_s)}
+
+
+def batch_reports(outdir: Path) -> list[dict]:
+    """The reports a batch run wrote into ``outdir``: one folder per clip, or the folder itself
+    when the batch held one clip."""
+    paths = sorted(outdir.glob("*/report.json")) or [outdir / "report.json"]
+    return [json.loads(p.read_text()) for p in paths]
+
+
+def batch_costs(outdir: Path) -> dict[str, float]:
+    """Mean seconds per message of each analysis (its recorded wall time), and of the rest of each
+    clip's run (figures, timeline, report writing: the run's wall time less its analyses'), over
+    the reports of a batch."""
+    reports = batch_reports(outdir)
+    costs: dict[str, float] = {}
+    for report in reports:
+        for entry in report["analyses"]:
+            costs[entry["name"]] = costs.get(entry["name"], 0.0) + entry["wall_time_s"] / len(reports)
+    rest = sum(r["run"]["wall_time_s"] - sum(a["wall_time_s"] for a in r["analyses"]) for r in reports)
+    return dict(sorted(costs.items(), key=lambda kv: -kv[1])) | {
+        "figures, timeline and report writing": rest / len(reports)}
 
 
 def bench_peers(seconds: float) -> dict:
@@ -221,7 +286,7 @@ def bench_peers(seconds: float) -> dict:
 
 
 def markdown(rows: list[dict], peers: dict, peer_seconds: float, compressed: list[dict] = (),
-             batches: list[dict] = ()) -> str:
+             batches: list[dict] = (), figures: dict | None = None) -> str:
     names = sorted({n for r in rows for n in r["analyses"]}, key=lambda n: -max(r["analyses"].get(n, 0) for r in rows))
     lines = [
         "# Benchmarks",
@@ -264,6 +329,7 @@ def markdown(rows: list[dict], peers: dict, peer_seconds: float, compressed: lis
                          f"{r['full']['tree_pss_mb']:.0f} | "
                          + (f"{same['wall_s']:.1f}, {same['tree_pss_mb']:.0f} |" if same else "not run |"))
     lines += batch_markdown(batches)
+    lines += figures_markdown(figures)
     if peers:
         lines += ["", f"Peers on the {peer_seconds / 60:g}-minute clip:", "", "| tool | wall (s) | peak RSS (MB) |",
                   "| --- | --- | --- |"]
@@ -291,7 +357,23 @@ def batch_markdown(batches: list[dict]) -> list[str]:
         lines.append(f"| {b['clips']} | {b['jobs']} | {b['audio_min']:.1f} | {b['batch']['wall_s']:.1f} | "
                      f"{b['clips_per_min']:.1f} | {b['batch']['wall_s'] / b['clips']:.2f} | "
                      f"{b['batch']['tree_pss_mb']:.0f} | {b['one_clip_s']:.1f} s, {b['one_clip']['wall_s']:.1f} |")
+    for b in batches:
+        if b.get("costs"):
+            lines += ["", f"What a message of the {b['clips']}-message batch costs, by part (mean seconds of one "
+                      "worker, from the reports' recorded timings; the two workers run side by side):", "",
+                      "| part | s per message |", "| --- | --- |"]
+            lines += [f"| {part} | {seconds:.2f} |" for part, seconds in b["costs"].items()]
     return lines
+
+
+def figures_markdown(figures: dict | None) -> list[str]:
+    """The line on a message's figures (none when they were not timed)."""
+    if not figures:
+        return []
+    return ["", f"Figures of a {FIGURE_MESSAGE_S:g}-s voice message (Opus), drawn and saved in one process: "
+            f"{figures['figures']} figures (the timeline included) in {figures['figures_s']:.2f} s, "
+            f"beside {figures['analyses_s']:.2f} s for the analyses that made them "
+            f"({figures['run_s']:.2f} s for the whole run)."]
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -320,8 +402,13 @@ def main(argv: list[str] | None = None) -> str:
         batches.append(bench_batch(count, args.batch_jobs))
         print(f"batch of {count}: {batches[-1]['batch']['wall_s']:.1f} s, {batches[-1]['clips_per_min']:.1f} clips/min",
               flush=True)
+    figures = bench_figures()
+    print(f"figures of a {FIGURE_MESSAGE_S:g}-s message: {figures['figures']} in {figures['figures_s']:.2f} s", flush=True)
     peers = {} if args.no_peers else bench_peers(args.peers_minutes * 60)
-    text = markdown(rows, peers, args.peers_minutes * 60, compressed, batches)
+    measured = {"rows": rows, "compressed": compressed, "batches": batches, "figures": figures, "peers": peers,
+                "peer_seconds": args.peers_minutes * 60}
+    (CACHE / "results.json").write_text(json.dumps(measured, indent=1), encoding="utf-8")
+    text = markdown(rows, peers, args.peers_minutes * 60, compressed, batches, figures)
     args.output.write_text(text, encoding="utf-8")
     print(text)
     return text
