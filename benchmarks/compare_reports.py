@@ -2,7 +2,11 @@
 refactoring kept behaviour (issue 14). Comparison rows and findings are compared by measure, not
 by order.
 
-    python -m benchmarks.compare_reports OLD_DIR NEW_DIR
+    python -m benchmarks.compare_reports OLD_DIR NEW_DIR [TOLERANCE]
+
+TOLERANCE (default 0) is an absolute difference under which two numbers count as the same: the
+stated tolerance of the exported ONNX graphs against their torch originals (1e-3) when comparing
+reports from before and after that change.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from pathlib import Path
 IGNORED = {"wall_time_s", "started_utc", "finished_utc", "command", "platform", "mtime_ns", "path"}
 
 
-def differences(a, b, where: str = "") -> list[str]:
-    """Lines naming each key added (+), removed (-) or changed (~) from ``a`` to ``b``."""
+def differences(a, b, where: str = "", tolerance: float = 0.0) -> list[str]:
+    """Lines naming each key added (+), removed (-) or changed (~) from ``a`` to ``b``; numbers
+    within ``tolerance`` (absolute) of each other are the same."""
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
         for key in sorted(set(a) | set(b)):
@@ -24,13 +29,13 @@ def differences(a, b, where: str = "") -> list[str]:
             if key not in a or key not in b:
                 out.append(f"{'+' if key not in a else '-'} {where}.{key}")
             else:
-                out += differences(a[key], b[key], f"{where}.{key}")
+                out += differences(a[key], b[key], f"{where}.{key}", tolerance)
         return out
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"~ {where}: {len(a)} items -> {len(b)}"]
-        return [line for i, (x, y) in enumerate(zip(a, b)) for line in differences(x, y, f"{where}[{i}]")]
-    if isinstance(a, float) and isinstance(b, float) and abs(a - b) <= 1e-9 * max(1.0, abs(a)):
+        return [line for i, (x, y) in enumerate(zip(a, b)) for line in differences(x, y, f"{where}[{i}]", tolerance)]
+    if isinstance(a, float) and isinstance(b, float) and abs(a - b) <= max(1e-9 * max(1.0, abs(a)), tolerance):
         return []
     return [] if a == b else [f"~ {where}: {str(a)[:80]} -> {str(b)[:80]}"]
 
@@ -44,7 +49,7 @@ def _normalised(report: dict) -> dict:
     return report
 
 
-def main(old: Path, new: Path) -> int:
+def main(old: Path, new: Path, tolerance: float = 0.0) -> int:
     changed = 0
     for before in sorted(old.rglob("report.json")):
         after = new / before.relative_to(old)
@@ -52,7 +57,8 @@ def main(old: Path, new: Path) -> int:
             print(f"missing: {after}")
             changed += 1
             continue
-        lines = differences(_normalised(json.loads(before.read_text())), _normalised(json.loads(after.read_text())))
+        lines = differences(_normalised(json.loads(before.read_text())), _normalised(json.loads(after.read_text())),
+                            tolerance=tolerance)
         print(f"{before.relative_to(old)}: {len(lines)} difference(s)")
         for line in lines:
             print(f"    {line}")
@@ -61,4 +67,4 @@ def main(old: Path, new: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))

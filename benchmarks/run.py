@@ -228,7 +228,7 @@ pipeline.save_figure = timed
 analyses = registry.build()
 for analysis in analyses:
     analysis.prepare()
-report = pipeline.analyze_clip(open_evidence(Path(sys.argv[1]), role="evidence"), analyses, Path(sys.argv[2]),
+report = pipeline.analyze_clip(open_evidence(Path(sys.argv[1])), analyses, Path(sys.argv[2]),
                                command="bench", workers=1)
 print(spent[0], sum(a.wall_time_s for a in report.analyses), report.run["wall_time_s"])
 """
