@@ -7,6 +7,11 @@ Format versions
    ``figure_captions``, ``validation`` (measured error rates of the analysis's finding kinds),
    top-level ``figures`` (report-level figures) and ``references``; ``excerpts`` (the audio
    excerpt of each place to listen to: spans, file, format, SHA-256; absent in older reports).
+2  Declared: ``reports/report.schema.json`` (JSON Schema 2020-12, shipped with the package) states
+   every field above, which are required, and their types; ``evidence.role`` is ``disputed`` or
+   ``reference``. The learned models run as ONNX graphs, and the parameters name what ran:
+   ``synthesis`` each model's ``onnx_sha256`` beside the source weights' ``sha256``, ``speaker``
+   its ``encoder_sha256``, ``watermark`` its ``onnx_sha256``. Version 1 reports are still read.
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 FORMAT_NAME = "workbench-report"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Format versions this tool reads: each later one adds to the one before."""
+SCHEMA = "report.schema.json"
+"""The JSON Schema of the current version, in the ``reports`` package."""
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from reports.html import render_html
-from reports.model import FORMAT_NAME, FORMAT_VERSION, Report
+from reports.model import FORMAT_NAME, READABLE_VERSIONS, Report
 from workbench.atomic import atomic_write_text
 from workbench.errors import ReportError
 
@@ -84,10 +84,10 @@ def load_report(path: Path) -> Report:
         raise ReportError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise ReportError(f"{path}: not a workbench report")
-    if data.get("format_version") != FORMAT_VERSION:
+    if data.get("format_version") not in READABLE_VERSIONS:
         raise ReportError(
             f"{path}: report format version {data.get('format_version')!r} is not supported "
-            f"(this tool reads version {FORMAT_VERSION})"
+            f"(this tool reads versions {', '.join(map(str, READABLE_VERSIONS))})"
         )
     try:
         return Report.from_dict(data)

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonschema import Draft202012Validator
 
 from fixtures import scenes
+from reports import writer
+from reports.model import SCHEMA
 from workbench.clip import Clip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reports_match_their_schema():
+    """Every report.json the tests write in this process (and its forked workers) is checked
+    against the shipped JSON Schema as it is serialised; a report that does not match fails the
+    run that wrote it."""
+    validator = Draft202012Validator(json.loads(resources.files("reports").joinpath(SCHEMA).read_text()))
+    serialise = writer.report_json
+
+    def checked(report) -> str:
+        text = serialise(report)
+        validator.validate(json.loads(text))
+        return text
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer, "report_json", checked)
+        yield
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from reports.model import FORMAT_VERSION
 from workbench import __version__
 from workbench import registry
 from workbench.cli import cli
@@ -25,7 +26,7 @@ def test_analyze_one_clip_writes_the_report_and_leaves_evidence_untouched(clean_
     assert snapshot(clean_wav) == before
     out = tmp_path / "out"
     report = json.loads((out / "report.json").read_text())
-    assert report["format"] == "workbench-report" and report["format_version"] == 1
+    assert report["format"] == "workbench-report" and report["format_version"] == FORMAT_VERSION
     assert report["evidence"]["sha256"] == report["evidence"]["sha256_after"]
     assert [a["name"] for a in report["analyses"]] == [a.name for a in registry.build()]
     assert all(a["wall_time_s"] >= 0 for a in report["analyses"])
