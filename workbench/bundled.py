@@ -24,7 +24,7 @@ class BundledFileError(WorkbenchError):
     """A vendored file is missing, unlisted or differs from its recorded SHA-256."""
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)  # every vendored file a run reads (graphs, weights, back-ends): more than 8
 def bundled_file(package: str, folder: str, relative: str) -> InputFile:
     """Read the vendored file ``folder/relative`` of ``package`` and check it against
     ``folder/SHA256SUMS``.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -135,6 +136,7 @@ def confidence(net: PerthNet, signal) -> float:
         return float(net.decoder(mag[None])[0].clip(0.0, 1.0))
 
 
+@lru_cache(maxsize=2)
 def load_checkpoint(data: bytes) -> PerthNet:
     """The PerthNet of the checkpoint in ``data`` (the published ``{"model": state dict}`` or a
     bare state dict), loaded with ``weights_only``.
