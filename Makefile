@@ -32,7 +32,7 @@ demo: $(RUNTIME)
 # The learned models as ONNX graphs, exported again from their published weights into their vendored
 # folders (analyses/*/): each .onnx beside a .json of what it came from, both listed in SHA256SUMS.
 export-models: $(DEV)
-	$(PY) -m analyses.export_models
+	$(PY) -m workbench.analyses.export_models
 
 # Measured detection and false-alarm rates: the generated set and the real recordings of CORPUS
 # (about 75 minutes, ENF tables included, and about 35 more for the countermeasures on a first run: their outputs are

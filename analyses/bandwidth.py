@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
-from workbench.clip import Clip
-from workbench.spectrogram import Spectrogram
-from analyses.common.comparable import Category, Numeric
-from reports.plotting import (
+from workbench.material import plant
+from workbench.core.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.core.spectrogram import Spectrogram
+from workbench.analyses.common.comparable import Category, Numeric
+from workbench.core.plotting import (
     add_colorbar, draw_spectrogram, format_time_axis, mmss, new_figure, shade_findings,
 )
-from analyses.common.steps import best_split, find_steps
+from workbench.analyses.common.steps import best_split, find_steps
 
 EMPTY_DB = -140.0
 """Spectrum level (dB re full-scale sine, per bin) below which a band counts as empty."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, param
-from workbench.clip import Clip, spans
-from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
-from analyses.common.runs import true_runs
-from analyses.common.units import to_db
+from workbench.material import plant
+from workbench.core.analysis import Analysis, FigureOut, Finding, Planter, Result, param
+from workbench.core.clip import Clip, spans
+from workbench.core.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
+from workbench.analyses.common.runs import true_runs
+from workbench.analyses.common.units import to_db
 
 IDENTICAL_TOLERANCE = 1e-6
 BLOCK_S = 60

@@ -9,15 +9,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from workbench.analysis import Analysis, Finding, InputFile, Result, Track, param
-from workbench.bundled import bundled_file
-from workbench.clip import Clip
-from workbench.errors import ParameterError
-from analyses.common.boundary_features import MIN_LIVE_S, NAMES, clip_boundaries
-from analyses.common.steps import strongest_apart
-from analyses.common.logistic import Logistic
+from workbench.core.analysis import Analysis, Finding, InputFile, Result, Track, param
+from workbench.core.bundled import bundled_file
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
+from workbench.analyses.common.boundary_features import MIN_LIVE_S, NAMES, clip_boundaries
+from workbench.analyses.common.steps import strongest_apart
+from workbench.analyses.common.logistic import Logistic
 
-DETECTOR = ("analyses", "backend", "join_detector.json")
+DETECTOR = ("workbench.analyses", "backend", "join_detector.json")
 """The shipped join detector (package, folder, file), listed in the folder's SHA256SUMS."""
 DETECTOR_MAX_BYTES = 1 << 20
 FORMAT = "workbench-join-detector"
@@ -26,7 +26,7 @@ FORMAT = "workbench-join-detector"
 @dataclass(frozen=True)
 class JoinDetector:
     """A fitted join detector: the boundary comparison's settings, a logistic model over
-    :func:`~analyses.common.boundary_features.boundary_features` and the log-odds from which a
+    :func:`~workbench.analyses.common.boundary_features.boundary_features` and the log-odds from which a
     boundary is flagged (chosen on the tuning half)."""
 
     side_s: float

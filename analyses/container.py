@@ -1,6 +1,6 @@
 """``container``: the file's container and frame structure, and the coding history it implies.
 
-Reads what :func:`workbench.containers.read_structure` found at intake (MP3 frames and tags,
+Reads what :func:`workbench.core.containers.read_structure` found at intake (MP3 frames and tags,
 MP4 atoms, Ogg pages, WAV chunks) and states what it shows, with the numbers: bit rate and
 mode, the encoder's low-pass beside the measured bandwidth, structure that is out of order,
 damaged or left over, and the conversions the tags record.
@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from analyses.bandwidth import Bandwidth, apparent_original_rate
-from analyses.common.comparable import Category
-from workbench.analysis import Analysis, Finding, Result, Track, param
-from workbench.clip import Clip
-from reports.plotting import mmss
+from workbench.analyses.bandwidth import Bandwidth, apparent_original_rate
+from workbench.analyses.common.comparable import Category
+from workbench.core.analysis import Analysis, Finding, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.core.plotting import mmss
 
 LAME_LOWPASS_HZ = {8: 2000, 16: 3700, 24: 3900, 32: 5500, 40: 7000, 48: 7500, 56: 10000,
                    64: 11000, 80: 13500, 96: 15100, 112: 15600, 128: 17000, 160: 17500,

@@ -1,6 +1,6 @@
 """``c2pa``: C2PA content credentials (a signed provenance manifest inside the file), read offline.
 
-The manifest store is read and validated by :func:`workbench.credentials.read_credentials` (the
+The manifest store is read and validated by :func:`workbench.analyses.common.credentials.read_credentials` (the
 C2PA reference library, in a limited child process; no network). This module sorts what the
 library reports into two questions kept apart: **integrity** (do the file's bytes and the
 manifest still match what was signed) and **trust** (does the signer's certificate chain to an
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.analysis import Analysis, Finding, InputFile, Result, param
-from workbench.clip import Clip
-from workbench.credentials import read_credentials
-from workbench.errors import EvidenceError, ParameterError
+from workbench.core.analysis import Analysis, Finding, InputFile, Result, param
+from workbench.core.clip import Clip
+from workbench.analyses.common.credentials import read_credentials
+from workbench.core.errors import EvidenceError, ParameterError
 
 NOTE = "c2pa_note"
 TRUST_CODES = ("signingCredential.trusted", "signingCredential.untrusted",

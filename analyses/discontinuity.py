@@ -6,11 +6,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
-from workbench.clip import Clip, spans
-from reports.plotting import SMALL_PT, format_time_axis, mmss, new_figure, shade_findings
-from analyses.common.runs import merge_runs
+from workbench.material import plant
+from workbench.core.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
+from workbench.core.clip import Clip, spans
+from workbench.core.plotting import SMALL_PT, format_time_axis, mmss, new_figure, shade_findings
+from workbench.analyses.common.runs import merge_runs
 
 TRACK_BLOCK_S = 0.05
 """The break-score track keeps the largest score per 50 ms."""

@@ -14,14 +14,14 @@ import numpy as np
 from scipy import signal
 from scipy.fft import next_fast_len
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, InputFile, Planter, Result, Track, param
-from workbench.clip import Clip, Span, spans
-from analyses.common.comparable import Category, Numeric
-from analyses.common.resample import content_limit_hz, mono_range, resampled_frames
-from workbench.errors import ParameterError
-from reports.plotting import SMALL_PT, format_time_axis, mmss, new_figure, plot_gappy, shade_findings
-from analyses.common.steps import strongest_apart
+from workbench.material import plant
+from workbench.core.analysis import Analysis, FigureOut, Finding, InputFile, Planter, Result, Track, param
+from workbench.core.clip import Clip, Span, spans
+from workbench.analyses.common.comparable import Category, Numeric
+from workbench.analyses.common.resample import content_limit_hz, mono_range, resampled_frames
+from workbench.core.errors import ParameterError
+from workbench.core.plotting import SMALL_PT, format_time_axis, mmss, new_figure, plot_gappy, shade_findings
+from workbench.analyses.common.steps import strongest_apart
 
 ANALYSIS_RATE_HZ = 1000
 PIECE_S = 160

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
-from workbench.clip import Clip
-from reports.plotting import (
+from workbench.material import plant
+from workbench.core.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.core.plotting import (
     draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
 )
-from analyses.common.runs import merge_runs, true_runs
-from analyses.common.steps import find_steps, strongest_apart
-from analyses.common.units import to_db
+from workbench.analyses.common.runs import merge_runs, true_runs
+from workbench.analyses.common.steps import find_steps, strongest_apart
+from workbench.analyses.common.units import to_db
 
 SILENCE_EDGE_S = 0.005
 """Sound beside a run of digital silence is measured over this long on each side (s)."""

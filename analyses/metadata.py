@@ -7,10 +7,10 @@ from pathlib import PurePath
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, param
-from workbench.clip import Clip
-from analyses.common.comparable import Category
-from reports.plotting import SMALL_PT, new_figure
+from workbench.core.analysis import Analysis, FigureOut, Finding, Result, param
+from workbench.core.clip import Clip
+from workbench.analyses.common.comparable import Category
+from workbench.core.plotting import SMALL_PT, new_figure
 
 EXPECTED_CONTAINERS = {
     ".wav": ("wav",),

@@ -7,13 +7,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
-from workbench.clip import Clip
-from workbench.spectrogram import Spectrogram
-from analyses.common.comparable import BandLevels
-from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, plot_gappy, shade_findings
-from analyses.common.steps import best_split, strongest_apart
+from workbench.material import plant
+from workbench.core.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
+from workbench.core.clip import Clip
+from workbench.core.spectrogram import Spectrogram
+from workbench.analyses.common.comparable import BandLevels
+from workbench.core.plotting import format_time_axis, legend_outside, mmss, new_figure, plot_gappy, shade_findings
+from workbench.analyses.common.steps import best_split, strongest_apart
 
 
 MIN_BAND_HZ = 600.0

@@ -13,13 +13,13 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
-from workbench.clip import Clip
-from analyses.common import onnx_models
-from analyses.common.comparable import Embedding
-from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
-from analyses.common.resample import mono_pieces
-from analyses.common.runs import touching_groups
+from workbench.core.analysis import Analysis, FigureOut, Finding, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.analyses.common import onnx_models
+from workbench.analyses.common.comparable import Embedding
+from workbench.core.plotting import format_time_axis, mmss, new_figure, shade_findings
+from workbench.analyses.common.resample import mono_pieces
+from workbench.analyses.common.runs import touching_groups
 
 ENCODER_RATE_HZ = 16000
 MEL_BANDS = 40

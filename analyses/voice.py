@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.figure import Figure
 
-from workbench.analysis import Analysis, FigureOut, Result, Track, param, require
-from workbench.clip import Clip
-from workbench.spectrogram import Spectrogram
-from analyses.common.comparable import Curve, Numeric
-from reports.plotting import (
+from workbench.core.analysis import Analysis, FigureOut, Result, Track, param, require
+from workbench.core.clip import Clip
+from workbench.core.spectrogram import Spectrogram
+from workbench.analyses.common.comparable import Curve, Numeric
+from workbench.core.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, draw_spectrogram, format_time_axis, new_figure, plain_log_axis,
 )
-from analyses.common.resample import content_limit_hz, mono_pieces
-from analyses.common.runs import true_runs
+from workbench.analyses.common.resample import content_limit_hz, mono_pieces
+from workbench.analyses.common.runs import true_runs
 
 ANALYSIS_RATE_HZ = 16000
 PIECE_S = 60.0

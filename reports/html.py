@@ -16,9 +16,9 @@ from typing import Any, Callable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
-from reports.model import Report
-from reports.patterns import AGREE_S, group_repeats
+from workbench.reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
+from workbench.core.model import Report
+from workbench.reports.patterns import AGREE_S, group_repeats
 
 CSP = (
     "default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
@@ -28,12 +28,12 @@ LONG_LIST = 12
 """Lists longer than this (curves, histograms, embeddings) are not spelled out in the HTML."""
 LONG_TEXT = 300
 """Nested values whose JSON is longer than this are left to report.json too."""
-TEMPLATES = Path(str(files("reports") / "templates"))
+TEMPLATES = Path(str(files("workbench.reports") / "templates"))
 
 
 def mmss(seconds: Any, decimals: int = 1) -> str:
     """Seconds as m:ss.s for tables (h:mm:ss.s from one hour)."""
-    from reports.plotting import mmss as _mmss
+    from workbench.core.plotting import mmss as _mmss
 
     if seconds is None:
         return "—"

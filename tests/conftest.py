@@ -11,9 +11,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from fixtures import scenes
-from reports import writer
-from reports.model import SCHEMA
-from workbench.clip import Clip
+from workbench.reports import writer
+from workbench.core.model import SCHEMA
+from workbench.core.clip import Clip
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,7 +21,7 @@ def reports_match_their_schema():
     """Every report.json the tests write in this process (and its forked workers) is checked
     against the shipped JSON Schema as it is serialised; a report that does not match fails the
     run that wrote it."""
-    validator = Draft202012Validator(json.loads(resources.files("reports").joinpath(SCHEMA).read_text()))
+    validator = Draft202012Validator(json.loads(resources.files("workbench.core").joinpath(SCHEMA).read_text()))
     serialise = writer.report_json
 
     def checked(report) -> str:

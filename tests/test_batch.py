@@ -76,7 +76,7 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, clean_wav, monkeypatch
 
 def test_the_run_is_driven_from_the_library_and_its_exit_code_chosen_there(tmp_path, clean_wav):
     from workbench.batch import exit_code, run_batch
-    from workbench.errors import EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK
+    from workbench.core.errors import EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK
     from workbench.registry import build
 
     corrupt = tmp_path / "corrupt.wav"
@@ -105,7 +105,7 @@ def test_a_workbench_error_is_one_line_with_its_own_exit_code(tmp_path):
 
 def test_a_case_index_names_the_case_each_files_hash_and_role_and_links_every_format(tmp_path, clean_wav,
                                                                                        artifacts_wav):
-    from workbench.evidence import sha256_file
+    from workbench.core.hashing import sha256_file
 
     case = tmp_path / "case"
     assert invoke("case", "init", case, "--case-id", "2026-0412", "--examiner", "A. Rivera").exit_code == 0

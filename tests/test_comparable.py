@@ -3,7 +3,7 @@ measurement cannot drop its comparison row silently."""
 
 import pytest
 
-from analyses.comparison import EVIDENCE, declarations
+from workbench.analyses.comparison import EVIDENCE, declarations
 from fixtures import scenes
 from workbench.evidence import open_evidence
 from workbench.pipeline import analyze_clip

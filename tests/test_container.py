@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyses.container import Container, lame_lowpass_hz
-from fixtures.media import write_with_pyav
-from workbench.containers import mp3, read_structure
+from workbench.analyses.container import Container, lame_lowpass_hz
+from workbench.material.media import write_with_pyav
+from workbench.core.containers import mp3, read_structure
 from workbench.evidence import open_evidence
 
 RATE = 44100

@@ -63,7 +63,7 @@ def test_report_sections_are_present(artifacts_wav, tmp_path):
 
 
 def test_error_rate_rows_give_the_rate_measured_nearest_the_clips_sample_rate(tmp_path):
-    from reports.html import at_rate
+    from workbench.reports.html import at_rate
     from workbench.pipeline import VALIDATION
 
     clip = scenes.clean(seed=22, duration_s=6.0, sample_rate_hz=8000).write(tmp_path / "phone.wav")

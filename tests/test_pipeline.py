@@ -3,11 +3,11 @@ import json
 import numpy as np
 from click.testing import CliRunner
 
-from reports.model import Finding
+from workbench.core.model import Finding
 from workbench import registry
-from workbench.analysis import Analysis, Result
+from workbench.core.analysis import Analysis, Result
 from workbench.cli import cli
-from workbench.clip import Clip
+from workbench.core.clip import Clip
 from workbench.evidence import open_evidence
 from workbench.pipeline import analyze_clip, run_analysis
 
@@ -128,7 +128,7 @@ class _WatchedSource:
     """An ArraySource that records the longest read, in frames."""
 
     def __init__(self, samples, rate):
-        from workbench.clip import ArraySource
+        from workbench.core.clip import ArraySource
 
         self.inner = ArraySource(samples, rate)
         self.sample_rate_hz, self.channels, self.frames = rate, self.inner.channels, self.inner.frames
@@ -142,7 +142,7 @@ class _WatchedSource:
 def test_no_default_analysis_reads_a_long_recording_whole():
     """Long recordings are processed in pieces: with the full default analyses (the speaker
     extra included) no read spans more than about five minutes of a six-minute recording."""
-    from fixtures.synth import recording
+    from workbench.material.synth import recording
     from workbench.registry import build
 
     rate = 8000
@@ -165,7 +165,7 @@ class Dying(Marking):
 
 
 def test_analyses_in_parallel_give_the_same_report_and_survive_a_dead_worker(clean_wav, tmp_path):
-    from analyses.levels import Levels
+    from workbench.analyses.levels import Levels
 
     analyses = [Marking(at_s=5.0), Levels(), Marking(at_s=2.0)]
     serial = analyze_clip(open_evidence(clean_wav), analyses, tmp_path / "serial", command="test")
@@ -179,12 +179,12 @@ def test_analyses_in_parallel_give_the_same_report_and_survive_a_dead_worker(cle
 
 
 def test_a_report_that_cannot_be_rendered_is_one_error_line_and_the_json_stays(clean_wav, tmp_path, monkeypatch):
-    import reports.writer
+    import workbench.reports.writer
 
     def broken(report, outdir):
         raise KeyError("planted template failure")
 
-    monkeypatch.setattr(reports.writer, "render_to_file", broken)
+    monkeypatch.setattr(workbench.reports.writer, "render_to_file", broken)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["-q", "analyze", str(clean_wav), "-o", str(out), "--only", "levels"])
     assert result.exit_code == 1 and "Traceback" not in result.output

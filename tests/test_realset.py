@@ -6,9 +6,10 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from fixtures import plant, scenes
+from workbench.material import plant
+from fixtures import scenes
 from workbench.cli import cli
-from workbench.evidence import sha256_file
+from workbench.core.hashing import sha256_file
 from workbench.validation.intervals import poisson_interval
 from workbench.validation.real import (
     TUNING_SOURCES, background_dbfs, false_flag_rows, false_flags, genuine_recordings,

@@ -6,13 +6,14 @@ import os
 import numpy as np
 import pytest
 
-from analyses.bandwidth import Bandwidth
-from analyses.noise_floor import NoiseFloor
-from analyses.voice import ltas_bands
+from workbench.analyses.bandwidth import Bandwidth
+from workbench.analyses.noise_floor import NoiseFloor
+from workbench.analyses.voice import ltas_bands
 from conftest import clip_of
-from fixtures import plant, scenes
-from workbench import spectrogram
-from workbench.clip import Clip
+from workbench.material import plant
+from fixtures import scenes
+from workbench.core import spectrogram
+from workbench.core.clip import Clip
 
 
 def _both(samples, rate, monkeypatch):

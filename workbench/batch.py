@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from workbench import __version__
-from workbench.errors import (
+from workbench.core.errors import (
     EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, EvidenceError,
     ReportError,
 )
 from workbench.names import safe_name
-from reports.patterns import place_numbers
+from workbench.reports.patterns import place_numbers
 
 
 SCHEDULER_TIMEOUT_S = 10
@@ -89,7 +89,7 @@ def case_inputs(case_dir: Path) -> tuple[list[Path], Path, list[Path]]:
         When ``case_dir`` is not a case folder or holds no evidence yet.
     """
     from workbench.case import evidence_items, load_case
-    from workbench.errors import ParameterError
+    from workbench.core.errors import ParameterError
 
     case = load_case(case_dir)
     clips = evidence_items(case_dir)
@@ -189,7 +189,7 @@ def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, f
             warn(line)
         summary.append(outcome.summary)
         if case_dir is not None and outcome.row["status"] == "done":
-            from workbench.evidence import sha256_file
+            from workbench.core.hashing import sha256_file
 
             append_log(case_dir, action="report_reused" if outcome.reused else "analyzed",
                        file=job.clip.relative_to(case_dir).as_posix(),
@@ -201,15 +201,15 @@ def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, f
             say(line)
     ordered = [rows[clip] for clip in clips if clip in rows]
     if (len(clips) > 1 or case_dir is not None) and any(row["status"] == "done" for row in ordered):
-        from reports.index import write_index
-        from reports.manifest import write_run_manifest
+        from workbench.reports.index import write_index
+        from workbench.reports.manifest import write_run_manifest
 
         write_index(outdir, [row | {"role": "disputed"} for row in ordered] + reference_rows, case=case,
                     formats=tuple(formats))
         done = [folder for clip, folder in zip(clips, folders) if rows.get(clip, {}).get("status") == "done"]
         manifest = write_run_manifest(outdir, done)
         if case_dir is not None:
-            from workbench.evidence import sha256_file
+            from workbench.core.hashing import sha256_file
 
             append_log(case_dir, action="reports_indexed", file=manifest.relative_to(case_dir).as_posix(),
                        sha256=sha256_file(manifest), reports=len(done))
@@ -275,7 +275,8 @@ def _other_recording(folder: Path, digest: str) -> str:
 
 def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Outcome:
     """Open, analyse and report one clip (or reuse a matching report unless ``job.force``)."""
-    from workbench.evidence import open_evidence, sha256_file
+    from workbench.evidence import open_evidence
+    from workbench.core.hashing import sha256_file
     from workbench.pipeline import analyze_clip
 
     if (job.folder / "report.json").exists():
@@ -377,10 +378,10 @@ def _run_dask(jobs: list[Job], scheduler: str, step) -> Iterator[tuple[Job, Outc
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError:
-        from workbench.errors import ParameterError
+        from workbench.core.errors import ParameterError
 
         raise ParameterError("--scheduler needs the cluster extra: pip install '.[cluster]'") from None
-    from workbench.errors import ParameterError
+    from workbench.core.errors import ParameterError
 
     try:
         client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)

@@ -1,7 +1,7 @@
 """The ``workbench`` command line: it parses, calls the library and prints.
 
-Every :class:`~workbench.errors.WorkbenchError` that reaches it becomes one line on stderr and the
-exit code the error carries (:mod:`workbench.errors` lists them); Ctrl-C exits 130.
+Every :class:`~workbench.core.errors.WorkbenchError` that reaches it becomes one line on stderr and the
+exit code the error carries (:mod:`workbench.core.errors` lists them); Ctrl-C exits 130.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from workbench import __version__
-from workbench.errors import EXIT_INTERRUPTED, EXIT_VERIFY_FAILED, WorkbenchError
+from workbench.core.errors import EXIT_INTERRUPTED, EXIT_VERIFY_FAILED, WorkbenchError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; 1 done, but an analysis failed; 2 usage error, or OUTDIR holds another "
@@ -135,7 +135,7 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
       workbench analyze clip.wav -o out/clip --param levels.min_silence_s=0.05
       workbench analyze leaked.m4a -o out/leak -r speech-tv.wav -r speech-radio.mp3
     """
-    from reports.writer import parse_formats
+    from workbench.reports.writer import parse_formats
     from workbench.batch import case_inputs, command_line
     from workbench.registry import build, parse_params, split_names as _names
 
@@ -241,7 +241,7 @@ def render(report_json, format_):
     Example:
       workbench render out/case-17/report.json --format html,pdf
     """
-    from reports.writer import load_report, parse_formats
+    from workbench.reports.writer import load_report, parse_formats
     from workbench.listening import rerender
 
     load_report(report_json)  # one line and exit 2 for anything that is not a report
@@ -299,7 +299,7 @@ def note(case_dir, place, text, clip, by):
 @outdir_option("Folder for the demo evidence and its report.")
 @click.pass_context
 def demo(ctx, outdir):
-    """Build the bundled demo "disputed clip" from fixtures/ and analyse it.
+    """Build the bundled demo "disputed clip" (generated speech) and analyse it.
 
     The clip is 30 s of speech-like stereo audio with a planted stretch of digital silence,
     clipping, a polarity-inverted stretch and a DC step; its truth is written beside it.
@@ -308,8 +308,8 @@ def demo(ctx, outdir):
     Example:
       workbench demo -o out/demo
     """
-    from fixtures.scenes import write_demo
-    from reports.writer import FORMATS
+    from workbench.demo import write_demo
+    from workbench.reports.writer import FORMATS
     from workbench.registry import build
 
     evidence, truth = write_demo(outdir / "evidence")

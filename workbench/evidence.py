@@ -7,24 +7,22 @@ escaping is the renderers' job.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from workbench.clip import Clip, DecodedFileSource, SoundFileSource
-from workbench.containers import read_structure
-from workbench.errors import EvidenceError
-from workbench.sandbox import run_limited
-from workbench.untrusted import clean_text
+from workbench.core.clip import Clip, DecodedFileSource, EvidenceInfo, SoundFileSource
+from workbench.core.containers import read_structure
+from workbench.core.errors import EvidenceError
+from workbench.core.hashing import sha256_file
+from workbench.core.sandbox import run_limited
+from workbench.core.untrusted import clean_text
 
-HASH_BLOCK_BYTES = 1 << 20
 MAX_DECODED_BYTES = 8 << 30
 """Refuse to decode a file to more than this many bytes of float32 samples (claimed by its header,
 or written while decoding a compressed stream)."""
@@ -32,54 +30,6 @@ or written while decoding a compressed stream)."""
 DECODE_TIMEOUT_S = 60.0
 DECODE_S_PER_MIB = 2.0
 """Decoding may take 60 s plus 2 s per MiB of file before it is stopped as hung."""
-
-
-@dataclass
-class EvidenceInfo:
-    """What intake learned about one evidence file (the ``evidence`` block of report.json)."""
-
-    path: str
-    sha256: str
-    size_bytes: int
-    container: str
-    codec: str
-    sample_rate_hz: int
-    channels: int
-    frames: int
-    duration_s: float
-    sample_format: str
-    decoder: str
-    tags: dict[str, str] = field(default_factory=dict)
-    container_duration_s: float | None = None
-    mtime_ns: int = 0
-    sha256_after: str | None = None
-    role: str = "disputed"
-    notes: list[str] = field(default_factory=list)
-    truncated: bool = False
-    structure: dict[str, Any] | None = field(default=None, repr=False)
-    """The container and frame structure (:func:`workbench.containers.read_structure`), which the
-    ``container`` analysis reports; not part of the evidence block."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready form (``mtime_ns`` is kept for the custody check)."""
-        found = asdict(replace(self, structure=None))
-        del found["structure"]
-        return found
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Return the SHA-256 hex digest of a file, streamed in 1 MiB blocks.
-
-    Parameters
-    ----------
-    path : path-like
-        File to hash. It is opened read-only.
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(HASH_BLOCK_BYTES), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_readable(path: Path) -> os.stat_result:
@@ -296,7 +246,7 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
     """Open one evidence file read-only and return a :class:`Clip` with its :class:`EvidenceInfo`.
 
     The file is hashed, then probed and decoded once in a child process with a time and memory
-    limit (:func:`workbench.sandbox.run_limited`), so a hostile file cannot hang or exhaust the run.
+    limit (:func:`workbench.core.sandbox.run_limited`), so a hostile file cannot hang or exhaust the run.
     A file libsndfile reads is then read from on demand; any other (AAC, video containers) is
     decoded into a temporary file (in ``TMPDIR``), unlinked at once and read back through an open
     descriptor.

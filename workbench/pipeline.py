@@ -19,19 +19,19 @@ from typing import Any, Callable
 
 import matplotlib
 
-from reports.model import AnalysisEntry, Report
-from reports.manifest import clear_earlier_run, write_manifest
-from reports.writer import write_report
+from workbench.core.model import AnalysisEntry, Report
+from workbench.reports.manifest import clear_earlier_run, write_manifest
+from workbench.reports.writer import write_report
 from workbench import __version__
-from workbench.analysis import Analysis, FigureOut, Result
-from workbench.atomic import atomic_write_bytes
-from workbench.clip import Clip
+from workbench.core.analysis import Analysis, FigureOut, Result
+from workbench.core.atomic import atomic_write_bytes
+from workbench.core.clip import Clip
 from workbench.evidence import finish_evidence
-from workbench.errors import ReportError
-from reports.patterns import place_numbers
-from reports.plotting import FIGURE_RC
-from reports.excerpts import write_excerpts
-from reports.timeline import timeline_figure
+from workbench.core.errors import ReportError
+from workbench.reports.patterns import place_numbers
+from workbench.core.plotting import FIGURE_RC
+from workbench.reports.excerpts import write_excerpts
+from workbench.reports.timeline import timeline_figure
 
 FIGURE_DPI = 110
 PALETTE_FROM_BYTES = 50_000

@@ -28,8 +28,8 @@ from typing import Callable
 
 import numpy as np
 
-from analyses.enf import Enf, GridLog, match_grid, parse_grid_log, MATCH_RULE
-from workbench.clip import Clip
+from workbench.analyses.enf import Enf, GridLog, match_grid, parse_grid_log, MATCH_RULE
+from workbench.core.clip import Clip
 from workbench.validation.enf_material import (HUM_BELOW_SPEECH_DB, HUM_PROFILES, TELEPHONE_PROFILE,
                                                mains_references, speech_bed, with_hum)
 from workbench.validation.intervals import clopper_pearson, poisson_interval
@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import sys
 
-    from workbench.atomic import atomic_write_text
+    from workbench.core.atomic import atomic_write_text
 
     args = argv or sys.argv[1:]
     corpus, outdir = Path(args[0]), Path(args[1])

@@ -16,10 +16,10 @@ from typing import Callable
 
 import numpy as np
 
-from fixtures.synth import recording
+from workbench.material.synth import recording
 from workbench import __version__
-from workbench.analysis import Analysis
-from workbench.clip import Clip
+from workbench.core.analysis import Analysis
+from workbench.core.clip import Clip
 
 TOLERANCE_S = 1.0
 STRENGTHS = ("weak", "moderate", "strong")

@@ -13,11 +13,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from analyses.synthesis import BACKEND
-from workbench.atomic import atomic_write_text
+from workbench.analyses.synthesis import BACKEND
+from workbench.core.atomic import atomic_write_text
 from workbench.registry import available
-from workbench.errors import WorkbenchError
-from workbench.params import InputFile
+from workbench.core.errors import WorkbenchError
+from workbench.core.params import InputFile
 from workbench.validation.enf import cite_enf, markdown_enf, run_enf
 from workbench.validation.generated import markdown, run_validation
 from workbench.validation.joins import markdown_training, train

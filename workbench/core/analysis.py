@@ -1,7 +1,7 @@
 """The analysis protocol: what every built-in and third-party analysis provides.
 
 An analysis is a class with a unique ``name``, a ``version``, texts saying what it measures and
-what it cannot show, declared parameters (:func:`workbench.params.param`) whose names carry their
+what it cannot show, declared parameters (:func:`workbench.core.params.param`) whose names carry their
 units (``window_s``, ``threshold_dbfs``), and ``run(clip) -> Result``. ``run`` is a pure function of
 the Clip: no file I/O, no printing, no pyplot; figures are matplotlib ``Figure`` objects that
 the pipeline saves.
@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 
 from matplotlib.figure import Figure as MplFigure
 
-from reports.model import Finding
-from workbench.clip import Clip
-from workbench.errors import ParameterError
-from workbench.params import InputFile, Param, declared, param
+from workbench.core.model import Finding
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
+from workbench.core.params import InputFile, Param, declared, param
 
 __all__ = ["Analysis", "Finding", "FigureOut", "InputFile", "Planter", "Result", "Track", "param", "require"]
 
@@ -122,7 +122,7 @@ class Analysis:
     reference_planters: ClassVar[tuple[Planter, ...]] = ()
     """Earlier definitions of a kind's strength, measured beside ``planters`` for reference."""
     comparable: ClassVar[tuple] = ()
-    """The measurements compared with reference recordings (:mod:`analyses.common.comparable`)."""
+    """The measurements compared with reference recordings (:mod:`workbench.analyses.common.comparable`)."""
     needs_references: ClassVar[bool] = False
     """True for an analysis of the run's reports rather than of the audio (the comparison): it runs
     after the others, only when there are reference recordings, through :meth:`run_on_reports`."""
