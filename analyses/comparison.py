@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from workbench.core.model import AnalysisEntry, Finding
-from workbench.core.analysis import Analysis, FigureOut, Result, param
 from workbench.analyses.common.comparable import (
     BandLevels, Category, Comparable, Curve, Embedding, Numeric, Part, Side, WindowScores,
 )
+from workbench.core.analysis import Analysis, FigureOut, FindingKind, Result, param
+from workbench.core.model import AnalysisEntry, Finding
 from workbench.core.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, SMALL_PT, mmss, plain_log_axis
 
 DISPUTED_COLOR = "#d62728"
@@ -73,6 +73,8 @@ class Comparison(Analysis):
     version = "1.1"
     description = "The disputed clip's measurements beside those of known-genuine reference recordings."
     measures, cannot_show = MEASURES, CANNOT_SHOW
+    kinds = (FindingKind("reference_mismatch", "excess / (excess + tolerance), the excess beyond the "
+                         "references' range: 0.5 at one tolerance"),)
     needs_references = True
 
     tolerance_scale: float = param(1.0, "Every declared tolerance is multiplied by this (2: twice the "

@@ -9,13 +9,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from workbench.core.analysis import Analysis, Finding, InputFile, Result, Track, param
+from workbench.analyses.common.boundary_features import MIN_LIVE_S, NAMES, clip_boundaries
+from workbench.analyses.common.logistic import Logistic
+from workbench.analyses.common.steps import strongest_apart
+from workbench.core.analysis import Analysis, Finding, FindingKind, InputFile, Result, Track, param
 from workbench.core.bundled import bundled_file
 from workbench.core.clip import Clip
 from workbench.core.errors import ParameterError
-from workbench.analyses.common.boundary_features import MIN_LIVE_S, NAMES, clip_boundaries
-from workbench.analyses.common.steps import strongest_apart
-from workbench.analyses.common.logistic import Logistic
 
 DETECTOR = ("workbench.analyses", "backend", "join_detector.json")
 """The shipped join detector (package, folder, file), listed in the folder's SHA256SUMS."""
@@ -107,6 +107,10 @@ class Consistency(Analysis):
         "recorded on the same device in the same room leave little change, and the score misses them; a "
         "deletion inside one recording leaves almost none. The measured rates below are low: read a flag "
         "as a place to listen, never as a join."
+    )
+
+    kinds = (
+        FindingKind("channel_change", "2 / (1 + exp(threshold - join score)) - 1: 0 at the threshold, 0.46 one log-odds over it"),
     )
 
     model: InputFile | None = param(

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.core.analysis import Analysis, Finding, InputFile, Result, param
-from workbench.core.clip import Clip
 from workbench.analyses.common.credentials import read_credentials
+from workbench.core.analysis import Analysis, Finding, FindingKind, InputFile, Result, param
+from workbench.core.clip import Clip
 from workbench.core.errors import EvidenceError, ParameterError
 
 NOTE = "c2pa_note"
@@ -47,6 +47,11 @@ class ContentCredentials(Analysis):
         "manifest is neutral. A manifest states what its signer declares; an intact, trusted "
         "manifest shows who signed the file and that it has not changed since, not that what it "
         "declares is true. Without trust anchors nothing is said about who the signer is."
+    )
+
+    kinds = (
+        FindingKind(NOTE, "1.0 integrity broken, 0.8 a generative source or AI assertion declared, 0.6 a "
+                          "store that cannot be read, 0.3 a manifest present", flagged=False),
     )
 
     trust_anchors: InputFile | None = param(

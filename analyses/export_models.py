@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from workbench.analyses.common import countermeasures as cm
 from workbench.core.bundled import CHECKSUMS, bundled_file, installed_file
 from workbench.core.params import InputFile

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.analyses.common.loudness import integrated_loudness
+from workbench.analyses.common.units import to_db
 from workbench.core.analysis import Analysis, FigureOut, Result, param
 from workbench.core.clip import Clip
 from workbench.core.plotting import (
     LOG_FREQ_TICKS_HZ, add_colorbar, draw_spectrogram, draw_waveform, format_time_axis, new_figure,
     plain_log_axis,
 )
-from workbench.analyses.common.loudness import integrated_loudness
-from workbench.analyses.common.units import to_db
 
 
 class Overview(Analysis):

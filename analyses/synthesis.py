@@ -25,11 +25,11 @@ from workbench.analyses.common import onnx_models
 from workbench.analyses.common.comparable import WindowScores
 from workbench.analyses.common.logistic import Logistic
 from workbench.analyses.common.spectral_cues import window_cues
-from workbench.core.plotting import format_time_axis, new_figure
 from workbench.core.analysis import Analysis, FigureOut, InputFile, Result, Track, param
 from workbench.core.bundled import bundled_file
 from workbench.core.clip import Clip
 from workbench.core.errors import ParameterError
+from workbench.core.plotting import format_time_axis, new_figure
 
 ARCHITECTURES = {"AASIST-L": "aasist_l", "AASIST": "aasist_asvspoof5"}
 """Architectures a user checkpoint may have, and the vendored model whose code builds it."""

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.figure import Figure
 
+from workbench.analyses.common.comparable import Curve, Numeric
+from workbench.analyses.common.resample import content_limit_hz, mono_pieces
+from workbench.analyses.common.runs import true_runs
 from workbench.core.analysis import Analysis, FigureOut, Result, Track, param, require
 from workbench.core.clip import Clip
-from workbench.core.spectrogram import Spectrogram
-from workbench.analyses.common.comparable import Curve, Numeric
 from workbench.core.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, draw_spectrogram, format_time_axis, new_figure, plain_log_axis,
 )
-from workbench.analyses.common.resample import content_limit_hz, mono_pieces
-from workbench.analyses.common.runs import true_runs
+from workbench.core.spectrogram import Spectrogram
 
 ANALYSIS_RATE_HZ = 16000
 PIECE_S = 60.0
@@ -310,7 +310,6 @@ class Voice(Analysis):
                          "F2 (the vowel space), and the lengths of pauses.")
 
 
-
 def formant_ceiling(max_formant_hz: float, content_limit_hz: float) -> tuple[float, float]:
     """Praat's formant ceiling (Hz) and number of formants for a recording whose content stops
     at ``content_limit_hz``.
@@ -324,6 +323,7 @@ def formant_ceiling(max_formant_hz: float, content_limit_hz: float) -> tuple[flo
         return max_formant_hz, 5.0
     count = max(3.0, round(10.0 * content_limit_hz / max_formant_hz) / 2)
     return float(content_limit_hz), count
+
 
 def _period_measures(tracks: _Tracks) -> dict[str, float | None]:
     """Jitter and shimmer in per cent: each piece's value weighted by its number of periods."""

@@ -17,13 +17,13 @@ from pathlib import Path
 import librosa
 import numpy as np
 
-from workbench.core.analysis import Analysis, FigureOut, InputFile, Result, Track, param
 from workbench.analyses.common import onnx_models
 from workbench.analyses.common.windows import sounding_windows
-from workbench.core.model import Finding
-from workbench.core.plotting import format_time_axis, new_figure
+from workbench.core.analysis import Analysis, FigureOut, FindingKind, InputFile, Result, Track, param
 from workbench.core.clip import Clip
 from workbench.core.errors import ParameterError
+from workbench.core.model import Finding
+from workbench.core.plotting import format_time_axis, new_figure
 
 DETECTOR = "PerthNet implicit (resemble-perth 1.0.1)"
 WEIGHTS = ("perth", "perth_net/pretrained/implicit/perth_net_250000.pth.tar",
@@ -72,6 +72,8 @@ class Watermark(Analysis):
         "none, and cropping, filtering, strong compression or re-recording can remove it. Other "
         "watermarks (AudioSeal, WavMark, SilentCipher) are not read."
     )
+
+    kinds = (FindingKind("watermark", "the Perth decoder's confidence (0-1) for the window"),)
 
     model: InputFile | None = param(
         None, "A local Perth decoder instead of the resemble-perth one: an ONNX graph of the same "

@@ -44,7 +44,7 @@ opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
 
 def make_clip(seconds: float) -> Path:
     """A seeded speech-like 44.1 kHz mono 16-bit WAV with room tone and hum (cached)."""
-    from fixtures.scenes import Fixture
+    from workbench.material.scene import Fixture
     from workbench.material.synth import recording
 
     path = CACHE / f"speech-{seconds:g}s.wav"
@@ -213,9 +213,9 @@ def bench_batch(count: int, jobs: int) -> dict:
 FIGURE_TIMER = """
 import sys, time
 from pathlib import Path
-import workbench.pipeline as pipeline
 from workbench import registry
 from workbench.evidence import open_evidence
+import workbench.pipeline as pipeline
 
 spent, saved = [0.0], pipeline.save_figure
 def timed(figure, path):
@@ -228,8 +228,8 @@ pipeline.save_figure = timed
 analyses = registry.build()
 for analysis in analyses:
     analysis.prepare()
-report = pipeline.analyze_clip(open_evidence(Path(sys.argv[1])), analyses, Path(sys.argv[2]),
-                               command="bench", workers=1)
+report = pipeline.analyze_clip(open_evidence(Path(sys.argv[1])), Path(sys.argv[2]),
+                               pipeline.Request(analyses, "bench"))
 print(spent[0], sum(a.wall_time_s for a in report.analyses), report.run["wall_time_s"])
 """
 FIGURE_MESSAGE_S = 15.0

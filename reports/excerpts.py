@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from workbench.core.plotting import FIGURE_WIDTH_IN, FLAG_COLOR, SCREEN_DPI, SMALL_PT, mmss
 from workbench.core.atomic import atomic_write_bytes
 from workbench.core.clip import Clip
+from workbench.core.plotting import FIGURE_WIDTH_IN, FLAG_COLOR, SCREEN_DPI, SMALL_PT, mmss
 
 CONTEXT_S = 2.0
 """Seconds of audio kept before and after each place."""

@@ -16,8 +16,8 @@ from typing import Any, Callable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from workbench.reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
 from workbench.core.model import Report
+from workbench.reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
 from workbench.reports.patterns import AGREE_S, group_repeats
 
 CSP = (

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workbench.reports.html import CSP, TEMPLATES, _environment
 from workbench.core.atomic import atomic_write_text
+from workbench.reports.html import CSP, TEMPLATES, _environment
 
 
 def write_index(outdir: Path, rows: list[dict[str, Any]], *, case: dict[str, Any] | None = None,

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from workbench.core.model import Finding
 from workbench.core.analysis import Track
 from workbench.core.clip import Clip
+from workbench.core.model import Finding
 from workbench.core.plotting import (
     SMALL_PT, add_colorbar, draw_spectrogram, format_time_axis, new_figure, plot_gappy, shade_findings,
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workbench.reports.html import render_html
-from workbench.core.model import FORMAT_NAME, READABLE_VERSIONS, Report
 from workbench.core.atomic import atomic_write_text
 from workbench.core.errors import ReportError
+from workbench.core.model import FORMAT_NAME, READABLE_VERSIONS, Report
+from workbench.reports.html import render_html
 
 FORMATS = ("json", "html", "pdf")
 

@@ -11,22 +11,39 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from fixtures import scenes
-from workbench.reports import writer
-from workbench.core.model import SCHEMA
 from workbench.core.clip import Clip
+from workbench.core.model import SCHEMA
+from workbench.registry import BUILTINS
+from workbench.reports import writer
+
+
+def undeclared_findings(report: dict) -> list[str]:
+    """Findings of a built-in analysis whose kind it does not declare, or that are flagged though
+    their kind is only ever noted."""
+    declared = {cls.name: {kind.name: kind for kind in cls.kinds} for cls in BUILTINS}
+    problems = []
+    for entry in report["analyses"]:
+        for finding in entry["findings"] if entry["name"] in declared else ():
+            kind = declared[entry["name"]].get(finding["kind"])
+            if kind is None or (finding["flagged"] and not kind.flagged):
+                problems.append(f"{entry['name']}: {finding['kind']} (flagged: {finding['flagged']})")
+    return problems
 
 
 @pytest.fixture(scope="session", autouse=True)
 def reports_match_their_schema():
     """Every report.json the tests write in this process (and its forked workers) is checked
-    against the shipped JSON Schema as it is serialised; a report that does not match fails the
-    run that wrote it."""
+    against the shipped JSON Schema as it is serialised, and every finding of a built-in analysis
+    against the kinds that analysis declares; a report that does not match fails the run that
+    wrote it."""
     validator = Draft202012Validator(json.loads(resources.files("workbench.core").joinpath(SCHEMA).read_text()))
     serialise = writer.report_json
 
     def checked(report) -> str:
         text = serialise(report)
         validator.validate(json.loads(text))
+        problems = undeclared_findings(json.loads(text))
+        assert not problems, f"findings of undeclared kinds: {problems}"
         return text
 
     with pytest.MonkeyPatch.context() as patch:

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from workbench.core.clip import Clip
-from workbench.core.spectrogram import stft_sizes
 from workbench.core.errors import ParameterError
+from workbench.core.spectrogram import stft_sizes
 
 
 def test_blocks_cover_every_frame_once_without_overlap(rng):

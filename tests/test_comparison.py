@@ -7,12 +7,12 @@ from click.testing import CliRunner
 from workbench.analyses.voice import Voice
 from conftest import clip_of
 from fixtures import scenes
-from workbench.core.model import jsonable
-from workbench.cli import cli
-from workbench.analyses.comparison import compare as compare_declared, declarations
-from workbench.registry import build
 from workbench.analyses.common.comparable import Side
+from workbench.analyses.comparison import compare as compare_declared, declarations
+from workbench.cli import cli
 from workbench.core.hashing import sha256_file
+from workbench.core.model import jsonable
+from workbench.registry import build
 
 
 def compare(disputed, references):

@@ -13,9 +13,9 @@ from workbench.analyses.consistency import Consistency, JoinDetector, shipped_de
 from workbench.core.model import Finding
 from conftest import clip_of, flagged
 from fixtures import scenes
-from workbench.material.synth import recording
 from workbench.core.errors import ParameterError
 from workbench.core.params import InputFile
+from workbench.material.synth import recording
 from workbench.validation.joins import fit_detector
 from workbench.validation.real import background_dbfs
 from workbench.validation.real_material import Material

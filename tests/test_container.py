@@ -8,9 +8,9 @@ import pytest
 import soundfile as sf
 
 from workbench.analyses.container import Container, lame_lowpass_hz
-from workbench.material.media import write_with_pyav
 from workbench.core.containers import mp3, read_structure
 from workbench.evidence import open_evidence
+from workbench.material.media import write_with_pyav
 
 RATE = 44100
 

@@ -10,10 +10,10 @@ import soundfile as sf
 
 from workbench.analyses.content_credentials import ContentCredentials
 from fixtures.credentials import GENERATIVE, make_chain, sign
-from workbench.material.media import write_with_pyav
 from workbench.core.errors import ParameterError
-from workbench.evidence import open_evidence
 from workbench.core.params import InputFile
+from workbench.evidence import open_evidence
+from workbench.material.media import write_with_pyav
 
 RATE = 16000
 

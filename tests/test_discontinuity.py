@@ -6,6 +6,7 @@ from scipy import signal
 from workbench.analyses.discontinuity import Discontinuity, spike_scores, step_errors
 from conftest import clip_of, flagged
 from workbench.material import plant
+from workbench.material.scene import inside_phrase, recording_phrases
 from fixtures import scenes
 
 
@@ -21,7 +22,7 @@ def splice_with_jump(fixture, at_s):
 @pytest.mark.parametrize("rate", [16000, 44100])
 def test_butt_splice_is_found_at_its_sample(rate):
     fixture = scenes.clean(seed=51, duration_s=16.0, sample_rate_hz=rate)
-    at_s = scenes.inside_phrase(scenes.recording_phrases(fixture), 8.0)
+    at_s = inside_phrase(recording_phrases(fixture), 8.0)
     samples, truth = splice_with_jump(fixture, at_s)
     result = Discontinuity().run(clip_of(scenes.Fixture(samples, rate)))
     (hit,) = flagged(result, "discontinuity")
@@ -65,7 +66,7 @@ def test_findings_do_not_depend_on_where_the_pieces_fall(monkeypatch):
 
     rate = 16000
     fixture = scenes.clean(seed=53, duration_s=24.0, sample_rate_hz=rate)
-    samples, truth = splice_with_jump(fixture, scenes.inside_phrase(scenes.recording_phrases(fixture), 14.2))
+    samples, truth = splice_with_jump(fixture, inside_phrase(recording_phrases(fixture), 14.2))
     clip = clip_of(scenes.Fixture(samples, rate))
     whole = Discontinuity().run(clip)
     monkeypatch.setattr(module, "SCAN_PIECE_S", 7.0)

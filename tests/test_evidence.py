@@ -6,10 +6,10 @@ import pytest
 import soundfile as sf
 
 from fixtures import scenes
-from workbench.material.media import write_with_pyav
 from workbench.core.errors import EvidenceError
-from workbench.evidence import clean_text, finish_evidence, open_evidence
 from workbench.core.hashing import sha256_file
+from workbench.evidence import clean_text, finish_evidence, open_evidence
+from workbench.material.media import write_with_pyav
 
 
 def test_wav_intake_describes_the_file(clean_wav):

@@ -11,11 +11,11 @@ import soundfile as sf
 
 from workbench.material import plant
 from fixtures import scenes
-from workbench.reports import excerpts as excerpts_module
-from workbench.reports.excerpts import CONTEXT_S, excerpt_span
 from workbench import registry
 from workbench.evidence import open_evidence
-from workbench.pipeline import analyze_clip
+from workbench.pipeline import Request, analyze_clip
+from workbench.reports import excerpts as excerpts_module
+from workbench.reports.excerpts import CONTEXT_S, excerpt_span
 
 RATE = 16000
 
@@ -26,8 +26,7 @@ def _report(tmp_path, silences_s=(), duration_s=20.0):
     for start in silences_s:
         samples, _ = plant.digital_silence(samples, RATE, start_s=start, length_s=0.3)
     path = scenes.Fixture(samples, RATE).write(tmp_path / "clip.wav")
-    report = analyze_clip(open_evidence(path), registry.build(only=["levels"]), tmp_path / "out", command="x",
-                          formats=("json", "html"))
+    report = analyze_clip(open_evidence(path), tmp_path / "out", Request(registry.build(only=["levels"]), "x"))
     return report, tmp_path / "out"
 
 

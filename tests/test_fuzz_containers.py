@@ -4,7 +4,6 @@ import functools
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest

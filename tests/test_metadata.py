@@ -2,8 +2,8 @@ import pytest
 
 from workbench.analyses.metadata import Metadata
 from fixtures import scenes
-from workbench.material.media import write_with_pyav
 from workbench.evidence import open_evidence
+from workbench.material.media import write_with_pyav
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def test_the_perth_decoder_graph_agrees_with_the_torch_decoder_marked_or_not(cli
     pytest.importorskip("torch")
     pytest.importorskip("perth", reason="the export extra is not installed")
     from workbench.analyses.perth import net
-    from workbench.material.watermark import embed_perth
+    from workbench.validation.perth_mark import embed_perth
 
     weights = installed_file(*WEIGHTS)
     assert json.loads(resources.files("workbench.analyses").joinpath("perth", "perth_decoder.onnx.json").read_text())[

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from workbench.core.model import FORMAT_VERSION, READABLE_VERSIONS, SCHEMA
-from workbench.reports.writer import load_report
 from workbench.cli import cli
 from workbench.core.errors import ReportError
+from workbench.core.model import FORMAT_VERSION, READABLE_VERSIONS, SCHEMA
+from workbench.reports.writer import load_report
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from workbench.material.media import write_with_pyav
 from workbench.cli import cli
+from workbench.material.media import write_with_pyav
 
 SR = 16000
 

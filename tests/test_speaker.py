@@ -6,12 +6,12 @@ import pytest
 from workbench.analyses.speaker import Speaker
 from conftest import clip_of, flagged, lands_near
 from fixtures import scenes
-from workbench.core.model import jsonable
-from workbench.core.clip import Clip
-from workbench.analyses.comparison import compare as compare_declared, declarations
-from workbench.registry import build
 from workbench.analyses.common.comparable import Side
+from workbench.analyses.comparison import compare as compare_declared, declarations
+from workbench.core.clip import Clip
 from workbench.core.errors import ParameterError
+from workbench.core.model import jsonable
+from workbench.registry import build
 
 
 def compare(disputed, references):

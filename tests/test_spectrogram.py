@@ -45,7 +45,6 @@ def test_a_spilled_spectrogram_reads_back_what_memory_holds(rng, monkeypatch):
     np.testing.assert_array_equal(spilled.pooled_max(700), kept.pooled_max(700))
 
 
-
 def test_frames_spread_over_a_long_file_are_read_a_block_at_most_at_a_time(rng, monkeypatch):
     kept, spilled = _both(rng.standard_normal(16000 * 200).astype(np.float32), 16000, monkeypatch)
     assert spilled.n_frames > 2 * spectrogram.STFT_BLOCK_FRAMES

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-import workbench.analyses.voice as voice_module
 from workbench.analyses.voice import PIECE_S, Voice, ltas_bands
+import workbench.analyses.voice as voice_module
 from conftest import clip_of
 from fixtures import scenes
 from workbench.core.clip import Clip

@@ -15,7 +15,7 @@ from workbench.core.errors import ParameterError
 torch = pytest.importorskip("torch")  # the mark is put in by the torch encoder (the export extra)
 pytest.importorskip("perth", reason="the export extra is not installed")
 
-from workbench.material.watermark import embed_perth  # noqa: E402 (needs torch)
+from workbench.validation.perth_mark import embed_perth  # noqa: E402 (needs torch)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ DEMO_TAGS = {
 }
 
 
-
 def demo(*, seed: int = 7) -> Fixture:
     """The bundled "disputed clip": 30 s stereo at 44.1 kHz with level and channel artifacts."""
     rec = recording(seed=seed, duration_s=30.0, sample_rate_hz=44100, channels=2)

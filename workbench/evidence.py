@@ -183,10 +183,18 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
     parent later reads on demand). Otherwise PyAV decodes it into the file ``scratch`` and the
     shape of what it wrote is returned.
     """
-    import soundfile as sf
-
     structure = read_structure(path)
     probe = _probe_pyav(path)
+    found = _inspect_soundfile(path, probe)
+    if found is None:
+        found = _inspect_pyav(path, probe, scratch)
+    return {**found, "structure": structure}
+
+
+def _inspect_soundfile(path: Path, probe: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a trial decode by libsndfile finds (nothing is kept), or None when it cannot read the file."""
+    import soundfile as sf
+
     try:
         sf_info = sf.info(str(path))
         with sf.SoundFile(str(path), mode="r") as handle:
@@ -210,10 +218,13 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
             "sample_format": sf_info.subtype, "tags": tags, "decoded_frames": decoded,
             "notes": notes, "truncated": truncated,
             "container_duration_s": probe["container_duration_s"] if probe else None,
-            "structure": structure,
         }
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
-        pass
+        return None
+
+
+def _inspect_pyav(path: Path, probe: dict[str, Any] | None, scratch: Path | None) -> dict[str, Any]:
+    """Decode with PyAV into the file ``scratch``; return the shape of what was written."""
     if probe is None:
         raise EvidenceError("is not a recognised audio or video file")
     if not probe["has_audio"]:
@@ -238,7 +249,6 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
         "codec": probe.get("codec", "unknown"), "sample_format": probe.get("sample_format", "unknown"),
         "tags": dict(probe["tags"]), "decoded": (frames, channels), "rate": rate, "notes": notes,
         "truncated": not complete, "container_duration_s": probe["container_duration_s"],
-        "structure": structure,
     }
 
 
@@ -269,7 +279,23 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
         digest = sha256_file(path)
     except OSError as exc:
         raise EvidenceError(f"cannot be read: {exc.strerror or exc}") from None
-    timeout_s = DECODE_TIMEOUT_S + st.st_size / (1 << 20) * DECODE_S_PER_MIB
+    source, found = _decoded(path, timeout_s=DECODE_TIMEOUT_S + st.st_size / (1 << 20) * DECODE_S_PER_MIB)
+    if source.frames <= 0:
+        raise EvidenceError("contains no audio samples")
+    info = EvidenceInfo(
+        path=clean_text(os.fspath(path)), sha256=digest, size_bytes=st.st_size,
+        container=found["container"], codec=found["codec"], sample_rate_hz=source.sample_rate_hz,
+        channels=source.channels, frames=source.frames, duration_s=source.frames / source.sample_rate_hz,
+        sample_format=found["sample_format"], decoder=found["decoder"], tags=found["tags"],
+        container_duration_s=found["container_duration_s"], mtime_ns=st.st_mtime_ns, role=role,
+        notes=found["notes"], truncated=found["truncated"], structure=found["structure"],
+    )
+    return Clip(source, info=info)
+
+
+def _decoded(path: Path, *, timeout_s: float) -> tuple[SoundFileSource | DecodedFileSource, dict[str, Any]]:
+    """Probe and decode the file in a limited child (:func:`_inspect`); return the source the
+    clip reads from and what the child found."""
     try:
         handle, scratch = tempfile.mkstemp(prefix="workbench-decoded-", suffix=".f32")
     except OSError:
@@ -293,29 +319,7 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
         if scratch is not None:
             os.close(handle)
             os.unlink(scratch)
-    if source.frames <= 0:
-        raise EvidenceError("contains no audio samples")
-    info = EvidenceInfo(
-        path=clean_text(os.fspath(path)),
-        sha256=digest,
-        size_bytes=st.st_size,
-        container=found["container"],
-        codec=found["codec"],
-        sample_rate_hz=source.sample_rate_hz,
-        channels=source.channels,
-        frames=source.frames,
-        duration_s=source.frames / source.sample_rate_hz,
-        sample_format=found["sample_format"],
-        decoder=found["decoder"],
-        tags=found["tags"],
-        container_duration_s=found["container_duration_s"],
-        mtime_ns=st.st_mtime_ns,
-        role=role,
-        notes=found["notes"],
-        truncated=found["truncated"],
-        structure=found["structure"],
-    )
-    return Clip(source, info=info)
+    return source, found
 
 
 def _soundfile_tags(path: Path) -> dict[str, str]:

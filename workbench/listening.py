@@ -14,12 +14,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workbench.reports.excerpts import excerpt_bytes, excerpt_span, strongest_by_place
-from workbench.core.model import Finding, Report
-from workbench.reports.patterns import place_numbers
 from workbench.core.atomic import atomic_write_bytes
 from workbench.core.errors import EvidenceError, OutputError, ParameterError, VerifyError
+from workbench.core.model import Finding, Report
 from workbench.core.untrusted import clean_text
+from workbench.reports.excerpts import excerpt_bytes, excerpt_span, strongest_by_place
+from workbench.reports.patterns import place_numbers
 
 MAX_NOTE_CHARS = 4000
 AUDIO_SUFFIXES = (".flac", ".wav")

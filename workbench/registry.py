@@ -16,6 +16,7 @@ from typing import Iterable
 from workbench.analyses.bandwidth import Bandwidth
 from workbench.analyses.channels import Channels
 from workbench.analyses.comparison import Comparison
+from workbench.analyses.consistency import Consistency
 from workbench.analyses.container import Container
 from workbench.analyses.content_credentials import ContentCredentials
 from workbench.analyses.discontinuity import Discontinuity
@@ -23,7 +24,6 @@ from workbench.analyses.enf import Enf
 from workbench.analyses.levels import Levels
 from workbench.analyses.metadata import Metadata
 from workbench.analyses.noise_floor import NoiseFloor
-from workbench.analyses.consistency import Consistency
 from workbench.analyses.overview import Overview
 from workbench.analyses.speaker import Speaker
 from workbench.analyses.synthesis import Synthesis

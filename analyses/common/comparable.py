@@ -23,9 +23,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from workbench.analyses.common.runs import touching_groups
 from workbench.core.model import AnalysisEntry, Finding, jsonable
 from workbench.core.plotting import mmss
-from workbench.analyses.common.runs import touching_groups
 
 
 @dataclass

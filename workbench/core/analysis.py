@@ -14,27 +14,24 @@ from typing import Any, ClassVar
 
 from matplotlib.figure import Figure as MplFigure
 
-from workbench.core.model import Finding
 from workbench.core.clip import Clip
 from workbench.core.errors import ParameterError
+from workbench.core.model import Finding
 from workbench.core.params import InputFile, Param, declared, param
 
-__all__ = ["Analysis", "Finding", "FigureOut", "InputFile", "Planter", "Result", "Track", "param", "require"]
+__all__ = ["Analysis", "Finding", "FigureOut", "InputFile", "FindingKind", "Result", "Track", "param", "require"]
 
 
 @dataclass(frozen=True)
-class Planter:
-    """How validation plants one finding kind of an analysis into a recording.
+class FindingKind:
+    """A kind of finding that an analysis raises, and what its strength (0 to 1) means.
 
-    ``plant(x, sr, rng, duration_s, level, condition) -> (samples, [Planted])`` plants it at
-    ``level``, one of ``levels`` (weak, moderate, strong); ``condition`` is the base recording's
-    (its ``room_dbfs`` is the room tone's level). ``stereo``: it needs two channels.
+    ``flagged`` False: the kind is only ever noted (a fact about the file), never flagged.
     """
 
-    kind: str
-    plant: Any
-    levels: tuple[float, float, float]
-    stereo: bool = False
+    name: str
+    strength: str
+    flagged: bool = True
 
 
 @dataclass
@@ -117,10 +114,9 @@ class Analysis:
     min_sample_rate_hz: ClassVar[int] = 0
     """Lowest clip rate (Hz) at which the method holds; below it the pipeline records the
     analysis as skipped, with the reason, instead of measuring silently wrong."""
-    planters: ClassVar[tuple[Planter, ...]] = ()
-    """The finding kinds validation plants to measure this analysis's detection rates."""
-    reference_planters: ClassVar[tuple[Planter, ...]] = ()
-    """Earlier definitions of a kind's strength, measured beside ``planters`` for reference."""
+    kinds: ClassVar[tuple[FindingKind, ...]] = ()
+    """Every kind of finding it raises, with what its strength means (the README's table); a
+    finding of another kind is a defect."""
     comparable: ClassVar[tuple] = ()
     """The measurements compared with reference recordings (:mod:`workbench.analyses.common.comparable`)."""
     needs_references: ClassVar[bool] = False

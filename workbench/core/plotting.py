@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
-from workbench.core.model import Finding
 from workbench.core.clip import Clip
+from workbench.core.model import Finding
 from workbench.core.spectrogram import Spectrogram
 
 FIGURE_WIDTH_IN = 11.0

@@ -28,9 +28,9 @@ from workbench.core.clip import Clip
 from workbench.core.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
-from workbench.analyses.discontinuity import splice_by_visibility
-from workbench.validation.intervals import poisson_interval
 from workbench.validation.generated import PLANTERS, STRENGTHS, detected_share, planted_outcomes
+from workbench.validation.intervals import poisson_interval
+from workbench.validation.planters import splice_by_visibility
 from workbench.validation.real_material import Material, frame_rms, markdown_material, material_rows, run_material
 
 TUNING_SOURCES = frozenset({

@@ -32,11 +32,11 @@ import av
 import numpy as np
 from scipy import signal
 
+from workbench.core.analysis import Analysis
+from workbench.core.clip import Clip
 from workbench.material import plant
 from workbench.material.media import write_with_pyav
 from workbench.material.plant import Planted
-from workbench.core.analysis import Analysis
-from workbench.core.clip import Clip
 from workbench.pipeline import run_analysis
 from workbench.validation.generated import TOLERANCE_S
 from workbench.validation.intervals import clopper_pearson

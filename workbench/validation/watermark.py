@@ -16,14 +16,14 @@ from typing import Callable
 
 import soundfile as sf
 
-from workbench.material.media import write_with_pyav
-from workbench.material.watermark import embed_perth
 from workbench.analyses.watermark import MARKED_AT
 from workbench.core.analysis import Analysis
 from workbench.core.errors import WorkbenchError
 from workbench.evidence import open_evidence
-from workbench.validation.real import LATER_FOLDERS, genuine_recordings, half_of, left_out_lines, open_checked
+from workbench.material.media import write_with_pyav
 from workbench.validation.intervals import clopper_pearson
+from workbench.validation.perth_mark import embed_perth
+from workbench.validation.real import LATER_FOLDERS, genuine_recordings, half_of, left_out_lines, open_checked
 from workbench.validation.recompression import MP3_RATES, opened_lossless
 from workbench.validation.synthetic import sampled_labelled_rows
 
