@@ -51,6 +51,11 @@ class Bandwidth(Analysis):
         FindingKind("lossy_history", "0.6", flagged=False),
         FindingKind("upsampled", "0.6", flagged=False),
     )
+    measurement_keys = (
+        "apparent_original_rate_hz", "band_limit_max_hz", "band_limit_min_hz", "band_limited",
+        "effective_bandwidth_hz", "lossy_cutoff_hz", "lossy_history", "nyquist_hz",
+        "spectral_hole_fraction",
+    )
 
     comparable = (
         Numeric("effective_bandwidth_hz", "Effective bandwidth", "Hz", 0.10, relative=True),

@@ -37,6 +37,10 @@ class Channels(Analysis):
         FindingKind("polarity_inversion", "minus the correlation between the channels there"),
         FindingKind("dual_mono", "1 (the two channels carry one signal)", flagged=False),
     )
+    measurement_keys = (
+        "channel_correlation", "channel_correlation_matrix", "dual_mono", "peak_dbfs_per_channel",
+        "polarity_inverted_s", "rms_dbfs_per_channel",
+    )
 
     window_s: float = param(0.5, "Window for the correlation and level tracks.", above=0)
     min_window_rms_dbfs: float = param(-50.0, "Windows quieter than this in either channel are left "

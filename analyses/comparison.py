@@ -75,6 +75,7 @@ class Comparison(Analysis):
     measures, cannot_show = MEASURES, CANNOT_SHOW
     kinds = (FindingKind("reference_mismatch", "excess / (excess + tolerance), the excess beyond the "
                          "references' range: 0.5 at one tolerance"),)
+    measurement_keys = ("references", "rows")
     needs_references = True
 
     tolerance_scale: float = param(1.0, "Every declared tolerance is multiplied by this (2: twice the "

@@ -112,6 +112,10 @@ class Consistency(Analysis):
     kinds = (
         FindingKind("channel_change", "2 / (1 + exp(threshold - join score)) - 1: 0 at the threshold, 0.46 one log-odds over it"),
     )
+    measurement_keys = (
+        "boundaries_judged", "detector_sha256", "join_score_highest", "join_score_highest_at_s",
+        "join_score_threshold",
+    )
 
     model: InputFile | None = param(
         None, "A join detector file (JSON, as make validate writes it) used instead of the shipped one; "

@@ -82,6 +82,20 @@ class Container(Analysis):
         FindingKind("ogg_page_gap", STRUCTURAL),
         FindingKind("ogg_stream_restart", STRUCTURAL),
     )
+    measurement_keys = (
+        "bext_coding_history", "bext_origination", "bext_originator", "bytes_after_last_frame",
+        "bytes_before_first_frame", "bytes_beyond_declared_size", "coding_chain",
+        "container_format", "damaged_regions", "declared_size_bytes", "double_compression",
+        "double_compression_reason", "encoder", "encoder_delay_samples", "encoder_lowpass_hz",
+        "encoder_settings", "expected_lowpass_from", "expected_lowpass_hz", "first_bitrate_kbps",
+        "lame_tag_crc_ok", "measured_bandwidth_hz", "moov_before_mdat", "mp3_bitrate_kbps",
+        "mp3_bitrate_mode", "mp3_bitrate_range_kbps", "mp3_channel_modes", "mp3_frames",
+        "mp3_sample_rates_hz", "mp4_atoms", "mp4_compatible_brands", "mp4_encoder",
+        "mp4_handler_names", "mp4_major_brand", "mp4_times", "mp4_top_level_atoms", "ogg_codec",
+        "ogg_junk_bytes", "ogg_pages", "ogg_sequence_gaps", "ogg_streams", "ogg_vendor",
+        "opus_input_sample_rate_hz", "opus_pre_skip_samples", "structure_errors", "tables",
+        "wav_chunks", "wav_form",
+    )
 
     comparable = (
         Category("container_coding", "Container read from the bytes (and MP3 bit-rate mode)",

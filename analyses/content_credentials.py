@@ -53,6 +53,12 @@ class ContentCredentials(Analysis):
         FindingKind(NOTE, "1.0 integrity broken, 0.8 a generative source or AI assertion declared, 0.6 a "
                           "store that cannot be read, 0.3 a manifest present", flagged=False),
     )
+    measurement_keys = (
+        "c2pa_ai_assertions", "c2pa_claim_generator", "c2pa_declared_source_types", "c2pa_embedded",
+        "c2pa_error", "c2pa_integrity", "c2pa_manifest", "c2pa_manifests", "c2pa_reader",
+        "c2pa_reading", "c2pa_signed_at", "c2pa_signer", "c2pa_signer_issuer", "c2pa_trust",
+        "c2pa_validation_state", "tables",
+    )
 
     trust_anchors: InputFile | None = param(
         None, "PEM certificates whose holders you trust as C2PA signers; read and hashed by the "

@@ -59,6 +59,7 @@ class Discontinuity(Analysis):
     )
 
     kinds = (FindingKind("discontinuity", "score (times the local level of prediction errors) / 60"),)
+    measurement_keys = ("candidates", "candidates_per_minute", "flagged", "max_standalone_score")
 
     context_s: float = param(0.03, "Neighbourhood on each side used for the local RMS and the "
                              "uniqueness test (longer than two pitch periods, so one pulse of a voice "

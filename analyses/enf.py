@@ -74,6 +74,14 @@ class Enf(Analysis):
     )
 
     kinds = (FindingKind("enf_discontinuity", "phase jump / pi radians"),)
+    measurement_keys = (
+        "analysis_rate_hz", "enf_mean_hz", "enf_nominal_hz", "enf_snr_db", "enf_std_hz",
+        "harmonic_limit_hz", "harmonic_snr_db", "harmonics_used", "phase_jumps",
+        "reference_best_wrong_correlation", "reference_correlation", "reference_match",
+        "reference_match_rule", "reference_note", "reference_offset_s", "reference_rms_hz",
+        "reference_sha256", "reference_start_clock", "reference_wrong_offsets",
+        "reference_z_vs_wrong_offsets", "summary", "trace_resolution",
+    )
 
     comparable = (
         Numeric("enf_snr_db", "Mains hum SNR", "dB", 6.0),

@@ -62,6 +62,11 @@ class Levels(Analysis):
         FindingKind("dc_offset_change", "(step in dBFS + 60) / 40: 0 for a -60 dBFS step, 1 from -20 dBFS"),
         FindingKind("nonfinite_samples", "1 (NaN or infinite samples: no recorder writes them)"),
     )
+    measurement_keys = (
+        "clipped_samples", "clipping_regions", "dc_offset_dbfs_per_channel",
+        "dc_offset_per_channel", "dc_step_threshold_used", "digital_silence_runs",
+        "digital_silence_s", "exact_zero_runs_per_min", "nonfinite_samples", "peak_dbfs_per_channel",
+    )
 
     silence_threshold_dbfs: float = param(
         -90.0, "Samples at or below this magnitude count as digital silence (-90 dBFS is about one "

@@ -99,6 +99,10 @@ class Metadata(Analysis):
                     "with the file, 0.6 writing software or a duration that disagrees, 0.3-0.5 the rest",
                     flagged=False),
     )
+    measurement_keys = (
+        "codec", "container", "container_duration_s", "declared_bits", "effective_bits",
+        "extension", "lossy_codec", "software_tags", "tag_count", "time_tags",
+    )
 
     comparable = (
         Category("effective_bits", "Bits in use"),

@@ -60,6 +60,10 @@ class NoiseFloor(Analysis):
     )
 
     kinds = (FindingKind("noise_floor_change", "larger of the level step and the shape distance, / 20 dB"),)
+    measurement_keys = (
+        "band_edges_hz", "band_floor_dbfs_median", "change_points", "noise_floor_dbfs_max",
+        "noise_floor_dbfs_median", "noise_floor_dbfs_min", "windows_judged",
+    )
 
     comparable = (
         BandLevels("band_edges_hz", "band_floor_dbfs_median", "Noise floor (median, shared bands)", "dBFS", 6.0),

@@ -30,6 +30,7 @@ class Overview(Analysis):
         "These pictures and levels describe the recording; they do not by themselves indicate "
         "editing or synthesis. Loudness is undefined for clips shorter than 0.4 s."
     )
+    measurement_keys = ("crest_factor_db", "duration_s", "integrated_loudness_lufs", "peak_dbfs", "rms_dbfs")
 
     dynamic_range_db: float = param(100.0, "Range of the spectrogram colour scale below its 99.9th "
                                     "percentile.", above=0)

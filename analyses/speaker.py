@@ -78,6 +78,10 @@ class Speaker(Analysis):
     kinds = (
         FindingKind("speaker_change", "shortfall below the median similarity / (shortfall + 0.07)"),
     )
+    measurement_keys = (
+        "embedding", "partials_used", "segment_similarity_median", "segment_similarity_min",
+        "segments",
+    )
 
     comparable = (Embedding("embedding", "segments", "speaker", 0.05),)
 

@@ -68,6 +68,11 @@ class Synthesis(Analysis):
         "scores on known-genuine references of the same speaker, channel and codec, and with the measured "
         "rates below, which are lower through a channel than as published."
     )
+    measurement_keys = (
+        "countermeasure_backend", "countermeasure_direction", "countermeasure_score",
+        "countermeasure_score_median", "countermeasure_score_range", "model_scores",
+        "window_scores", "windows_scored",
+    )
 
     comparable = (WindowScores("window_scores", "score", "Countermeasure score (median window)", "log-odds", 1.0),)
 

@@ -97,6 +97,14 @@ class Voice(Analysis):
         "clean, uncompressed voicing; in running speech through a codec they are rough. The "
         "speech-rate proxy counts voiced stretches, not syllables."
     )
+    measurement_keys = (
+        "f0_histogram", "f0_histogram_edges_hz", "f0_mean_hz", "f0_median_hz", "f0_p5_hz",
+        "f0_p95_hz", "f0_range_st", "f0_sd_st", "f1_median_hz", "f2_median_hz", "f3_median_hz",
+        "hnr_db", "jitter_local_pct", "jitter_ppq5_pct", "jitter_rap_pct", "ltas_band_hz",
+        "ltas_db", "pause_count", "pause_median_s", "pause_p90_s", "pauses_per_min",
+        "shimmer_apq11_pct", "shimmer_apq3_pct", "shimmer_apq5_pct", "shimmer_local_pct",
+        "sounding_s", "voiced_fraction", "voiced_s", "voiced_segments_per_s",
+    )
 
     comparable = (
         Numeric("f0_median_hz", "F0 median", "Hz", 0.12, relative=True),

@@ -74,6 +74,10 @@ class Watermark(Analysis):
     )
 
     kinds = (FindingKind("watermark", "the Perth decoder's confidence (0-1) for the window"),)
+    measurement_keys = (
+        "watermark_confidence", "watermark_confidence_range", "watermark_detector",
+        "watermark_message", "window_confidences", "windows_marked", "windows_read",
+    )
 
     model: InputFile | None = param(
         None, "A local Perth decoder instead of the resemble-perth one: an ONNX graph of the same "

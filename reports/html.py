@@ -172,6 +172,15 @@ def summary(report: Report, places: list[dict[str, Any]], *, strongest: int = 5)
     }
 
 
+READS = {
+    "comparison": ("rows",),
+    "c2pa": ("c2pa_manifest", "c2pa_declared_source_types", "c2pa_integrity", "c2pa_trust", "c2pa_signer"),
+    "watermark": ("windows_marked", "windows_read", "watermark_confidence"),
+}
+"""The measurements of particular analyses that the first page reads, by analysis: each one is
+declared by its analysis (``Analysis.measurement_keys``; a test holds the two together)."""
+
+
 def provenance(report: Report) -> list[str]:
     """One line per provenance mark read (C2PA content credentials, the Perth watermark), saying
     what was found or why it was not read; the sections hold the detail."""

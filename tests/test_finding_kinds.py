@@ -1,12 +1,14 @@
-"""Finding kinds are declared in code beside the analysis that raises them; the README's table of
-strengths, the planters of validation and every report the tests write are held against them."""
+"""Finding kinds and measurement keys are declared in code beside the analysis that owns them; the
+README's table of strengths, the planters of validation, the keys the HTML's first page reads and
+every report the tests write are held against them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import undeclared_findings
+from conftest import undeclared
 from workbench.registry import BUILTINS
+from workbench.reports.html import READS
 from workbench.validation.planters import PLANTERS, REFERENCE_PLANTERS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -42,9 +44,17 @@ def test_every_planted_kind_is_declared_and_flaggable():
         assert kind in declared and declared[kind].flagged, kind
 
 
-def test_a_finding_of_an_undeclared_kind_is_caught():
+def test_what_the_first_page_reads_is_declared_by_its_analysis():
+    declared = {cls.name: cls.measurement_keys for cls in BUILTINS}
+    for name, keys in READS.items():
+        assert set(keys) <= set(declared[name]), name
+
+
+def test_an_undeclared_kind_or_measurement_is_caught():
     finding = {"kind": "clipping", "flagged": True}
-    report = {"analyses": [{"name": "levels", "findings": [finding, {**finding, "kind": "hiss"}]},
-                           {"name": "bandwidth", "findings": [{"kind": "upsampled", "flagged": True}]},
-                           {"name": "a-plug-in", "findings": [{"kind": "anything", "flagged": True}]}]}
-    assert undeclared_findings(report) == ["levels: hiss (flagged: True)", "bandwidth: upsampled (flagged: True)"]
+    report = {"analyses": [
+        {"name": "levels", "findings": [finding, {**finding, "kind": "hiss"}], "measurements": {"clipped_samples": 3}},
+        {"name": "bandwidth", "findings": [{"kind": "upsampled", "flagged": True}], "measurements": {"hiss_db": 1}},
+        {"name": "a-plug-in", "findings": [{"kind": "anything", "flagged": True}], "measurements": {"x": 1}}]}
+    assert undeclared(report) == ["levels: hiss (flagged: True)", "bandwidth: upsampled (flagged: True)",
+                                  "bandwidth: measurement hiss_db"]

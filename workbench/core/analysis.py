@@ -117,6 +117,9 @@ class Analysis:
     kinds: ClassVar[tuple[FindingKind, ...]] = ()
     """Every kind of finding it raises, with what its strength means (the README's table); a
     finding of another kind is a defect."""
+    measurement_keys: ClassVar[tuple[str, ...]] = ()
+    """Every key its ``Result.measurements`` may hold: the report's ``measurements`` of this
+    analysis are these and no others (a renderer that reads one reads a declared key)."""
     comparable: ClassVar[tuple] = ()
     """The measurements compared with reference recordings (:mod:`workbench.analyses.common.comparable`)."""
     needs_references: ClassVar[bool] = False
