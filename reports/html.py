@@ -210,7 +210,8 @@ def _perth_line(m: dict[str, Any]) -> str:
             f"confidence {m['watermark_confidence']:.2f}). Other watermarks are not read.")
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja environment of the report and index templates: autoescaped, with the report's filters."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
@@ -242,7 +243,7 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False,
     ])
     places = group_repeats(report.timeline, agree_s=AGREE_S)
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         report=report,
         evidence=report.evidence,
