@@ -32,12 +32,12 @@ demo: $(RUNTIME)
 # The learned models as ONNX graphs, exported again from their published weights into their vendored
 # folders (analyses/*/): each .onnx beside a .json of what it came from, both listed in SHA256SUMS.
 export-models: $(DEV)
-	$(PY) -m analyses.export_models
+	$(PY) -m workbench.analyses.export_models
 
 # Measured detection and false-alarm rates: the generated set and the real recordings of CORPUS
 # (about 75 minutes, ENF tables included, and about 35 more for the countermeasures on a first run: their outputs are
 # kept in out/validation/countermeasure_cache): updates docs/validation.md, the rows each report
-# cites (workbench/data/validation.json), the synthesis back-end and the join detector (analyses/backend/).
+# cites (workbench/data/rates.json), the synthesis back-end and the join detector (analyses/backend/).
 CORPUS ?= ../shared/corpus
 validate: $(DEV)
 	@test -d '$(CORPUS)' || { echo "make validate: no corpus at $(CORPUS) (set CORPUS=DIR)"; exit 2; }
@@ -46,9 +46,7 @@ validate: $(DEV)
 	for fitted in countermeasure_backend.json join_detector.json; do \
 	  if [ -f out/validation/$$fitted ]; then cp out/validation/$$fitted analyses/backend/; fi; done
 	cd analyses/backend && sha256sum countermeasure_backend.json join_detector.json > SHA256SUMS
-	$(PY) -c "import json; d = json.load(open('out/validation/validation.json')); d.pop('cases'); \
-	d.get('real', {}).pop('cases', None); d.get('real', {}).pop('material_cases', None); d.get('recompression', {}).pop('cases', None); d.get('cues', {}).pop('measured', None); d.pop('countermeasure', None); d.pop('join_detector', None); d.pop('enf', None); \
-	[d.get('watermark', {}).pop(k, None) for k in ('read', 'planted', 'left_out')]; json.dump(d, open('workbench/data/validation.json', 'w'), indent=1)"
+	cp out/validation/rates.json workbench/data/rates.json
 
 # The join detector alone (issue 32's recipe): fitted on the tuning half of CORPUS into
 # analyses/backend/join_detector.json, with the list of recordings it was trained on inside.

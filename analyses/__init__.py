@@ -1,1 +1,1 @@
-"""Built-in analyses: one module each; every one is a pure function of a Clip (see workbench.analysis)."""
+"""Built-in analyses: one module each; every one is a pure function of a Clip (see workbench.core.analysis)."""

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
-from workbench.clip import Clip
-from workbench.spectrogram import Spectrogram
-from analyses.common.comparable import Category, Numeric
-from reports.plotting import (
+from workbench.analyses.common.comparable import Category, Numeric
+from workbench.analyses.common.steps import best_split, find_steps
+from workbench.core.analysis import Analysis, FigureOut, Finding, FindingKind, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.core.plotting import (
     add_colorbar, draw_spectrogram, format_time_axis, mmss, new_figure, shade_findings,
 )
-from analyses.common.steps import best_split, find_steps
+from workbench.core.spectrogram import Spectrogram
 
 EMPTY_DB = -140.0
 """Spectrum level (dB re full-scale sine, per bin) below which a band counts as empty."""
 STANDARD_RATES_HZ = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
-
-
-def _band_limited_insert(x, sr, rng, duration_s, cutoff):
-    """Low-pass a 6 s stretch at ``cutoff`` times the sample rate (material from a narrower source)."""
-    span = plant.span_s(duration_s, 6.0)
-    return plant.band_limit(x, sr, start_s=plant.in_signal(rng, duration_s) - span / 2, length_s=span,
-                            cutoff_hz=cutoff * sr)
 
 
 class Bandwidth(Analysis):
@@ -54,8 +46,16 @@ class Bandwidth(Analysis):
         "from 32 kHz look alike."
     )
 
-    planters = (Planter("bandwidth_change", lambda x, sr, rng, d, v, c: _band_limited_insert(x, sr, rng, d, v),
-                        (0.4, 0.25, 0.125)),)
+    kinds = (
+        FindingKind("bandwidth_change", "step of the band limit / 8 kHz"),
+        FindingKind("lossy_history", "0.6", flagged=False),
+        FindingKind("upsampled", "0.6", flagged=False),
+    )
+    measurement_keys = (
+        "apparent_original_rate_hz", "band_limit_max_hz", "band_limit_min_hz", "band_limited",
+        "effective_bandwidth_hz", "lossy_cutoff_hz", "lossy_history", "nyquist_hz",
+        "spectral_hole_fraction",
+    )
 
     comparable = (
         Numeric("effective_bandwidth_hz", "Effective bandwidth", "Hz", 0.10, relative=True),

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, param
-from workbench.clip import Clip, spans
-from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
-from analyses.common.runs import true_runs
-from analyses.common.units import to_db
+from workbench.analyses.common.runs import true_runs
+from workbench.analyses.common.units import to_db
+from workbench.core.analysis import Analysis, FigureOut, Finding, FindingKind, Result, param
+from workbench.core.clip import Clip, spans
+from workbench.core.plotting import format_time_axis, legend_outside, mmss, new_figure, shade_findings
 
 IDENTICAL_TOLERANCE = 1e-6
 BLOCK_S = 60
@@ -34,8 +33,14 @@ class Channels(Analysis):
         "from material processed differently, or a microphone may have moved."
     )
 
-    planters = (Planter("polarity_inversion", lambda x, sr, rng, d, v, c: plant.one(plant.polarity_inversion(
-        x, sr, start_s=plant.in_signal(rng, d) - v / 2, length_s=v)), (1.0, 3.0, 6.0), stereo=True),)
+    kinds = (
+        FindingKind("polarity_inversion", "minus the correlation between the channels there"),
+        FindingKind("dual_mono", "1 (the two channels carry one signal)", flagged=False),
+    )
+    measurement_keys = (
+        "channel_correlation", "channel_correlation_matrix", "dual_mono", "peak_dbfs_per_channel",
+        "polarity_inverted_s", "rms_dbfs_per_channel",
+    )
 
     window_s: float = param(0.5, "Window for the correlation and level tracks.", above=0)
     min_window_rms_dbfs: float = param(-50.0, "Windows quieter than this in either channel are left "

@@ -1,7 +1,7 @@
 """``comparison``: a disputed clip set beside known-genuine reference recordings, from their reports.
 
 What is compared is what each analysis declares in its ``comparable`` attribute
-(:mod:`analyses.common.comparable`); the evidence's container, codec, rate and channels are declared
+(:mod:`workbench.analyses.common.comparable`); the evidence's container, codec, rate and channels are declared
 here.
 
 For every comparable measurement the disputed value is set beside the references' minimum,
@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from reports.model import AnalysisEntry, Finding
-from workbench.analysis import Analysis, FigureOut, Result, param
-from analyses.common.comparable import (
+from workbench.analyses.common.comparable import (
     BandLevels, Category, Comparable, Curve, Embedding, Numeric, Part, Side, WindowScores,
 )
-from reports.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, SMALL_PT, mmss, plain_log_axis
+from workbench.core.analysis import Analysis, FigureOut, FindingKind, Result, param
+from workbench.core.model import AnalysisEntry, Finding
+from workbench.core.plotting import FIGURE_WIDTH_IN, SCREEN_DPI, SMALL_PT, mmss, plain_log_axis
 
 DISPUTED_COLOR = "#d62728"
 REFERENCE_COLOR = "#7f7f7f"
@@ -73,6 +73,9 @@ class Comparison(Analysis):
     version = "1.1"
     description = "The disputed clip's measurements beside those of known-genuine reference recordings."
     measures, cannot_show = MEASURES, CANNOT_SHOW
+    kinds = (FindingKind("reference_mismatch", "excess / (excess + tolerance), the excess beyond the "
+                         "references' range: 0.5 at one tolerance"),)
+    measurement_keys = ("references", "rows")
     needs_references = True
 
     tolerance_scale: float = param(1.0, "Every declared tolerance is multiplied by this (2: twice the "

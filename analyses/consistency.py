@@ -9,15 +9,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from workbench.analysis import Analysis, Finding, InputFile, Result, Track, param
-from workbench.bundled import bundled_file
-from workbench.clip import Clip
-from workbench.errors import ParameterError
-from analyses.common.boundary_features import MIN_LIVE_S, NAMES, clip_boundaries
-from analyses.common.steps import strongest_apart
-from analyses.common.logistic import Logistic
+from workbench.analyses.common.boundary_features import MIN_LIVE_S, NAMES, clip_boundaries
+from workbench.analyses.common.logistic import Logistic
+from workbench.analyses.common.steps import strongest_apart
+from workbench.core.analysis import Analysis, Finding, FindingKind, InputFile, Result, Track, param
+from workbench.core.bundled import bundled_file
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
 
-DETECTOR = ("analyses", "backend", "join_detector.json")
+DETECTOR = ("workbench.analyses", "backend", "join_detector.json")
 """The shipped join detector (package, folder, file), listed in the folder's SHA256SUMS."""
 DETECTOR_MAX_BYTES = 1 << 20
 FORMAT = "workbench-join-detector"
@@ -26,7 +26,7 @@ FORMAT = "workbench-join-detector"
 @dataclass(frozen=True)
 class JoinDetector:
     """A fitted join detector: the boundary comparison's settings, a logistic model over
-    :func:`~analyses.common.boundary_features.boundary_features` and the log-odds from which a
+    :func:`~workbench.analyses.common.boundary_features.boundary_features` and the log-odds from which a
     boundary is flagged (chosen on the tuning half)."""
 
     side_s: float
@@ -107,6 +107,14 @@ class Consistency(Analysis):
         "recorded on the same device in the same room leave little change, and the score misses them; a "
         "deletion inside one recording leaves almost none. The measured rates below are low: read a flag "
         "as a place to listen, never as a join."
+    )
+
+    kinds = (
+        FindingKind("channel_change", "2 / (1 + exp(threshold - join score)) - 1: 0 at the threshold, 0.46 one log-odds over it"),
+    )
+    measurement_keys = (
+        "boundaries_judged", "detector_sha256", "join_score_highest", "join_score_highest_at_s",
+        "join_score_threshold",
     )
 
     model: InputFile | None = param(

@@ -1,6 +1,6 @@
 """``container``: the file's container and frame structure, and the coding history it implies.
 
-Reads what :func:`workbench.containers.read_structure` found at intake (MP3 frames and tags,
+Reads what :func:`workbench.core.containers.read_structure` found at intake (MP3 frames and tags,
 MP4 atoms, Ogg pages, WAV chunks) and states what it shows, with the numbers: bit rate and
 mode, the encoder's low-pass beside the measured bandwidth, structure that is out of order,
 damaged or left over, and the conversions the tags record.
@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from analyses.bandwidth import Bandwidth, apparent_original_rate
-from analyses.common.comparable import Category
-from workbench.analysis import Analysis, Finding, Result, Track, param
-from workbench.clip import Clip
-from reports.plotting import mmss
+from workbench.analyses.bandwidth import Bandwidth, apparent_original_rate
+from workbench.analyses.common.comparable import Category
+from workbench.core.analysis import Analysis, Finding, FindingKind, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.core.plotting import mmss
 
 LAME_LOWPASS_HZ = {8: 2000, 16: 3700, 24: 3900, 32: 5500, 40: 7000, 48: 7500, 56: 10000,
                    64: 11000, 80: 13500, 96: 15100, 112: 15600, 128: 17000, 160: 17500,
@@ -28,6 +28,7 @@ never more than half the sample rate."""
 MP4_BRAND_TAGS = ("TXXX:major_brand", "TXXX:compatible_brands", "TXXX:minor_version")
 """ID3 frames in which FFmpeg copies an MP4 source's ``ftyp`` brands into the MP3 it writes."""
 NOTE = "container_note"
+STRUCTURAL = "1 (a structural fact: the place is exact to one frame or page)"
 
 
 def lame_lowpass_hz(kbps: float, channels: int, sample_rate_hz: int) -> float:
@@ -71,6 +72,29 @@ class Container(Analysis):
         "telephone codec), not one at the same or a higher rate, which leaves no band of its "
         "own; and a recording made at a lower sample rate and upsampled before this encoding "
         "ends its band where such an encoding would (then it says it cannot tell)."
+    )
+
+    kinds = (
+        FindingKind(NOTE, "fixed per kind of note: 0.7 a structure that a cut or an edit can leave, 0.6 the rest", flagged=False),
+        FindingKind("mp3_damaged_region", STRUCTURAL),
+        FindingKind("mp3_stream_change", STRUCTURAL),
+        FindingKind("mp3_stream_join", STRUCTURAL),
+        FindingKind("ogg_page_gap", STRUCTURAL),
+        FindingKind("ogg_stream_restart", STRUCTURAL),
+    )
+    measurement_keys = (
+        "bext_coding_history", "bext_origination", "bext_originator", "bytes_after_last_frame",
+        "bytes_before_first_frame", "bytes_beyond_declared_size", "coding_chain",
+        "container_format", "damaged_regions", "declared_size_bytes", "double_compression",
+        "double_compression_reason", "encoder", "encoder_delay_samples", "encoder_lowpass_hz",
+        "encoder_settings", "expected_lowpass_from", "expected_lowpass_hz", "first_bitrate_kbps",
+        "lame_tag_crc_ok", "measured_bandwidth_hz", "moov_before_mdat", "mp3_bitrate_kbps",
+        "mp3_bitrate_mode", "mp3_bitrate_range_kbps", "mp3_channel_modes", "mp3_frames",
+        "mp3_sample_rates_hz", "mp4_atoms", "mp4_compatible_brands", "mp4_encoder",
+        "mp4_handler_names", "mp4_major_brand", "mp4_times", "mp4_top_level_atoms", "ogg_codec",
+        "ogg_junk_bytes", "ogg_pages", "ogg_sequence_gaps", "ogg_streams", "ogg_vendor",
+        "opus_input_sample_rate_hz", "opus_pre_skip_samples", "structure_errors", "tables",
+        "wav_chunks", "wav_form",
     )
 
     comparable = (

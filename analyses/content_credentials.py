@@ -1,6 +1,6 @@
 """``c2pa``: C2PA content credentials (a signed provenance manifest inside the file), read offline.
 
-The manifest store is read and validated by :func:`workbench.credentials.read_credentials` (the
+The manifest store is read and validated by :func:`workbench.analyses.common.credentials.read_credentials` (the
 C2PA reference library, in a limited child process; no network). This module sorts what the
 library reports into two questions kept apart: **integrity** (do the file's bytes and the
 manifest still match what was signed) and **trust** (does the signer's certificate chain to an
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.analysis import Analysis, Finding, InputFile, Result, param
-from workbench.clip import Clip
-from workbench.credentials import read_credentials
-from workbench.errors import EvidenceError, ParameterError
+from workbench.analyses.common.credentials import read_credentials
+from workbench.core.analysis import Analysis, Finding, FindingKind, InputFile, Result, param
+from workbench.core.clip import Clip
+from workbench.core.errors import EvidenceError, ParameterError
 
 NOTE = "c2pa_note"
 TRUST_CODES = ("signingCredential.trusted", "signingCredential.untrusted",
@@ -47,6 +47,17 @@ class ContentCredentials(Analysis):
         "manifest is neutral. A manifest states what its signer declares; an intact, trusted "
         "manifest shows who signed the file and that it has not changed since, not that what it "
         "declares is true. Without trust anchors nothing is said about who the signer is."
+    )
+
+    kinds = (
+        FindingKind(NOTE, "1.0 integrity broken, 0.8 a generative source or AI assertion declared, 0.6 a "
+                          "store that cannot be read, 0.3 a manifest present", flagged=False),
+    )
+    measurement_keys = (
+        "c2pa_ai_assertions", "c2pa_claim_generator", "c2pa_declared_source_types", "c2pa_embedded",
+        "c2pa_error", "c2pa_integrity", "c2pa_manifest", "c2pa_manifests", "c2pa_reader",
+        "c2pa_reading", "c2pa_signed_at", "c2pa_signer", "c2pa_signer_issuer", "c2pa_trust",
+        "c2pa_validation_state", "tables",
     )
 
     trust_anchors: InputFile | None = param(

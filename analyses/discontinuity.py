@@ -6,11 +6,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
-from workbench.clip import Clip, spans
-from reports.plotting import SMALL_PT, format_time_axis, mmss, new_figure, shade_findings
-from analyses.common.runs import merge_runs
+from workbench.analyses.common.runs import merge_runs
+from workbench.core.analysis import Analysis, FigureOut, Finding, FindingKind, Result, Track, param, require
+from workbench.core.clip import Clip, spans
+from workbench.core.plotting import SMALL_PT, format_time_axis, mmss, new_figure, shade_findings
 
 TRACK_BLOCK_S = 0.05
 """The break-score track keeps the largest score per 50 ms."""
@@ -18,46 +17,6 @@ LPC_BATCH_FRAMES = 256
 """Frames whose predictor is estimated together (bounds the FFT's temporaries)."""
 SCAN_PIECE_S = 30.0
 """The signal is scored in pieces of this length (memory stays flat for long clips)."""
-
-
-def splice_with_departure(x, sr, rng, duration_s, target, condition):
-    """A butt splice whose departure is within 10 % of ``target`` (full scale): the first sample
-    after the join differs by that much from the sample the original had there (what the
-    waveform would have done). The reference table's definition of strength."""
-    return _splice(x, sr, rng, duration_s, target, None)
-
-
-def splice_by_visibility(x, sr, rng, duration_s, target, condition):
-    """A butt splice whose visibility is within 10 % of ``target``: its departure over the RMS of
-    the forward prediction error within 30 ms of the join (the detector's predictor). The same
-    visibility is equally plain at every rate; a fixed departure is a 60-sigma event at 48 kHz
-    and a 3-sigma one in an 8 kHz noisy room."""
-    return _splice(x, sr, rng, duration_s, target, lambda start: local_error_rms(x[:, 0], sr, start))
-
-
-def _splice(x, sr, rng, duration_s, target, scale):
-    """Removals of 50-500 ms tried at up to 20 places in the middle of the recording (in a pause
-    the waveform may never move that far); the one whose departure / ``scale(start)`` is
-    nearest ``target``, or the first within 10 % of it. ``scale`` None: the departure itself
-    (full scale), and no visibility is recorded."""
-    best = None
-    lengths = np.arange(int(0.05 * sr), int(0.5 * sr))
-    for _ in range(20):
-        start = int(plant.in_signal(rng, duration_s) * sr)
-        unit = 1.0 if scale is None else scale(start)
-        if unit <= 0:
-            continue
-        departures = np.abs(x[start + lengths, 0] - x[start, 0]) / unit
-        i = int(np.argmin(np.abs(departures - target)))
-        miss = abs(departures[i] - target)
-        if best is None or miss < best[0]:
-            best = (miss, start, lengths[i], unit)
-        if miss <= 0.1 * target:
-            break
-    _, start, length, unit = best
-    out, truth = plant.butt_splice(x, sr, at_s=start / sr, remove_s=length / sr)
-    truth.details["visibility"] = None if scale is None else truth.details["departure"] / unit
-    return out, [truth]
 
 
 class Discontinuity(Analysis):
@@ -99,8 +58,8 @@ class Discontinuity(Analysis):
         "inspect at sample level, not an edit."
     )
 
-    planters = (Planter("discontinuity", splice_by_visibility, (3.0, 10.0, 30.0)),)
-    reference_planters = (Planter("discontinuity", splice_with_departure, (0.02, 0.08, 0.25)),)
+    kinds = (FindingKind("discontinuity", "score (times the local level of prediction errors) / 60"),)
+    measurement_keys = ("candidates", "candidates_per_minute", "flagged", "max_standalone_score")
 
     context_s: float = param(0.03, "Neighbourhood on each side used for the local RMS and the "
                              "uniqueness test (longer than two pitch periods, so one pulse of a voice "

@@ -14,14 +14,13 @@ import numpy as np
 from scipy import signal
 from scipy.fft import next_fast_len
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, InputFile, Planter, Result, Track, param
-from workbench.clip import Clip, Span, spans
-from analyses.common.comparable import Category, Numeric
-from analyses.common.resample import content_limit_hz, mono_range, resampled_frames
-from workbench.errors import ParameterError
-from reports.plotting import SMALL_PT, format_time_axis, mmss, new_figure, plot_gappy, shade_findings
-from analyses.common.steps import strongest_apart
+from workbench.analyses.common.comparable import Category, Numeric
+from workbench.analyses.common.resample import content_limit_hz, mono_range, resampled_frames
+from workbench.analyses.common.steps import strongest_apart
+from workbench.core.analysis import Analysis, FigureOut, Finding, FindingKind, InputFile, Result, Track, param
+from workbench.core.clip import Clip, Span, spans
+from workbench.core.errors import ParameterError
+from workbench.core.plotting import SMALL_PT, format_time_axis, mmss, new_figure, plot_gappy, shade_findings
 
 ANALYSIS_RATE_HZ = 1000
 PIECE_S = 160
@@ -74,8 +73,15 @@ class Enf(Analysis):
         "right place."
     )
 
-    planters = (Planter("enf_discontinuity", lambda x, sr, rng, d, v, c: plant.one(
-        plant.enf_cut(x, sr, at_s=plant.in_signal(rng, d), phase_jump_rad=v)), (0.6, 1.2, 2.5)),)
+    kinds = (FindingKind("enf_discontinuity", "phase jump / pi radians"),)
+    measurement_keys = (
+        "analysis_rate_hz", "enf_mean_hz", "enf_nominal_hz", "enf_snr_db", "enf_std_hz",
+        "harmonic_limit_hz", "harmonic_snr_db", "harmonics_used", "phase_jumps",
+        "reference_best_wrong_correlation", "reference_correlation", "reference_match",
+        "reference_match_rule", "reference_note", "reference_offset_s", "reference_rms_hz",
+        "reference_sha256", "reference_start_clock", "reference_wrong_offsets",
+        "reference_z_vs_wrong_offsets", "summary", "trace_resolution",
+    )
 
     comparable = (
         Numeric("enf_snr_db", "Mains hum SNR", "dB", 6.0),

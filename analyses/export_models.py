@@ -6,7 +6,7 @@ source's licence and provenance, beside a ``<graph>.json`` that records what it 
 (file, SHA-256, licence), by which torch and opset; both are added to the folder's ``SHA256SUMS``.
 The exported graphs are checked against their torch originals by ``tests/test_onnx_models.py``.
 
-Run as ``python -m analyses.export_models [FOLDER]``: FOLDER is the ``analyses`` source folder to
+Run as ``python -m workbench.analyses.export_models [FOLDER]``: FOLDER is the ``analyses`` source folder to
 write into (default: the one this module is in).
 """
 
@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from analyses.common import countermeasures as cm
-from workbench.bundled import CHECKSUMS, bundled_file, installed_file
-from workbench.params import InputFile
+from workbench.analyses.common import countermeasures as cm
+from workbench.core.bundled import CHECKSUMS, bundled_file, installed_file
+from workbench.core.params import InputFile
 
 OPSET = 18
 
@@ -60,7 +58,7 @@ def _countermeasure(name: str) -> Callable[[bytes], tuple]:
     def build(data: bytes):
         import torch
 
-        from analyses.common import torch_countermeasures as tcm
+        from workbench.analyses.common import torch_countermeasures as tcm
 
         network = tcm.load(name, data)
         if name == "rawnetlite":
@@ -74,7 +72,7 @@ def _countermeasure(name: str) -> Callable[[bytes], tuple]:
 def _perth_decoder(data: bytes):
     import torch
 
-    from analyses.perth import net
+    from workbench.analyses.perth import net
 
     decoder = net.load_checkpoint(data).decoder
     example = torch.rand(1, net.N_FFT // 2 + 1, 1001)
@@ -84,7 +82,7 @@ def _perth_decoder(data: bytes):
 def _speaker_encoder(data: bytes):
     import torch
 
-    from analyses.speaker import MEL_BANDS, PARTIAL_FRAMES
+    from workbench.analyses.speaker import MEL_BANDS, PARTIAL_FRAMES
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # webrtcvad's own import of pkg_resources warns
@@ -100,7 +98,7 @@ def _speaker_encoder(data: bytes):
 
 
 def _resemblyzer_weights() -> InputFile:
-    from analyses.speaker import ENCODER_WEIGHTS
+    from workbench.analyses.speaker import ENCODER_WEIGHTS
 
     found = installed_file(*ENCODER_WEIGHTS)
     if found is None:
@@ -109,7 +107,7 @@ def _resemblyzer_weights() -> InputFile:
 
 
 def _perth_weights() -> InputFile:
-    from analyses.watermark import WEIGHTS
+    from workbench.analyses.watermark import WEIGHTS
 
     found = installed_file(*WEIGHTS)
     if found is None:
@@ -118,7 +116,7 @@ def _perth_weights() -> InputFile:
 
 
 EXPORTS = tuple(
-    Export(m.folder, m.onnx, "MIT", lambda m=m: bundled_file("analyses", m.folder, m.weights), _countermeasure(m.name))
+    Export(m.folder, m.onnx, "MIT", lambda m=m: bundled_file("workbench.analyses", m.folder, m.weights), _countermeasure(m.name))
     for m in cm.MODELS
 ) + (
     Export("perth", "perth_decoder.onnx", "MIT", _perth_weights, _perth_decoder),

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param
-from workbench.clip import Clip
-from reports.plotting import (
+from workbench.analyses.common.runs import merge_runs, true_runs
+from workbench.analyses.common.steps import find_steps, strongest_apart
+from workbench.analyses.common.units import to_db
+from workbench.core.analysis import Analysis, FigureOut, Finding, FindingKind, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.core.plotting import (
     draw_waveform, format_time_axis, legend_outside, mmss, new_figure, plain_log_axis, shade_findings,
 )
-from analyses.common.runs import merge_runs, true_runs
-from analyses.common.steps import find_steps, strongest_apart
-from analyses.common.units import to_db
 
 SILENCE_EDGE_S = 0.005
 """Sound beside a run of digital silence is measured over this long on each side (s)."""
@@ -32,14 +31,6 @@ def block_runs(clip: Clip, tests: list) -> list[list[tuple[int, int]]]:
                 else:
                     runs.append((int(start), int(stop)))
     return found
-
-
-def _clip_over(x, sr, rng, duration_s, over_db):
-    """Clip a 0.5 s stretch driven ``over_db`` past full scale (relative to its own peak)."""
-    start_s = plant.in_signal(rng, duration_s)
-    span = x[int(start_s * sr) : int((start_s + 0.5) * sr)]
-    peak_db = 20 * np.log10(np.max(np.abs(span)) + 1e-12)
-    return plant.one(plant.clipping(x, sr, start_s=start_s, length_s=0.5, gain_db=over_db - peak_db))
 
 
 class Levels(Analysis):
@@ -65,12 +56,16 @@ class Levels(Analysis):
         "switching mode, a filter settling, or a cable moved."
     )
 
-    planters = (
-        Planter("digital_silence", lambda x, sr, rng, d, v, c: plant.one(
-            plant.digital_silence(x, sr, start_s=plant.in_signal(rng, d), length_s=v)), (0.05, 0.2, 0.5)),
-        Planter("clipping", lambda x, sr, rng, d, v, c: _clip_over(x, sr, rng, d, v), (1.0, 4.0, 10.0)),
-        Planter("dc_offset_change", lambda x, sr, rng, d, v, c: plant.one(
-            plant.dc_step(x, sr, at_s=plant.in_signal(rng, d), offset=v)), (0.004, 0.01, 0.03)),
+    kinds = (
+        FindingKind("digital_silence", "length / 0.2 s (1 from 200 ms)"),
+        FindingKind("clipping", "clipped samples / 10 ms of samples"),
+        FindingKind("dc_offset_change", "(step in dBFS + 60) / 40: 0 for a -60 dBFS step, 1 from -20 dBFS"),
+        FindingKind("nonfinite_samples", "1 (NaN or infinite samples: no recorder writes them)"),
+    )
+    measurement_keys = (
+        "clipped_samples", "clipping_regions", "dc_offset_dbfs_per_channel",
+        "dc_offset_per_channel", "dc_step_threshold_used", "digital_silence_runs",
+        "digital_silence_s", "exact_zero_runs_per_min", "nonfinite_samples", "peak_dbfs_per_channel",
     )
 
     silence_threshold_dbfs: float = param(

@@ -7,10 +7,10 @@ from pathlib import PurePath
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, param
-from workbench.clip import Clip
-from analyses.common.comparable import Category
-from reports.plotting import SMALL_PT, new_figure
+from workbench.analyses.common.comparable import Category
+from workbench.core.analysis import Analysis, FigureOut, Finding, FindingKind, Result, param
+from workbench.core.clip import Clip
+from workbench.core.plotting import SMALL_PT, new_figure
 
 EXPECTED_CONTAINERS = {
     ".wav": ("wav",),
@@ -92,6 +92,16 @@ class Metadata(Analysis):
         "they are leads, not proof. Their absence shows nothing, since many apps and platforms "
         "strip them. A re-encoding or re-muxing note is expected for audio taken from a social "
         "media platform or messenger and does not by itself mean the content was changed."
+    )
+
+    kinds = (
+        FindingKind("metadata_note", "fixed per kind of note: 0.8 a renamed file or a header that disagrees "
+                    "with the file, 0.6 writing software or a duration that disagrees, 0.3-0.5 the rest",
+                    flagged=False),
+    )
+    measurement_keys = (
+        "codec", "container", "container_duration_s", "declared_bits", "effective_bits",
+        "extension", "lossy_codec", "software_tags", "tag_count", "time_tags",
     )
 
     comparable = (

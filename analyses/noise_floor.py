@@ -7,13 +7,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from fixtures import plant
-from workbench.analysis import Analysis, FigureOut, Finding, Planter, Result, Track, param, require
-from workbench.clip import Clip
-from workbench.spectrogram import Spectrogram
-from analyses.common.comparable import BandLevels
-from reports.plotting import format_time_axis, legend_outside, mmss, new_figure, plot_gappy, shade_findings
-from analyses.common.steps import best_split, strongest_apart
+from workbench.analyses.common.comparable import BandLevels
+from workbench.analyses.common.steps import best_split, strongest_apart
+from workbench.core.analysis import Analysis, FigureOut, Finding, FindingKind, Result, Track, param, require
+from workbench.core.clip import Clip
+from workbench.core.plotting import format_time_axis, legend_outside, mmss, new_figure, plot_gappy, shade_findings
+from workbench.core.spectrogram import Spectrogram
 
 
 MIN_BAND_HZ = 600.0
@@ -25,13 +24,6 @@ LEVEL_BLOCK_FRAMES = 8192
 """Spectrogram frames whose band levels are computed together."""
 QUIET_PERCENTILE = 25.0
 """A band's background is judged steady from its quietest quarter of frames in a window."""
-
-
-def _noisier_room(x, sr, rng, duration_s, above_db, condition):
-    """Add white noise ``above_db`` over the room tone's level for 8 s (another room)."""
-    span = plant.span_s(duration_s, 8.0)
-    return plant.noise_floor_change(x, sr, start_s=plant.in_signal(rng, duration_s) - span / 2, length_s=span,
-                                    level_dbfs=condition.room_dbfs + above_db, seed=int(rng.integers(1 << 30)))
 
 
 class NoiseFloor(Analysis):
@@ -67,8 +59,11 @@ class NoiseFloor(Analysis):
         "out and reported by the levels analysis."
     )
 
-    planters = (Planter("noise_floor_change", lambda x, sr, rng, d, v, c: _noisier_room(x, sr, rng, d, v, c),
-                        (0.0, 6.0, 12.0)),)
+    kinds = (FindingKind("noise_floor_change", "larger of the level step and the shape distance, / 20 dB"),)
+    measurement_keys = (
+        "band_edges_hz", "band_floor_dbfs_median", "change_points", "noise_floor_dbfs_max",
+        "noise_floor_dbfs_median", "noise_floor_dbfs_min", "windows_judged",
+    )
 
     comparable = (
         BandLevels("band_edges_hz", "band_floor_dbfs_median", "Noise floor (median, shared bands)", "dBFS", 6.0),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Result, param
-from workbench.clip import Clip
-from reports.plotting import (
+from workbench.analyses.common.loudness import integrated_loudness
+from workbench.analyses.common.units import to_db
+from workbench.core.analysis import Analysis, FigureOut, Result, param
+from workbench.core.clip import Clip
+from workbench.core.plotting import (
     LOG_FREQ_TICKS_HZ, add_colorbar, draw_spectrogram, draw_waveform, format_time_axis, new_figure,
     plain_log_axis,
 )
-from analyses.common.loudness import integrated_loudness
-from analyses.common.units import to_db
 
 
 class Overview(Analysis):
@@ -30,6 +30,7 @@ class Overview(Analysis):
         "These pictures and levels describe the recording; they do not by themselves indicate "
         "editing or synthesis. Loudness is undefined for clips shorter than 0.4 s."
     )
+    measurement_keys = ("crest_factor_db", "duration_s", "integrated_loudness_lufs", "peak_dbfs", "rms_dbfs")
 
     dynamic_range_db: float = param(100.0, "Range of the spectrogram colour scale below its 99.9th "
                                     "percentile.", above=0)

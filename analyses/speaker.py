@@ -13,13 +13,13 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, Finding, Result, Track, param
-from workbench.clip import Clip
-from analyses.common import onnx_models
-from analyses.common.comparable import Embedding
-from reports.plotting import format_time_axis, mmss, new_figure, shade_findings
-from analyses.common.resample import mono_pieces
-from analyses.common.runs import touching_groups
+from workbench.analyses.common import onnx_models
+from workbench.analyses.common.comparable import Embedding
+from workbench.analyses.common.resample import mono_pieces
+from workbench.analyses.common.runs import touching_groups
+from workbench.core.analysis import Analysis, FigureOut, Finding, FindingKind, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.core.plotting import format_time_axis, mmss, new_figure, shade_findings
 
 ENCODER_RATE_HZ = 16000
 MEL_BANDS = 40
@@ -73,6 +73,14 @@ class Speaker(Analysis):
         "flags genuine recordings is measured (below); how often it finds a voice "
         "inserted into a real recording is not. It cannot show who is speaking or that speech "
         "is synthetic (good voice clones embed close to the real speaker)."
+    )
+
+    kinds = (
+        FindingKind("speaker_change", "shortfall below the median similarity / (shortfall + 0.07)"),
+    )
+    measurement_keys = (
+        "embedding", "partials_used", "segment_similarity_median", "segment_similarity_min",
+        "segments",
     )
 
     comparable = (Embedding("embedding", "segments", "speaker", 0.05),)

@@ -3,7 +3,7 @@ fitted on some generator families that combines them into ``countermeasure_score
 
 The models' code and weights are vendored in ``analyses/aasist``, ``analyses/aasist_asvspoof5``
 and ``analyses/rawnetlite`` (MIT; provenance and SHA-256 beside them), exported to ONNX and run
-with ONNX Runtime through :mod:`analyses.common.countermeasures`. The back-end
+with ONNX Runtime through :mod:`workbench.analyses.common.countermeasures`. The back-end
 (``analyses/backend/countermeasure_backend.json``) is a logistic regression written by
 ``make validate`` with the list of recordings it was fitted on and their SHA-256. Nothing is
 downloaded. A user may name a model of an AASIST architecture (``--param synthesis.model=PATH``):
@@ -20,23 +20,23 @@ from pathlib import Path
 
 import numpy as np
 
-from analyses.common import countermeasures as cm
-from analyses.common import onnx_models
-from analyses.common.comparable import WindowScores
-from analyses.common.logistic import Logistic
-from analyses.common.spectral_cues import window_cues
-from reports.plotting import format_time_axis, new_figure
-from workbench.analysis import Analysis, FigureOut, InputFile, Result, Track, param
-from workbench.bundled import bundled_file
-from workbench.clip import Clip
-from workbench.errors import ParameterError
+from workbench.analyses.common import countermeasures as cm
+from workbench.analyses.common import onnx_models
+from workbench.analyses.common.comparable import WindowScores
+from workbench.analyses.common.logistic import Logistic
+from workbench.analyses.common.spectral_cues import window_cues
+from workbench.core.analysis import Analysis, FigureOut, InputFile, Result, Track, param
+from workbench.core.bundled import bundled_file
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
+from workbench.core.plotting import format_time_axis, new_figure
 
 ARCHITECTURES = {"AASIST-L": "aasist_l", "AASIST": "aasist_asvspoof5"}
 """Architectures a user checkpoint may have, and the vendored model whose code builds it."""
 CHECKPOINT_MAX_BYTES = 2 * 2**30
 """Largest checkpoint read (an XLS-R 300M countermeasure is about 1.3 GB)."""
-BACKEND = ("analyses", "backend", "countermeasure_backend.json")
-"""Package, vendored folder and file of the fitted back-end (:func:`workbench.bundled.bundled_file`)."""
+BACKEND = ("workbench.analyses", "backend", "countermeasure_backend.json")
+"""Package, vendored folder and file of the fitted back-end (:func:`workbench.core.bundled.bundled_file`)."""
 WINDOW_S = cm.WINDOW_SAMPLES / cm.RATE_HZ
 
 
@@ -67,6 +67,11 @@ class Synthesis(Analysis):
         "genuine recording processed like the synthetic ones they saw scores high. Read it against the same "
         "scores on known-genuine references of the same speaker, channel and codec, and with the measured "
         "rates below, which are lower through a channel than as published."
+    )
+    measurement_keys = (
+        "countermeasure_backend", "countermeasure_direction", "countermeasure_score",
+        "countermeasure_score_median", "countermeasure_score_range", "model_scores",
+        "window_scores", "windows_scored",
     )
 
     comparable = (WindowScores("window_scores", "score", "Countermeasure score (median window)", "log-odds", 1.0),)
@@ -134,7 +139,7 @@ class Synthesis(Analysis):
                 session = onnx_models.checked_session(self.model.data, cm.graph(cm.BY_NAME[name]))
                 return lambda windows: cm.score(name, session, windows)[0]
             try:
-                from analyses.common import torch_countermeasures as tcm
+                from workbench.analyses.common import torch_countermeasures as tcm
                 network = tcm.load(name, self.model.data)
             except ImportError:
                 raise ParameterError("a state dict needs torch (pip install '.[torch]'); an ONNX graph "

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.figure import Figure
 
-from workbench.analysis import Analysis, FigureOut, Result, Track, param, require
-from workbench.clip import Clip
-from workbench.spectrogram import Spectrogram
-from analyses.common.comparable import Curve, Numeric
-from reports.plotting import (
+from workbench.analyses.common.comparable import Curve, Numeric
+from workbench.analyses.common.resample import content_limit_hz, mono_pieces
+from workbench.analyses.common.runs import true_runs
+from workbench.core.analysis import Analysis, FigureOut, Result, Track, param, require
+from workbench.core.clip import Clip
+from workbench.core.plotting import (
     FIGURE_WIDTH_IN, SCREEN_DPI, draw_spectrogram, format_time_axis, new_figure, plain_log_axis,
 )
-from analyses.common.resample import content_limit_hz, mono_pieces
-from analyses.common.runs import true_runs
+from workbench.core.spectrogram import Spectrogram
 
 ANALYSIS_RATE_HZ = 16000
 PIECE_S = 60.0
@@ -96,6 +96,14 @@ class Voice(Analysis):
         "does not show the same speaker. Jitter, shimmer and HNR are reliable only on sustained, "
         "clean, uncompressed voicing; in running speech through a codec they are rough. The "
         "speech-rate proxy counts voiced stretches, not syllables."
+    )
+    measurement_keys = (
+        "f0_histogram", "f0_histogram_edges_hz", "f0_mean_hz", "f0_median_hz", "f0_p5_hz",
+        "f0_p95_hz", "f0_range_st", "f0_sd_st", "f1_median_hz", "f2_median_hz", "f3_median_hz",
+        "hnr_db", "jitter_local_pct", "jitter_ppq5_pct", "jitter_rap_pct", "ltas_band_hz",
+        "ltas_db", "pause_count", "pause_median_s", "pause_p90_s", "pauses_per_min",
+        "shimmer_apq11_pct", "shimmer_apq3_pct", "shimmer_apq5_pct", "shimmer_local_pct",
+        "sounding_s", "voiced_fraction", "voiced_s", "voiced_segments_per_s",
     )
 
     comparable = (
@@ -310,7 +318,6 @@ class Voice(Analysis):
                          "F2 (the vowel space), and the lengths of pauses.")
 
 
-
 def formant_ceiling(max_formant_hz: float, content_limit_hz: float) -> tuple[float, float]:
     """Praat's formant ceiling (Hz) and number of formants for a recording whose content stops
     at ``content_limit_hz``.
@@ -324,6 +331,7 @@ def formant_ceiling(max_formant_hz: float, content_limit_hz: float) -> tuple[flo
         return max_formant_hz, 5.0
     count = max(3.0, round(10.0 * content_limit_hz / max_formant_hz) / 2)
     return float(content_limit_hz), count
+
 
 def _period_measures(tracks: _Tracks) -> dict[str, float | None]:
     """Jitter and shimmer in per cent: each piece's value weighted by its number of periods."""

@@ -17,13 +17,13 @@ from pathlib import Path
 import librosa
 import numpy as np
 
-from workbench.analysis import Analysis, FigureOut, InputFile, Result, Track, param
-from analyses.common import onnx_models
-from analyses.common.windows import sounding_windows
-from reports.model import Finding
-from reports.plotting import format_time_axis, new_figure
-from workbench.clip import Clip
-from workbench.errors import ParameterError
+from workbench.analyses.common import onnx_models
+from workbench.analyses.common.windows import sounding_windows
+from workbench.core.analysis import Analysis, FigureOut, FindingKind, InputFile, Result, Track, param
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
+from workbench.core.model import Finding
+from workbench.core.plotting import format_time_axis, new_figure
 
 DETECTOR = "PerthNet implicit (resemble-perth 1.0.1)"
 WEIGHTS = ("perth", "perth_net/pretrained/implicit/perth_net_250000.pth.tar",
@@ -71,6 +71,12 @@ class Watermark(Analysis):
         "anyone can add the mark to any recording. A mark absent says nothing: most generators add "
         "none, and cropping, filtering, strong compression or re-recording can remove it. Other "
         "watermarks (AudioSeal, WavMark, SilentCipher) are not read."
+    )
+
+    kinds = (FindingKind("watermark", "the Perth decoder's confidence (0-1) for the window"),)
+    measurement_keys = (
+        "watermark_confidence", "watermark_confidence_range", "watermark_detector",
+        "watermark_message", "window_confidences", "windows_marked", "windows_read",
     )
 
     model: InputFile | None = param(
@@ -178,7 +184,7 @@ class Decoder:
         if onnx_models.is_onnx(data):
             return cls(session=onnx_models.checked_session(data, DECODER))
         try:
-            from analyses.perth import net
+            from workbench.analyses.perth import net
         except ImportError:
             raise ParameterError("a PerthNet checkpoint needs torch (pip install '.[torch]'); an ONNX "
                                  "graph does not") from None
@@ -187,7 +193,7 @@ class Decoder:
     def confidence(self, signal: np.ndarray) -> float:
         """The confidence (0-1, clipped) that a 32 kHz signal carries the mark."""
         if self.session is None:
-            from analyses.perth import net
+            from workbench.analyses.perth import net
 
             return net.confidence(self.network, signal)
         value = onnx_models.run(self.session, magnitude(signal)[None])[0]

@@ -44,8 +44,8 @@ opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
 
 def make_clip(seconds: float) -> Path:
     """A seeded speech-like 44.1 kHz mono 16-bit WAV with room tone and hum (cached)."""
-    from fixtures.scenes import Fixture
-    from fixtures.synth import recording
+    from workbench.material.scene import Fixture
+    from workbench.material.synth import recording
 
     path = CACHE / f"speech-{seconds:g}s.wav"
     if not path.exists():
@@ -64,7 +64,7 @@ def make_aac(seconds: float) -> Path:
     are not (a length that factors well hid an FFT cost once)."""
     import soundfile as sf
 
-    from fixtures.media import encode_with_pyav
+    from workbench.material.media import encode_with_pyav
 
     wav = make_clip(seconds)
     path = wav.with_suffix(".m4a")
@@ -89,8 +89,8 @@ for 1,000 messages would take longer than analysing them)."""
 def make_batch(count: int) -> list[Path]:
     """``count`` seeded voice messages of 5-60 s, alternately Opus in Ogg and AAC in M4A, each cut
     at its own offset from one of :data:`BATCH_SOURCES` recordings (cached)."""
-    from fixtures.media import write_with_pyav
-    from fixtures.synth import recording
+    from workbench.material.media import write_with_pyav
+    from workbench.material.synth import recording
 
     folder = CACHE / "batch"
     folder.mkdir(parents=True, exist_ok=True)
@@ -213,9 +213,9 @@ def bench_batch(count: int, jobs: int) -> dict:
 FIGURE_TIMER = """
 import sys, time
 from pathlib import Path
-import workbench.pipeline as pipeline
 from workbench import registry
 from workbench.evidence import open_evidence
+import workbench.pipeline as pipeline
 
 spent, saved = [0.0], pipeline.save_figure
 def timed(figure, path):
@@ -228,8 +228,8 @@ pipeline.save_figure = timed
 analyses = registry.build()
 for analysis in analyses:
     analysis.prepare()
-report = pipeline.analyze_clip(open_evidence(Path(sys.argv[1])), analyses, Path(sys.argv[2]),
-                               command="bench", workers=1)
+report = pipeline.analyze_clip(open_evidence(Path(sys.argv[1])), Path(sys.argv[2]),
+                               pipeline.Request(analyses, "bench"))
 print(spent[0], sum(a.wall_time_s for a in report.analyses), report.run["wall_time_s"])
 """
 FIGURE_MESSAGE_S = 15.0
@@ -238,8 +238,8 @@ FIGURE_MESSAGE_S = 15.0
 def bench_figures() -> dict:
     """Every figure of a 15-s voice message (Opus, 48 kHz, seeded), drawn and saved in one process
     (one core), timed apart from the analyses that make them."""
-    from fixtures.media import write_with_pyav
-    from fixtures.synth import recording
+    from workbench.material.media import write_with_pyav
+    from workbench.material.synth import recording
 
     path = CACHE / "message-15s.ogg"
     if not path.exists():

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from reports.plotting import FIGURE_WIDTH_IN, FLAG_COLOR, SCREEN_DPI, SMALL_PT, mmss
-from workbench.atomic import atomic_write_bytes
-from workbench.clip import Clip
+from workbench.core.atomic import atomic_write_bytes
+from workbench.core.clip import Clip
+from workbench.core.plotting import FIGURE_WIDTH_IN, FLAG_COLOR, SCREEN_DPI, SMALL_PT, mmss
 
 CONTEXT_S = 2.0
 """Seconds of audio kept before and after each place."""
@@ -65,7 +65,7 @@ def excerpt_bytes(clip: Clip, lo_s: float, hi_s: float, *, container: str | None
 
 def strongest_by_place(timeline: list[Any], numbers: list[int]) -> dict[int, Any]:
     """The strongest finding of each place, by place number (``numbers`` as
-    :func:`reports.patterns.place_numbers` gives them for ``timeline``)."""
+    :func:`workbench.reports.patterns.place_numbers` gives them for ``timeline``)."""
     strongest: dict[int, Any] = {}
     for number, finding in zip(numbers, timeline):
         if number not in strongest or finding.strength > strongest[number].strength:

@@ -16,9 +16,9 @@ from typing import Any, Callable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
-from reports.model import Report
-from reports.patterns import AGREE_S, group_repeats
+from workbench.core.model import Report
+from workbench.reports.excerpts import EMBED_BUDGET_BYTES, MAX_EXCERPTS
+from workbench.reports.patterns import AGREE_S, group_repeats
 
 CSP = (
     "default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
@@ -28,12 +28,12 @@ LONG_LIST = 12
 """Lists longer than this (curves, histograms, embeddings) are not spelled out in the HTML."""
 LONG_TEXT = 300
 """Nested values whose JSON is longer than this are left to report.json too."""
-TEMPLATES = Path(str(files("reports") / "templates"))
+TEMPLATES = Path(str(files("workbench.reports") / "templates"))
 
 
 def mmss(seconds: Any, decimals: int = 1) -> str:
     """Seconds as m:ss.s for tables (h:mm:ss.s from one hour)."""
-    from reports.plotting import mmss as _mmss
+    from workbench.core.plotting import mmss as _mmss
 
     if seconds is None:
         return "—"
@@ -172,6 +172,15 @@ def summary(report: Report, places: list[dict[str, Any]], *, strongest: int = 5)
     }
 
 
+READS = {
+    "comparison": ("rows",),
+    "c2pa": ("c2pa_manifest", "c2pa_declared_source_types", "c2pa_integrity", "c2pa_trust", "c2pa_signer"),
+    "watermark": ("windows_marked", "windows_read", "watermark_confidence"),
+}
+"""The measurements of particular analyses that the first page reads, by analysis: each one is
+declared by its analysis (``Analysis.measurement_keys``; a test holds the two together)."""
+
+
 def provenance(report: Report) -> list[str]:
     """One line per provenance mark read (C2PA content credentials, the Perth watermark), saying
     what was found or why it was not read; the sections hold the detail."""
@@ -201,7 +210,8 @@ def _perth_line(m: dict[str, Any]) -> str:
             f"confidence {m['watermark_confidence']:.2f}). Other watermarks are not read.")
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja environment of the report and index templates: autoescaped, with the report's filters."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
@@ -233,7 +243,7 @@ def render_html(report: Report, base_dir: Path, *, for_print: bool = False,
     ])
     places = group_repeats(report.timeline, agree_s=AGREE_S)
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         report=report,
         evidence=report.evidence,

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reports.html import CSP, TEMPLATES, _environment
-from workbench.atomic import atomic_write_text
+from workbench.core.atomic import atomic_write_text
+from workbench.reports.html import CSP, TEMPLATES, environment
 
 
 def write_index(outdir: Path, rows: list[dict[str, Any]], *, case: dict[str, Any] | None = None,
@@ -23,6 +23,6 @@ def write_index(outdir: Path, rows: list[dict[str, Any]], *, case: dict[str, Any
     atomic_write_text(outdir / "index.json", json.dumps({"case": case, "clips": rows}, indent=2,
                                                         ensure_ascii=False) + "\n")
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
-    html = _environment().get_template("index.html.j2").render(
+    html = environment().get_template("index.html.j2").render(
         rows=rows, css=css, csp=CSP, case=case or {}, formats=[f for f in ("html", "pdf") if f in formats])
     atomic_write_text(outdir / "index.html", html)

@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from workbench.atomic import atomic_write_text
-from workbench.evidence import sha256_file
+from workbench.core.atomic import atomic_write_text
+from workbench.core.hashing import sha256_file
 
 MANIFEST = "manifest.json"
 CLIP_FORMAT, RUN_FORMAT = "workbench-manifest", "workbench-run-manifest"

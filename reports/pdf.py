@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.html import render_html
-from reports.model import Report
-from workbench.atomic import atomic_write_bytes
+from workbench.core.atomic import atomic_write_bytes
+from workbench.core.model import Report
+from workbench.reports.html import render_html
 
 
 def render_pdf(report: Report, outdir: Path, *, listening_notes=()) -> Path:

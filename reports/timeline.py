@@ -1,16 +1,16 @@
 """The report-level figure on one time axis: the spectrogram with every flagged finding marked and
 numbered (numbers match the "places to listen to" table) and the analyses' tracks under it.
-Each place's own close-up is drawn with its audio excerpt (:mod:`reports.excerpts`)."""
+Each place's own close-up is drawn with its audio excerpt (:mod:`workbench.reports.excerpts`)."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from reports.model import Finding
-from workbench.analysis import Track
-from workbench.clip import Clip
-from reports.plotting import (
+from workbench.core.analysis import Track
+from workbench.core.clip import Clip
+from workbench.core.model import Finding
+from workbench.core.plotting import (
     SMALL_PT, add_colorbar, draw_spectrogram, format_time_axis, new_figure, plot_gappy, shade_findings,
 )
 

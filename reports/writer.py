@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reports.html import render_html
-from reports.model import FORMAT_NAME, READABLE_VERSIONS, Report
-from workbench.atomic import atomic_write_text
-from workbench.errors import ReportError
+from workbench.core.atomic import atomic_write_text
+from workbench.core.errors import ReportError
+from workbench.core.model import FORMAT_NAME, READABLE_VERSIONS, Report
+from workbench.reports.html import render_html
 
 FORMATS = ("json", "html", "pdf")
 
@@ -16,7 +16,7 @@ FORMATS = ("json", "html", "pdf")
 def parse_formats(value: str) -> tuple[str, ...]:
     """Report formats named in a comma-separated ``value`` ("json,html"); ParameterError for an
     unknown one or none."""
-    from workbench.errors import ParameterError
+    from workbench.core.errors import ParameterError
 
     formats = tuple(part.strip().lower() for part in value.split(",") if part.strip())
     unknown = [f for f in formats if f not in FORMATS]
@@ -49,7 +49,7 @@ def write_report(report: Report, outdir: Path, *, formats: tuple[str, ...] = FOR
             if fmt == "html":
                 render_to_file(model, outdir)
             else:
-                from reports.pdf import render_pdf
+                from workbench.reports.pdf import render_pdf
 
                 render_pdf(model, outdir)
         except (ReportError, OSError):  # an OSError is the disk's (full, read-only), not the renderer's

@@ -11,22 +11,45 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from fixtures import scenes
-from reports import writer
-from reports.model import SCHEMA
-from workbench.clip import Clip
+from workbench.core.clip import Clip
+from workbench.core.model import SCHEMA
+from workbench.registry import BUILTINS
+from workbench.reports import writer
+
+
+def undeclared(report: dict) -> list[str]:
+    """What a built-in analysis put in a report without declaring it: findings of a kind it does
+    not declare, or flagged though their kind is only ever noted, and measurement keys."""
+    builtins = {cls.name: cls for cls in BUILTINS}
+    problems = []
+    for entry in report["analyses"]:
+        cls = builtins.get(entry["name"])
+        if cls is None:
+            continue
+        kinds = {kind.name: kind for kind in cls.kinds}
+        for finding in entry["findings"]:
+            kind = kinds.get(finding["kind"])
+            if kind is None or (finding["flagged"] and not kind.flagged):
+                problems.append(f"{entry['name']}: {finding['kind']} (flagged: {finding['flagged']})")
+        problems += [f"{entry['name']}: measurement {key}" for key in entry["measurements"]
+                     if key not in cls.measurement_keys]
+    return problems
 
 
 @pytest.fixture(scope="session", autouse=True)
 def reports_match_their_schema():
     """Every report.json the tests write in this process (and its forked workers) is checked
-    against the shipped JSON Schema as it is serialised; a report that does not match fails the
-    run that wrote it."""
-    validator = Draft202012Validator(json.loads(resources.files("reports").joinpath(SCHEMA).read_text()))
+    against the shipped JSON Schema as it is serialised, and what each built-in analysis put in it
+    against what that analysis declares (finding kinds, measurement keys); a report that does not
+    match fails the run that wrote it."""
+    validator = Draft202012Validator(json.loads(resources.files("workbench.core").joinpath(SCHEMA).read_text()))
     serialise = writer.report_json
 
     def checked(report) -> str:
         text = serialise(report)
         validator.validate(json.loads(text))
+        problems = undeclared(json.loads(text))
+        assert not problems, f"undeclared in a report: {problems}"
         return text
 
     with pytest.MonkeyPatch.context() as patch:

@@ -24,9 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fixtures.hostile import SEEDS, mutate  # noqa: E402
-from workbench.errors import EvidenceError  # noqa: E402
+from workbench.core.errors import EvidenceError  # noqa: E402
+from workbench.core.sandbox import silenced_stderr  # noqa: E402
 from workbench.evidence import DECODE_S_PER_MIB, DECODE_TIMEOUT_S, open_evidence  # noqa: E402
-from workbench.sandbox import silenced_stderr  # noqa: E402
 
 SLACK_S = 5.0
 """Time beyond the decoder's own limit before a case counts as a hang."""

@@ -2,12 +2,13 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from analyses.bandwidth import Bandwidth, apparent_original_rate
+from workbench.analyses.bandwidth import Bandwidth, apparent_original_rate
 from conftest import clip_of, flagged, lands_near
-from fixtures import plant, scenes
-from fixtures.media import write_with_pyav
-from workbench.clip import Clip
+from workbench.material import plant
+from fixtures import scenes
+from workbench.core.clip import Clip
 from workbench.evidence import open_evidence
+from workbench.material.media import write_with_pyav
 
 
 @pytest.mark.parametrize("rate", [16000, 44100])

@@ -3,7 +3,9 @@ import os
 
 from click.testing import CliRunner
 
+import workbench
 from workbench.cli import cli
+from workbench.progress import Progress
 
 
 def invoke(*args):
@@ -74,19 +76,45 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, clean_wav, monkeypatch
     assert result.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.output
 
 
+class Recorded(Progress):
+    """Keeps what a run tells its caller."""
+
+    def __init__(self):
+        self.begun, self.steps, self.problems, self.lines, self.ended = [], [], [], [], 0
+
+    def begin(self, steps, per_clip):
+        self.begun.append((steps, per_clip))
+
+    def step(self, label):
+        self.steps.append(label)
+
+    def problem(self, line):
+        self.problems.append(line)
+
+    def summary(self, line):
+        self.lines.append(line)
+
+    def end(self):
+        self.ended += 1
+
+
 def test_the_run_is_driven_from_the_library_and_its_exit_code_chosen_there(tmp_path, clean_wav):
-    from workbench.batch import exit_code, run_batch
-    from workbench.errors import EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK
-    from workbench.registry import build
+    from workbench.batch import exit_code
+    from workbench.core.errors import EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK
 
     corrupt = tmp_path / "corrupt.wav"
     corrupt.write_bytes(b"RIFF" + bytes(200))
-    said, warned = [], []
-    code = run_batch([clean_wav, corrupt], tmp_path / "out", build(only=["levels"]), command="test",
-                     formats=("json",), say=said.append, warn=warned.append)
-    assert code == EXIT_EVIDENCE
-    assert len(warned) == 1 and "corrupt.wav" in warned[0]
-    assert any("flagged place(s)" in line for line in said) and any(line.startswith("index:") for line in said)
+    progress = Recorded()
+    batch = workbench.analyze_many([clean_wav, corrupt], tmp_path / "out",
+                                   workbench.Options(workbench.build(only=["levels"]), formats=("json",)),
+                                   progress=progress)
+    assert batch.code == EXIT_EVIDENCE
+    assert [o.row["status"] for o in batch.outcomes.values()] == ["done", "unreadable"]
+    assert len(progress.problems) == 1 and "corrupt.wav" in progress.problems[0]
+    assert any("flagged place(s)" in line for line in progress.lines)
+    assert any(line.startswith("index:") for line in progress.lines)
+    assert progress.begun == [(4, 2)] and progress.ended == 1  # levels and the timeline, per clip
+    assert progress.steps == [f"{clean_wav.name}: levels", f"{clean_wav.name}: timeline"]
     assert exit_code([EXIT_OK, EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE]) == EXIT_EVIDENCE
     assert exit_code([EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE_CHANGED]) == EXIT_EVIDENCE_CHANGED
     assert exit_code([EXIT_OK, EXIT_OK]) == EXIT_OK
@@ -105,7 +133,7 @@ def test_a_workbench_error_is_one_line_with_its_own_exit_code(tmp_path):
 
 def test_a_case_index_names_the_case_each_files_hash_and_role_and_links_every_format(tmp_path, clean_wav,
                                                                                        artifacts_wav):
-    from workbench.evidence import sha256_file
+    from workbench.core.hashing import sha256_file
 
     case = tmp_path / "case"
     assert invoke("case", "init", case, "--case-id", "2026-0412", "--examiner", "A. Rivera").exit_code == 0
@@ -146,7 +174,7 @@ def test_one_clip_under_jobs_two_runs_in_this_process(tmp_path, clean_wav, monke
     original = batch.run_jobs
 
     def recording(jobs, *, workers=1, **kwargs):
-        seen.append((workers, [job.workers for job in jobs]))
+        seen.append((workers, [job.request.workers for job in jobs]))
         return original(jobs, workers=workers, **kwargs)
 
     monkeypatch.setattr(batch, "run_jobs", recording)

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from workbench.bundled import BundledFileError, bundled_file
+from workbench.core.bundled import BundledFileError, bundled_file
 
 
 @pytest.fixture

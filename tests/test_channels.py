@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
-from analyses.channels import Channels
-from workbench.clip import Clip
+from workbench.analyses.channels import Channels
+from workbench.core.clip import Clip
 from conftest import clip_of, flagged, lands_near
-from fixtures import plant, scenes
+from workbench.material import plant
+from fixtures import scenes
 
 
 @pytest.mark.parametrize("rate", [16000, 48000])
@@ -52,7 +53,7 @@ def test_more_than_two_channels_give_a_matrix():
 def test_a_clip_read_in_many_blocks_reads_as_one(monkeypatch):
     """The clip is read block by block; 1-s blocks give the measures and the inverted stretch
     that one block over the whole clip gives."""
-    from analyses import channels
+    from workbench.analyses import channels
 
     fixture = scenes.clean(seed=12, duration_s=20.0, sample_rate_hz=16000, channels=2)
     samples, truth = plant.polarity_inversion(fixture.samples, 16000, start_s=7.3, length_s=3.0)

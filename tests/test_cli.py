@@ -4,10 +4,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from reports.model import FORMAT_VERSION
 from workbench import __version__
 from workbench import registry
 from workbench.cli import cli
+from workbench.core.model import FORMAT_VERSION
 from workbench.names import safe_name
 
 

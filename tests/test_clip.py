@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from workbench.clip import Clip
-from workbench.spectrogram import stft_sizes
-from workbench.errors import ParameterError
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
+from workbench.core.spectrogram import stft_sizes
 
 
 def test_blocks_cover_every_frame_once_without_overlap(rng):
@@ -56,7 +56,7 @@ def test_nonfinite_samples_read_as_zero():
 
 
 def test_spans_tile_the_frames_with_margins_inside_the_clip():
-    from workbench.clip import spans
+    from workbench.core.clip import spans
 
     cut = list(spans(1000, 300, before=20, after=30))
     assert [(s.start, s.stop) for s in cut] == [(0, 300), (300, 600), (600, 900), (900, 1000)]

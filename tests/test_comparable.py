@@ -3,10 +3,10 @@ measurement cannot drop its comparison row silently."""
 
 import pytest
 
-from analyses.comparison import EVIDENCE, declarations
+from workbench.analyses.comparison import EVIDENCE, declarations
 from fixtures import scenes
 from workbench.evidence import open_evidence
-from workbench.pipeline import analyze_clip
+from workbench.pipeline import Request, analyze_clip
 from workbench.registry import build
 
 
@@ -14,7 +14,7 @@ from workbench.registry import build
 def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
     clip = open_evidence(scenes.clean(seed=5, duration_s=20.0, sample_rate_hz=16000).write(folder / "clean.wav"))
-    return analyze_clip(clip, build(), folder / "out", command="test", formats=("json",))
+    return analyze_clip(clip, folder / "out", Request(build(), "test", formats=("json",)))
 
 
 def test_every_declared_comparable_key_is_in_a_real_report(report):

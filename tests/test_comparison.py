@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from analyses.voice import Voice
+from workbench.analyses.voice import Voice
 from conftest import clip_of
 from fixtures import scenes
-from reports.model import jsonable
+from workbench.analyses.common.comparable import Side
+from workbench.analyses.comparison import compare as compare_declared, declarations
 from workbench.cli import cli
-from analyses.comparison import compare as compare_declared, declarations
+from workbench.core.hashing import sha256_file
+from workbench.core.model import jsonable
 from workbench.registry import build
-from analyses.common.comparable import Side
-from workbench.evidence import sha256_file
 
 
 def compare(disputed, references):
@@ -85,7 +85,7 @@ def test_no_references_is_skipped(voices):
 def rooms():
     """Noise-floor results of one generated room recorded at 8 kHz, at 48 kHz, and at 48 kHz with
     white noise 10 dB over the room tone added throughout."""
-    from analyses.noise_floor import NoiseFloor
+    from workbench.analyses.noise_floor import NoiseFloor
 
     run = lambda rate, seed: NoiseFloor().run(clip_of(scenes.clean(seed=seed, duration_s=20.0, sample_rate_hz=rate)))
     noisy = scenes.clean(seed=83, duration_s=20.0, sample_rate_hz=48000)

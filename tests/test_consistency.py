@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from analyses.common.boundary_features import NAMES, band_levels, boundary_features
-from analyses.common.steps import strongest_apart
-from analyses.consistency import Consistency, JoinDetector, shipped_detector
-from reports.model import Finding
+from workbench.analyses.common.boundary_features import NAMES, band_levels, boundary_features
+from workbench.analyses.common.steps import strongest_apart
+from workbench.analyses.consistency import Consistency, JoinDetector, shipped_detector
+from workbench.core.model import Finding
 from conftest import clip_of, flagged
 from fixtures import scenes
-from fixtures.synth import recording
-from workbench.errors import ParameterError
-from workbench.params import InputFile
+from workbench.core.errors import ParameterError
+from workbench.core.params import InputFile
+from workbench.material.synth import recording
 from workbench.validation.joins import fit_detector
 from workbench.validation.real import background_dbfs
 from workbench.validation.real_material import Material
@@ -94,7 +94,7 @@ def test_a_detector_file_that_is_not_one_is_refused_in_one_line(tmp_path):
 
 
 def test_the_fast_percentile_is_numpys_with_nan_left_out(rng):
-    from analyses.common.boundary_features import _nanpercentile
+    from workbench.analyses.common.boundary_features import _nanpercentile
 
     a = rng.normal(size=(30, 40, 5))
     a[rng.random(a.shape) < 0.3] = np.nan

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyses.container import Container, lame_lowpass_hz
-from fixtures.media import write_with_pyav
-from workbench.containers import mp3, read_structure
+from workbench.analyses.container import Container, lame_lowpass_hz
+from workbench.core.containers import mp3, read_structure
 from workbench.evidence import open_evidence
+from workbench.material.media import write_with_pyav
 
 RATE = 44100
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyses.content_credentials import ContentCredentials
+from workbench.analyses.content_credentials import ContentCredentials
 from fixtures.credentials import GENERATIVE, make_chain, sign
-from fixtures.media import write_with_pyav
-from workbench.errors import ParameterError
+from workbench.core.errors import ParameterError
+from workbench.core.params import InputFile
 from workbench.evidence import open_evidence
-from workbench.params import InputFile
+from workbench.material.media import write_with_pyav
 
 RATE = 16000
 

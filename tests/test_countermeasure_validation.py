@@ -4,7 +4,7 @@ channels every recording is passed through."""
 import numpy as np
 import pytest
 
-from analyses.common.logistic import Logistic, fit_logistic
+from workbench.analyses.common.logistic import Logistic, fit_logistic
 from workbench.validation import countermeasure as C
 from workbench.validation.channels import CHANNELS, telephone
 from workbench.validation.synthetic import auc

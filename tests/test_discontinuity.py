@@ -3,9 +3,11 @@ import pytest
 
 from scipy import signal
 
-from analyses.discontinuity import Discontinuity, spike_scores, step_errors
+from workbench.analyses.discontinuity import Discontinuity, spike_scores, step_errors
 from conftest import clip_of, flagged
-from fixtures import plant, scenes
+from workbench.material import plant
+from workbench.material.scene import inside_phrase, recording_phrases
+from fixtures import scenes
 
 
 def splice_with_jump(fixture, at_s):
@@ -20,7 +22,7 @@ def splice_with_jump(fixture, at_s):
 @pytest.mark.parametrize("rate", [16000, 44100])
 def test_butt_splice_is_found_at_its_sample(rate):
     fixture = scenes.clean(seed=51, duration_s=16.0, sample_rate_hz=rate)
-    at_s = scenes._inside_phrase(scenes.recording_phrases(fixture), 8.0)
+    at_s = inside_phrase(recording_phrases(fixture), 8.0)
     samples, truth = splice_with_jump(fixture, at_s)
     result = Discontinuity().run(clip_of(scenes.Fixture(samples, rate)))
     (hit,) = flagged(result, "discontinuity")
@@ -60,11 +62,11 @@ def test_step_errors_peak_at_a_step_and_agree_with_its_size():
 
 def test_findings_do_not_depend_on_where_the_pieces_fall(monkeypatch):
     """The predictor's frames follow the clip, not the piece: 7-s pieces give the 30-s findings."""
-    import analyses.discontinuity as module
+    import workbench.analyses.discontinuity as module
 
     rate = 16000
     fixture = scenes.clean(seed=53, duration_s=24.0, sample_rate_hz=rate)
-    samples, truth = splice_with_jump(fixture, scenes._inside_phrase(scenes.recording_phrases(fixture), 14.2))
+    samples, truth = splice_with_jump(fixture, inside_phrase(recording_phrases(fixture), 14.2))
     clip = clip_of(scenes.Fixture(samples, rate))
     whole = Discontinuity().run(clip)
     monkeypatch.setattr(module, "SCAN_PIECE_S", 7.0)

@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
 
-from analyses import enf
-from analyses.enf import Enf, parse_grid_log
+from workbench.analyses import enf
+from workbench.analyses.enf import Enf, parse_grid_log
 from conftest import clip_of, flagged, lands_near
-from fixtures import plant, scenes
-from workbench.clip import Clip
-from workbench.errors import ParameterError
+from workbench.material import plant
+from fixtures import scenes
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
 
 
 @pytest.mark.parametrize("rate", [8000, 44100])
@@ -45,7 +46,7 @@ def test_cut_leaves_a_phase_jump_where_it_was_made(rate, duration_s):
 def test_cut_is_found_under_a_noisy_room_and_the_clean_noisy_room_is_not_flagged(rate):
     """Room tone 6 dB above the hum (about 16 dB hum-to-noise in a 1 Hz band): a jump must be 12
     times the phase noise, the operating point chosen on real mains references."""
-    from fixtures.synth import recording
+    from workbench.material.synth import recording
 
     base = recording(seed=74, duration_s=30.0, sample_rate_hz=rate, room_dbfs=-46.0).samples
     samples, truth = plant.enf_cut(base, rate, at_s=14.2, phase_jump_rad=1.2)
@@ -119,7 +120,7 @@ def test_short_clip_is_skipped():
 def one_hum_at_three_rates():
     """One recording of 50 Hz mains hum (wandering like the grid) with room noise, at 8 kHz and
     resampled to 1 kHz and 400 Hz (a mains reference recorder's rate)."""
-    from fixtures.synth import mains_hum
+    from workbench.material.synth import mains_hum
     from scipy import signal
 
     rng = np.random.default_rng(77)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analyses.enf import parse_grid_log
+from workbench.analyses.enf import parse_grid_log
 from workbench.validation.enf_material import FIRST_ROW_S, MainsReference, mains_phase
 from workbench.validation.real_material import FRAME_S, Material, deletion_at_pause
 

@@ -6,9 +6,10 @@ import pytest
 import soundfile as sf
 
 from fixtures import scenes
-from fixtures.media import write_with_pyav
-from workbench.errors import EvidenceError
-from workbench.evidence import clean_text, finish_evidence, open_evidence, sha256_file
+from workbench.core.errors import EvidenceError
+from workbench.core.hashing import sha256_file
+from workbench.evidence import clean_text, finish_evidence, open_evidence
+from workbench.material.media import write_with_pyav
 
 
 def test_wav_intake_describes_the_file(clean_wav):
@@ -58,7 +59,7 @@ def test_pyav_decode_goes_through_a_scratch_file_that_is_not_left_behind(tmp_pat
     it is decoded to a temporary file, unlinked at once and read back through its descriptor."""
     import tempfile
 
-    from workbench.clip import DecodedFileSource
+    from workbench.core.clip import DecodedFileSource
 
     sr = 16000
     tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(2 * sr) / sr)
@@ -164,7 +165,7 @@ def test_without_a_writable_tmpdir_only_pyav_files_fail_and_say_why(tmp_path, mo
 def test_decoded_file_source_reads_any_range_back(tmp_path):
     import os
 
-    from workbench.clip import DecodedFileSource
+    from workbench.core.clip import DecodedFileSource
 
     frames = np.arange(3000, dtype=np.float32).reshape(1000, 3)
     path = tmp_path / "decoded.f32"

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from fixtures import plant, scenes
-from reports import excerpts as excerpts_module
-from reports.excerpts import CONTEXT_S, excerpt_span
+from workbench.material import plant
+from fixtures import scenes
 from workbench import registry
 from workbench.evidence import open_evidence
-from workbench.pipeline import analyze_clip
+from workbench.pipeline import Request, analyze_clip
+from workbench.reports import excerpts as excerpts_module
+from workbench.reports.excerpts import CONTEXT_S, excerpt_span
 
 RATE = 16000
 
@@ -25,8 +26,7 @@ def _report(tmp_path, silences_s=(), duration_s=20.0):
     for start in silences_s:
         samples, _ = plant.digital_silence(samples, RATE, start_s=start, length_s=0.3)
     path = scenes.Fixture(samples, RATE).write(tmp_path / "clip.wav")
-    report = analyze_clip(open_evidence(path), registry.build(only=["levels"]), tmp_path / "out", command="x",
-                          formats=("json", "html"))
+    report = analyze_clip(open_evidence(path), tmp_path / "out", Request(registry.build(only=["levels"]), "x"))
     return report, tmp_path / "out"
 
 
@@ -61,7 +61,7 @@ def test_a_clean_clip_has_no_excerpts(tmp_path):
 
 def test_excerpts_beyond_the_pages_budget_are_named_not_embedded(tmp_path, monkeypatch):
     monkeypatch.setattr(excerpts_module, "EMBED_BUDGET_BYTES", 1)
-    monkeypatch.setattr("reports.html.EMBED_BUDGET_BYTES", 1)
+    monkeypatch.setattr("workbench.reports.html.EMBED_BUDGET_BYTES", 1)
     report, out = _report(tmp_path, silences_s=(5.0, 14.0))
     assert len(report.excerpts["items"]) == 2
     for item in report.excerpts["items"]:  # every excerpt decodes and covers its place

@@ -2,8 +2,9 @@ import json
 
 import numpy as np
 
-from fixtures import plant, scenes
-from fixtures.synth import Voice, recording
+from workbench.material import plant
+from fixtures import scenes
+from workbench.material.synth import Voice, recording
 
 
 def test_generation_is_seeded_and_reproducible():

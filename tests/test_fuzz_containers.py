@@ -4,7 +4,6 @@ import functools
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 
 from fixtures.hostile import SEEDS, mutate, structure_offsets
 from fuzz import fuzz, run_case
-from workbench.containers import READERS, sniff
+from workbench.core.containers import READERS, sniff
 
 
 @pytest.mark.parametrize("kind", sorted(SEEDS))

@@ -4,12 +4,11 @@ a Clip or raises the project's own EvidenceError with a clear message. Bounded f
 import io
 
 import numpy as np
-import pytest
 import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.errors import EvidenceError
+from workbench.core.errors import EvidenceError
 from workbench.evidence import open_evidence
 
 

@@ -63,29 +63,28 @@ def test_report_sections_are_present(artifacts_wav, tmp_path):
 
 
 def test_error_rate_rows_give_the_rate_measured_nearest_the_clips_sample_rate(tmp_path):
-    from reports.html import at_rate
-    from workbench.pipeline import VALIDATION
+    from workbench.reports.html import at_rate
+    from workbench.rates import rates_by_kind
 
     clip = scenes.clean(seed=22, duration_s=6.0, sample_rate_hz=8000).write(tmp_path / "phone.wav")
     out = tmp_path / "out"
     CliRunner().invoke(cli, ["-q", "analyze", str(clip), "-o", str(out), "--only", "discontinuity"])
     html = (out / "report.html").read_text(encoding="utf-8")
-    by_rate = VALIDATION["discontinuity"]["detected_moderate_by_rate"]
+    by_rate = rates_by_kind()["discontinuity"]["detected_moderate_by_rate"]
     assert f"{by_rate['8000']:.0%} at 8,000 Hz" in html
     assert at_rate({"8000": 0.5, "44100": 1.0}, 48000) == "100% at 44,100 Hz"
     assert at_rate(None, 8000) == "—"
 
 
-
 def test_a_kind_measured_on_real_recordings_only_is_cited_and_the_all_kinds_rate_is_stated(tmp_path):
-    from workbench.pipeline import VALIDATION
+    from workbench.rates import rates_by_kind
 
     clip = scenes.clean(seed=23, duration_s=6.0, sample_rate_hz=16000).write(tmp_path / "clip.wav")
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["-q", "analyze", str(clip), "-o", str(out), "--only", "speaker"])
     assert result.exit_code == 0, result.output
     html = (out / "report.html").read_text(encoding="utf-8")
-    row = VALIDATION["speaker_change"]
+    row = rates_by_kind()["speaker_change"]
     section = html[html.index('id="analysis-speaker"'):]
     assert "No generated cases: measured on genuine recordings only." in section
     assert f"{row['real_false_flags_per_hour']:.1f} <span class=\"hint\">(" in section

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
-from analyses.levels import Levels
+from workbench.analyses.levels import Levels
 from conftest import clip_of, flagged, lands_near
-from fixtures import plant, scenes
-from workbench.clip import Clip
-from workbench.errors import ParameterError
+from workbench.material import plant
+from fixtures import scenes
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
 
 RATES = [16000, 44100]
 

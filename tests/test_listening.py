@@ -127,7 +127,7 @@ def test_render_onto_a_full_disk_is_one_line_exit_6(tmp_path, artifacts_wav, mon
     def full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("reports.writer.atomic_write_text", full)
+    monkeypatch.setattr("workbench.reports.writer.atomic_write_text", full)
     result = invoke("render", out / "report.json")
     assert result.exit_code == 6 and "cannot be written (No space left on device)" in result.output
     assert "Traceback" not in result.output

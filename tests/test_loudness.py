@@ -3,7 +3,7 @@ import pyloudnorm
 import pytest
 
 from fixtures import scenes
-from analyses.common.loudness import integrated_loudness
+from workbench.analyses.common.loudness import integrated_loudness
 
 
 def blocks_of(x, size):

@@ -1,9 +1,9 @@
 import pytest
 
-from analyses.metadata import Metadata
+from workbench.analyses.metadata import Metadata
 from fixtures import scenes
-from fixtures.media import write_with_pyav
 from workbench.evidence import open_evidence
+from workbench.material.media import write_with_pyav
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_lossy_file_has_no_bit_depth(short_fixture, tmp_path):
 def test_bit_usage_counts_across_chunks_as_in_one_pass(rng, monkeypatch):
     import numpy as np
 
-    from analyses import metadata
+    from workbench.analyses import metadata
 
     samples = (np.round(rng.uniform(-1, 1, (metadata.BIT_CHUNK_SAMPLES * 2 + 7, 1)) * 2**11) * 2**4 / 2**15).astype(np.float32)
     declared, used, effective = metadata.bit_usage(samples, "PCM_16")

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from reports.model import AnalysisEntry, Finding, Report, jsonable
+from workbench.core.model import AnalysisEntry, Finding, Report, jsonable
 
 
 def test_jsonable_converts_numpy_and_non_finite():
@@ -34,7 +34,7 @@ def test_report_round_trips_through_json():
 
 
 def test_measurement_display_rounds_nested_values():
-    from reports.html import fmt
+    from workbench.reports.html import fmt
 
     assert fmt([[1.0, 0.876915483], [0.876915483, 1.0]]) == "[[1.0, 0.8769], [0.8769, 1.0]]"
     assert fmt(-0.000265123) == "-0.0002651"

@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
-from analyses.noise_floor import NoiseFloor
+from workbench.analyses.noise_floor import NoiseFloor
 from conftest import clip_of, flagged, lands_near
-from fixtures import plant, scenes
-from workbench.clip import Clip
+from workbench.material import plant
+from fixtures import scenes
+from workbench.core.clip import Clip
 
 
 @pytest.mark.parametrize("rate, level_dbfs", [(16000, -50.0), (44100, -45.0)])
@@ -37,7 +38,7 @@ def test_silence_is_skipped():
 @pytest.mark.parametrize("rate", [16000, 48000])
 def test_noisier_stretch_under_continuous_music_is_found(rate):
     """No pauses: the background is read between the notes' harmonics."""
-    from fixtures.synth import recording
+    from workbench.material.synth import recording
 
     base = recording(seed=64, duration_s=30.0, sample_rate_hz=rate, content="tonal").samples
     samples, truths = plant.noise_floor_change(base, rate, start_s=9.0, length_s=10.0, level_dbfs=-52.0)

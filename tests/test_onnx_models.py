@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyses.common import countermeasures as cm
-from analyses.common import onnx_models
-from analyses.speaker import ENCODER, ENCODER_RATE_HZ, ENCODER_WEIGHTS, mel_spectrogram, partial_slices
-from analyses.watermark import DECODER, WEIGHTS, Decoder
+from workbench.analyses.common import countermeasures as cm
+from workbench.analyses.common import onnx_models
+from workbench.analyses.speaker import ENCODER, ENCODER_RATE_HZ, ENCODER_WEIGHTS, mel_spectrogram, partial_slices
+from workbench.analyses.watermark import DECODER, WEIGHTS, Decoder
 from conftest import clip_of
 from fixtures import scenes
-from workbench.bundled import installed_file
-from workbench.errors import ParameterError
+from workbench.core.bundled import installed_file
+from workbench.core.errors import ParameterError
 
 TOLERANCE = 1e-3
 """Largest difference allowed between a graph's output and its torch original's: scores in
@@ -52,20 +52,20 @@ def clips():
 
 @pytest.mark.parametrize("graph", GRAPHS, ids=lambda g: g.file)
 def test_each_graph_records_what_it_was_exported_from(graph):
-    record = json.loads(resources.files("analyses").joinpath(graph.folder, f"{graph.file}.json").read_text())
+    record = json.loads(resources.files("workbench.analyses").joinpath(graph.folder, f"{graph.file}.json").read_text())
     assert record["graph"] == graph.file and record["graph_sha256"] == graph.bundled.sha256
     assert len(record["source_sha256"]) == 64 and record["source_licence"] in ("MIT", "Apache-2.0")
-    licence = resources.files("analyses").joinpath(graph.folder, "LICENSE").read_text()
+    licence = resources.files("workbench.analyses").joinpath(graph.folder, "LICENSE").read_text()
     assert ("MIT" if record["source_licence"] == "MIT" else "Apache License") in licence
-    assert record["source_sha256"] in resources.files("analyses").joinpath(graph.folder, "PROVENANCE.md").read_text()
+    assert record["source_sha256"] in resources.files("workbench.analyses").joinpath(graph.folder, "PROVENANCE.md").read_text()
 
 
 @pytest.mark.parametrize("model", cm.MODELS, ids=lambda m: m.name)
 def test_countermeasure_graphs_agree_with_their_torch_originals(model, clips):
     pytest.importorskip("torch")
-    from analyses.common import torch_countermeasures as tcm
+    from workbench.analyses.common import torch_countermeasures as tcm
 
-    record = json.loads(resources.files("analyses").joinpath(model.folder, f"{model.onnx}.json").read_text())
+    record = json.loads(resources.files("workbench.analyses").joinpath(model.folder, f"{model.onnx}.json").read_text())
     assert record["source_sha256"] == cm.weights_file(model).sha256
     windows = np.concatenate([cm.windows(c, max_windows=3, below_db=30.0)[1] for c in clips])
     graph = cm.score(model.name, onnx_models.session(cm.graph(model).bundled.data), windows)
@@ -78,15 +78,15 @@ def test_countermeasure_graphs_agree_with_their_torch_originals(model, clips):
 def test_the_perth_decoder_graph_agrees_with_the_torch_decoder_marked_or_not(clips):
     pytest.importorskip("torch")
     pytest.importorskip("perth", reason="the export extra is not installed")
-    from analyses.perth import net
-    from fixtures.watermark import embed_perth
+    from workbench.analyses.perth import net
+    from workbench.validation.perth_mark import embed_perth
 
     weights = installed_file(*WEIGHTS)
-    assert json.loads(resources.files("analyses").joinpath("perth", "perth_decoder.onnx.json").read_text())[
+    assert json.loads(resources.files("workbench.analyses").joinpath("perth", "perth_decoder.onnx.json").read_text())[
         "source_sha256"] == weights.sha256
     network = net.load_checkpoint(weights.data)
     graph = Decoder(onnx_models.session(DECODER.bundled.data))
-    from analyses.common.windows import sounding_windows
+    from workbench.analyses.common.windows import sounding_windows
 
     windows = []
     for clip in clips:
@@ -104,7 +104,7 @@ def test_the_speaker_encoder_graph_agrees_with_resemblyzer(clips):
     pytest.importorskip("torch")
     resemblyzer = pytest.importorskip("resemblyzer", reason="the export extra is not installed")
     from resemblyzer import audio
-    from analyses.common.resample import mono_pieces
+    from workbench.analyses.common.resample import mono_pieces
 
     encoder = resemblyzer.VoiceEncoder(device="cpu", verbose=False)
     assert installed_file(*ENCODER_WEIGHTS).sha256 == ENCODER_WEIGHTS[2]

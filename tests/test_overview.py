@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from analyses.overview import Overview
-from workbench.clip import Clip
+from workbench.analyses.overview import Overview
+from workbench.core.clip import Clip
 
 
 def test_levels_of_a_known_sine():

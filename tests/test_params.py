@@ -2,8 +2,8 @@ import hashlib
 
 import pytest
 
-from workbench.analysis import Analysis, InputFile, Result, param, require
-from workbench.errors import ParameterError
+from workbench.core.analysis import Analysis, InputFile, Result, param, require
+from workbench.core.errors import ParameterError
 
 
 class Example(Analysis):

@@ -1,4 +1,4 @@
-from reports.patterns import group_repeats
+from workbench.reports.patterns import group_repeats
 
 
 def _entry(kind, start_s, length_s=0.1, analysis="levels", strength=0.5):
@@ -26,13 +26,13 @@ def test_the_same_kind_of_two_analyses_is_not_merged():
 def test_members_of_a_pattern_share_its_place_number():
     entries = [_entry("clipping", 0.2)] + [_entry("digital_silence", 1.0 + k) for k in range(4)] + [_entry("clipping", 9.0)]
     entries.sort(key=lambda e: e["start_s"])
-    from reports.patterns import place_numbers
+    from workbench.reports.patterns import place_numbers
 
     assert place_numbers(entries) == [1, 2, 2, 2, 2, 3]
 
 
 def test_indicators_at_one_moment_are_one_place_and_others_stay_apart():
-    from reports.patterns import AGREE_S, place_numbers
+    from workbench.reports.patterns import AGREE_S, place_numbers
 
     join = [_entry("channel_change", 12.3, 0.0, analysis="consistency", strength=0.4),
             _entry("speaker_change", 10.0, 4.0, analysis="speaker", strength=0.7),
@@ -53,7 +53,7 @@ def test_indicators_at_one_moment_are_one_place_and_others_stay_apart():
 def test_breaks_at_the_ends_of_other_findings_join_them_before_repeats_are_grouped():
     """The demo clip: a break at the end of a silence, at both ends of a clipped stretch and at
     the start of an inverted one reads as four places, not a pattern of breaks across them."""
-    from reports.patterns import AGREE_S, place_numbers
+    from workbench.reports.patterns import AGREE_S, place_numbers
 
     entries = [_entry("digital_silence", 5.84, 0.3), _entry("discontinuity", 6.14, 0.0, analysis="discontinuity"),
                _entry("clipping", 12.15, 0.7), _entry("discontinuity", 12.15, 0.0, analysis="discontinuity"),

@@ -3,13 +3,13 @@ import json
 import numpy as np
 from click.testing import CliRunner
 
-from reports.model import Finding
 from workbench import registry
-from workbench.analysis import Analysis, Result
 from workbench.cli import cli
-from workbench.clip import Clip
+from workbench.core.analysis import Analysis, Result
+from workbench.core.clip import Clip
+from workbench.core.model import Finding
 from workbench.evidence import open_evidence
-from workbench.pipeline import analyze_clip, run_analysis
+from workbench.pipeline import Request, analyze_clip, run_analysis
 
 
 class Exploding(Analysis):
@@ -83,7 +83,7 @@ def test_report_still_comes_out_when_an_analysis_fails(clean_wav, tmp_path, monk
 
 def test_timeline_holds_only_flagged_findings_in_time_order(clean_wav, tmp_path):
     clip = open_evidence(clean_wav)
-    report = analyze_clip(clip, [Marking(at_s=5.0), Marking(at_s=2.0)], tmp_path, command="test")
+    report = analyze_clip(clip, tmp_path, Request([Marking(at_s=5.0), Marking(at_s=2.0)], "test"))
     assert [(e["analysis"], e["start_s"]) for e in report.timeline] == [("marking", 2.0), ("marking", 5.0)]
     assert (tmp_path / "figures" / "timeline.png").exists()
 
@@ -101,7 +101,7 @@ def test_evidence_changed_during_analysis_is_stated_loudly(clean_wav, tmp_path):
                 handle.write(b"\0")
             return Result()
 
-    report = analyze_clip(clip, [Tamper()], tmp_path / "out", command="test")
+    report = analyze_clip(clip, tmp_path / "out", Request([Tamper()], "test"))
     assert report.evidence_changed
     assert report.limitations[0].startswith("THE EVIDENCE FILE CHANGED")
     assert "The evidence file changed during analysis" in (tmp_path / "out" / "report.html").read_text()
@@ -115,8 +115,8 @@ def test_analysis_output_is_deterministic(clean_wav, tmp_path):
             entry.pop("wall_time_s")
         return data
 
-    first = analyze_clip(open_evidence(clean_wav), registry.build(), tmp_path / "a", command="x")
-    second = analyze_clip(open_evidence(clean_wav), registry.build(), tmp_path / "b", command="x")
+    first = analyze_clip(open_evidence(clean_wav), tmp_path / "a", Request(registry.build(), "x"))
+    second = analyze_clip(open_evidence(clean_wav), tmp_path / "b", Request(registry.build(), "x"))
     assert strip(first) == strip(second)
     assert np.array_equal(
         np.frombuffer((tmp_path / "a/figures/levels-levels.png").read_bytes(), np.uint8),
@@ -128,7 +128,7 @@ class _WatchedSource:
     """An ArraySource that records the longest read, in frames."""
 
     def __init__(self, samples, rate):
-        from workbench.clip import ArraySource
+        from workbench.core.clip import ArraySource
 
         self.inner = ArraySource(samples, rate)
         self.sample_rate_hz, self.channels, self.frames = rate, self.inner.channels, self.inner.frames
@@ -142,7 +142,7 @@ class _WatchedSource:
 def test_no_default_analysis_reads_a_long_recording_whole():
     """Long recordings are processed in pieces: with the full default analyses (the speaker
     extra included) no read spans more than about five minutes of a six-minute recording."""
-    from fixtures.synth import recording
+    from workbench.material.synth import recording
     from workbench.registry import build
 
     rate = 8000
@@ -165,26 +165,26 @@ class Dying(Marking):
 
 
 def test_analyses_in_parallel_give_the_same_report_and_survive_a_dead_worker(clean_wav, tmp_path):
-    from analyses.levels import Levels
+    from workbench.analyses.levels import Levels
 
     analyses = [Marking(at_s=5.0), Levels(), Marking(at_s=2.0)]
-    serial = analyze_clip(open_evidence(clean_wav), analyses, tmp_path / "serial", command="test")
-    parallel = analyze_clip(open_evidence(clean_wav), analyses, tmp_path / "parallel", command="test", workers=2)
+    serial = analyze_clip(open_evidence(clean_wav), tmp_path / "serial", Request(analyses, "test"))
+    parallel = analyze_clip(open_evidence(clean_wav), tmp_path / "parallel", Request(analyses, "test", workers=2))
     assert parallel.timeline == serial.timeline
     assert [a.measurements for a in parallel.analyses] == [a.measurements for a in serial.analyses]
     assert (tmp_path / "parallel" / "figures" / "levels-levels.png").exists()
-    dead = analyze_clip(open_evidence(clean_wav), [Levels(), Dying()], tmp_path / "dead", command="test", workers=2)
+    dead = analyze_clip(open_evidence(clean_wav), tmp_path / "dead", Request([Levels(), Dying()], "test", workers=2))
     statuses = {a.name: (a.status, a.message) for a in dead.analyses}
     assert statuses["dying"][0] == "error" and "process running it failed" in statuses["dying"][1]
 
 
 def test_a_report_that_cannot_be_rendered_is_one_error_line_and_the_json_stays(clean_wav, tmp_path, monkeypatch):
-    import reports.writer
+    import workbench.reports.writer
 
     def broken(report, outdir):
         raise KeyError("planted template failure")
 
-    monkeypatch.setattr(reports.writer, "render_to_file", broken)
+    monkeypatch.setattr(workbench.reports.writer, "render_to_file", broken)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["-q", "analyze", str(clean_wav), "-o", str(out), "--only", "levels"])
     assert result.exit_code == 1 and "Traceback" not in result.output

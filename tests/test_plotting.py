@@ -2,12 +2,12 @@ import matplotlib
 import numpy as np
 import pytest
 
-from analyses.channels import Channels
-from analyses.levels import Levels
-from analyses.overview import Overview
+from workbench.analyses.channels import Channels
+from workbench.analyses.levels import Levels
+from workbench.analyses.overview import Overview
 from conftest import clip_of
 from fixtures import scenes
-from reports.plotting import mmss, new_figure, plot_gappy, si_label, time_tick_step
+from workbench.core.plotting import mmss, new_figure, plot_gappy, si_label, time_tick_step
 
 
 @pytest.mark.parametrize(
@@ -53,8 +53,8 @@ def test_only_flagged_findings_are_marked():
     """A candidate below the flag threshold is no numbered red band."""
     from matplotlib.figure import Figure
 
-    from reports.model import Finding
-    from reports.plotting import shade_findings
+    from workbench.core.model import Finding
+    from workbench.core.plotting import shade_findings
 
     ax = Figure().subplots()
     ax.set_xlim(0, 10)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fixtures import scenes
-from workbench.clip import Clip
+from workbench.core.clip import Clip
 from workbench.registry import available
 from workbench.validation.real import background_dbfs
 from workbench.validation.real_material import (

@@ -6,14 +6,15 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from fixtures import plant, scenes
+from workbench.material import plant
+from fixtures import scenes
 from workbench.cli import cli
-from workbench.evidence import sha256_file
+from workbench.core.hashing import sha256_file
+from workbench.registry import available
 from workbench.validation.intervals import poisson_interval
 from workbench.validation.real import (
     TUNING_SOURCES, background_dbfs, false_flag_rows, false_flags, genuine_recordings,
 )
-from workbench.registry import available
 
 FIELDS = ["path", "source_repo", "source_path", "commit", "license", "label", "speaker_or_notes",
           "sample_rate", "channels", "duration_s", "sha256"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from analyses.container import Container
+from workbench.analyses.container import Container
 from test_realset import _corpus
 from workbench.validation.recompression import (
     PAIRS, QUICK_PAIRS, cite_recompression, clopper_pearson, markdown_recompression, run_recompression,

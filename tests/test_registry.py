@@ -1,8 +1,8 @@
 import pytest
 
 from workbench import registry
-from workbench.analysis import Analysis, Result, param
-from workbench.errors import ParameterError
+from workbench.core.analysis import Analysis, Result, param
+from workbench.core.errors import ParameterError
 
 
 class Plugin(Analysis):

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from matplotlib.text import Text
 
-from reports.html import cell
-from reports.plotting import PRINT_WIDTH_IN
 from workbench.cli import cli
+from workbench.core.plotting import PRINT_WIDTH_IN
+from workbench.reports.html import cell
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 PRINT_MIN_PT = 7.0

@@ -9,15 +9,15 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from reports.model import FORMAT_VERSION, READABLE_VERSIONS, SCHEMA
-from reports.writer import load_report
 from workbench.cli import cli
-from workbench.errors import ReportError
+from workbench.core.errors import ReportError
+from workbench.core.model import FORMAT_VERSION, READABLE_VERSIONS, SCHEMA
+from workbench.reports.writer import load_report
 
 
 @pytest.fixture(scope="module")
 def schema():
-    return json.loads(resources.files("reports").joinpath(SCHEMA).read_text())
+    return json.loads(resources.files("workbench.core").joinpath(SCHEMA).read_text())
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from workbench.clip import Clip
-from analyses.common.resample import content_limit_hz, mono_pieces
+from workbench.analyses.common.resample import content_limit_hz, mono_pieces
+from workbench.core.clip import Clip
 
 
 def _ratio(rate_hz: int, target_hz: int) -> tuple[int, int]:

@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from fixtures.media import write_with_pyav
 from workbench.cli import cli
+from workbench.material.media import write_with_pyav
 
 SR = 16000
 
@@ -225,7 +225,7 @@ def test_hanging_decoder_costs_one_clip(tmp_path, clean_wav, monkeypatch):
     import time
 
     from workbench import evidence
-    from workbench.errors import EvidenceError
+    from workbench.core.errors import EvidenceError
 
     def hang(*args):
         time.sleep(30)
@@ -238,8 +238,9 @@ def test_hanging_decoder_costs_one_clip(tmp_path, clean_wav, monkeypatch):
 
 
 def test_exploding_decoder_is_stopped_by_the_memory_limit(clean_wav, monkeypatch):
-    from workbench import evidence, sandbox
-    from workbench.errors import EvidenceError
+    from workbench import evidence
+    from workbench.core import sandbox
+    from workbench.core.errors import EvidenceError
 
     def explode(*args):
         return bytearray(1 << 31)

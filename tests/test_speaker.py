@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from analyses.speaker import Speaker
+from workbench.analyses.speaker import Speaker
 from conftest import clip_of, flagged, lands_near
 from fixtures import scenes
-from reports.model import jsonable
-from workbench.clip import Clip
-from analyses.comparison import compare as compare_declared, declarations
+from workbench.analyses.common.comparable import Side
+from workbench.analyses.comparison import compare as compare_declared, declarations
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
+from workbench.core.model import jsonable
 from workbench.registry import build
-from analyses.common.comparable import Side
-from workbench.errors import ParameterError
 
 
 def compare(disputed, references):

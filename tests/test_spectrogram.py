@@ -6,13 +6,14 @@ import os
 import numpy as np
 import pytest
 
-from analyses.bandwidth import Bandwidth
-from analyses.noise_floor import NoiseFloor
-from analyses.voice import ltas_bands
+from workbench.analyses.bandwidth import Bandwidth
+from workbench.analyses.noise_floor import NoiseFloor
+from workbench.analyses.voice import ltas_bands
 from conftest import clip_of
-from fixtures import plant, scenes
-from workbench import spectrogram
-from workbench.clip import Clip
+from workbench.material import plant
+from fixtures import scenes
+from workbench.core import spectrogram
+from workbench.core.clip import Clip
 
 
 def _both(samples, rate, monkeypatch):
@@ -42,7 +43,6 @@ def test_a_spilled_spectrogram_reads_back_what_memory_holds(rng, monkeypatch):
     # Sums in float64 may differ in the last bit with the arrays' alignment in memory.
     np.testing.assert_allclose(spilled.mean_power_db(columns), kept.mean_power_db(columns), rtol=1e-12)
     np.testing.assert_array_equal(spilled.pooled_max(700), kept.pooled_max(700))
-
 
 
 def test_frames_spread_over_a_long_file_are_read_a_block_at_most_at_a_time(rng, monkeypatch):

@@ -5,18 +5,18 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from analyses.common import countermeasures as cm
-from analyses.common import onnx_models
-from analyses.synthesis import BACKEND, WINDOW_S, Synthesis, _backend
+from workbench.analyses.common import countermeasures as cm
+from workbench.analyses.common import onnx_models
+from workbench.analyses.synthesis import BACKEND, WINDOW_S, Synthesis, _backend
 from conftest import clip_of
 from fixtures import scenes
-from workbench.clip import Clip
-from workbench.errors import ParameterError
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
 
 
 @pytest.mark.parametrize("folder", sorted({m.folder for m in cm.MODELS}))
 def test_vendored_files_match_their_recorded_sha256_and_keep_their_licence(folder):
-    root = resources.files("analyses").joinpath(folder)
+    root = resources.files("workbench.analyses").joinpath(folder)
     listed = [line.split() for line in root.joinpath("SHA256SUMS").read_text().splitlines()]
     for digest, name in listed:
         assert hashlib.sha256(root.joinpath(name).read_bytes()).hexdigest() == digest, name
@@ -65,7 +65,7 @@ def test_the_backend_score_is_its_logistic_model_on_the_windows_outputs(speech_r
     """Recompute the back-end by hand from the models' own outputs on the same windows."""
     _, backend = _backend()
     clip = clip_of(scenes.speaker("a", seed=41, duration_s=30.0))
-    from analyses.common.windows import sounding_windows
+    from workbench.analyses.common.windows import sounding_windows
 
     starts, windows = sounding_windows(clip, cm.RATE_HZ, cm.WINDOW_SAMPLES, max_windows=4, below_db=30.0,
                                        shortest_samples=cm.WINDOW_SAMPLES // 2 + 1, pad=True)
@@ -73,7 +73,7 @@ def test_the_backend_score_is_its_logistic_model_on_the_windows_outputs(speech_r
     for model in cm.MODELS:
         outputs[f"score_{model.name}"], outputs[f"embedding_{model.name}"] = cm.score(
             model.name, onnx_models.session(cm.graph(model).bundled.data), np.stack(windows))
-    from analyses.common.spectral_cues import window_cues
+    from workbench.analyses.common.spectral_cues import window_cues
 
     outputs["cues"] = window_cues(np.stack(windows))
     x = np.hstack([np.asarray(outputs[b]).reshape(len(windows), -1) for b in backend.blocks])
@@ -116,7 +116,7 @@ def test_a_user_graph_is_hashed_and_scored_beside_and_other_files_are_refused(tm
 
 def test_a_user_state_dict_runs_in_torch_and_a_pickled_object_is_refused(tmp_path, speech_result):
     torch = pytest.importorskip("torch")
-    bundled = resources.files("analyses").joinpath("aasist", "models", "weights", "AASIST-L.pth")
+    bundled = resources.files("workbench.analyses").joinpath("aasist", "models", "weights", "AASIST-L.pth")
     state = torch.load(str(bundled), map_location="cpu", weights_only=True)
     mine = tmp_path / "mine.pth"
     torch.save(state, mine)

@@ -31,8 +31,9 @@ def test_cues_are_measured_on_every_labelled_recording_and_read_per_half(tmp_pat
 
     import soundfile as sf
 
-    from fixtures import plant, scenes
-    from workbench.evidence import sha256_file
+    from workbench.material import plant
+    from fixtures import scenes
+    from workbench.core.hashing import sha256_file
     from workbench.registry import available
     from workbench.validation.synthetic import markdown_cues, run_cues
 

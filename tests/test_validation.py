@@ -43,7 +43,7 @@ def test_a_splice_planted_by_visibility_has_that_visibility_at_every_rate():
     yardstick at 8 and 48 kHz (a fixed departure is not)."""
     import numpy as np
 
-    from analyses.discontinuity import splice_by_visibility
+    from workbench.validation.planters import splice_by_visibility
     from workbench.validation.generated import Condition, _base
 
     for rate in (8000, 48000):

@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 from scipy import signal
 
-import analyses.voice as voice_module
-from analyses.voice import PIECE_S, Voice, ltas_bands
+from workbench.analyses.voice import PIECE_S, Voice, ltas_bands
+import workbench.analyses.voice as voice_module
 from conftest import clip_of
 from fixtures import scenes
-from workbench.clip import Clip
-from workbench.errors import ParameterError
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,17 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from analyses.watermark import DECODER, MARKED_AT, WEIGHTS, WINDOW_S, Watermark
+from workbench.analyses.watermark import DECODER, MARKED_AT, WEIGHTS, WINDOW_S, Watermark
 from conftest import clip_of, flagged
 from fixtures import scenes
-from workbench.bundled import BundledFileError, installed_file
-from workbench.clip import Clip
-from workbench.errors import ParameterError
+from workbench.core.bundled import BundledFileError, installed_file
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
 
 torch = pytest.importorskip("torch")  # the mark is put in by the torch encoder (the export extra)
 pytest.importorskip("perth", reason="the export extra is not installed")
 
-from fixtures.watermark import embed_perth  # noqa: E402 (needs torch)
+from workbench.validation.perth_mark import embed_perth  # noqa: E402 (needs torch)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_a_user_graph_reads_as_the_bundled_one_and_a_graph_of_other_shapes_is_re
     assert ours.measurements["window_confidences"] == bundled.measurements["window_confidences"]
     assert ours.parameters["model_sha256"] == DECODER.bundled.sha256
     other = tmp_path / "encoder.onnx"
-    other.write_bytes(resources.files("analyses").joinpath("resemblyzer", "encoder.onnx").read_bytes())
+    other.write_bytes(resources.files("workbench.analyses").joinpath("resemblyzer", "encoder.onnx").read_bytes())
     with pytest.raises(ParameterError, match="watermark.model: the ONNX graph's inputs have shapes"):
         Watermark(model=str(other)).check()
 

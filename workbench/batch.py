@@ -14,15 +14,17 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from workbench import __version__
-from workbench.errors import (
+from workbench.core.errors import (
     EXIT_ANALYSIS_ERROR, EXIT_EVIDENCE, EXIT_EVIDENCE_CHANGED, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, EvidenceError,
-    ReportError,
+    ParameterError, ReportError,
 )
 from workbench.names import safe_name
-from reports.patterns import place_numbers
+from workbench.pipeline import Request, analyze_clip, run_order
+from workbench.progress import SILENT, Labelled, Progress
+from workbench.reports.patterns import place_numbers
 
 
 SCHEDULER_TIMEOUT_S = 10
@@ -30,7 +32,34 @@ REFERENCES_FOLDER = "references"
 """OUTDIR's subfolder holding the reports of the reference recordings."""
 EXIT_PRECEDENCE = (EXIT_EVIDENCE_CHANGED, EXIT_OUTPUT, EXIT_EVIDENCE, EXIT_USAGE, EXIT_ANALYSIS_ERROR)
 """When clips end differently, the run exits with the first of these that any clip had."""
-Say = Callable[[str], None]
+
+
+@dataclass
+class Options:
+    """How a run analyses its clips.
+
+    Attributes
+    ----------
+    analyses : list of Analysis
+        Configured analyses, in run order (:func:`workbench.registry.build`).
+    command : str
+        The command line (or library call) that reproduces the run, recorded in each report.
+    formats : tuple of str
+        Report formats: "json" (always written), "html", "pdf".
+    jobs : int
+        Clips analysed at once, in separate processes (or tasks on the Dask scheduler).
+    force : bool
+        Analyse again a clip whose report already matches its bytes, the version and the parameters.
+    scheduler : str, optional
+        ``tcp://HOST:PORT`` of a Dask scheduler that runs the per-clip work.
+    """
+
+    analyses: list
+    command: str = ""
+    formats: tuple[str, ...] = ("json", "html")
+    jobs: int = 1
+    force: bool = False
+    scheduler: str | None = None
 
 
 @dataclass
@@ -39,16 +68,9 @@ class Job:
 
     clip: Path
     folder: Path
-    analyses: list
-    command: str
-    formats: tuple[str, ...]
-    case: dict[str, str] | None = None
+    request: Request
     force: bool = False
     role: str = "disputed"
-    references: list[dict[str, Any]] = field(default_factory=list)
-    """Reports of reference recordings to compare with (see :func:`analyze_clip`)."""
-    workers: int = 1
-    """Processes running this clip's analyses at once."""
 
 
 @dataclass
@@ -60,6 +82,16 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     summary: str = ""
     reused: bool = False
+
+
+@dataclass
+class Batch:
+    """What became of a run: its exit code (:data:`EXIT_PRECEDENCE`) and each clip's outcome."""
+
+    code: int
+    outcomes: dict[Path, Outcome]
+    """The disputed clips' outcomes, by path, in the order they were given."""
+    references: list[Outcome] = field(default_factory=list)
 
 
 def _unique_folders(clips: list[Path], outdir: Path, *, subfolders: bool = False) -> list[Path]:
@@ -89,7 +121,6 @@ def case_inputs(case_dir: Path) -> tuple[list[Path], Path, list[Path]]:
         When ``case_dir`` is not a case folder or holds no evidence yet.
     """
     from workbench.case import evidence_items, load_case
-    from workbench.errors import ParameterError
 
     case = load_case(case_dir)
     clips = evidence_items(case_dir)
@@ -98,40 +129,31 @@ def case_inputs(case_dir: Path) -> tuple[list[Path], Path, list[Path]]:
     return clips, case_dir / "reports", evidence_items(case_dir, role="reference")
 
 
-def command_line(clips, outdir, *, case_dir, references, only, skip, params, formats) -> str:
-    """The ``workbench analyze`` command a report records: what was asked, in one shell line."""
-    import shlex
+def run_batch(clips: list[Path], outdir: Path, options: Options, *, case_dir: Path | None = None,
+              references: list[Path] = (), progress: Progress = SILENT) -> Batch:
+    """Analyse each clip into its own folder (skipping those whose report already matches).
 
-    return shlex.join(
-        ["workbench", "analyze", *(["--case", str(case_dir)] if case_dir else [*map(str, clips), "-o", str(outdir)]),
-         *(a for ref in (() if case_dir else references) for a in ("--reference", str(ref))),
-         *(a for name in only for a in ("--only", name)), *(a for name in skip for a in ("--skip", name)),
-         *(a for p in params for a in ("--param", p)), "--format", ",".join(formats)])
-
-
-def run_batch(clips: list[Path], outdir: Path, analyses, *, command: str, formats,
-              case_dir: Path | None = None, jobs: int = 1, force: bool = False,
-              scheduler: str | None = None, references: list[Path] | None = None,
-              say: Say | None = None, warn: Say | None = None, step: Say | None = None) -> int:
-    """Analyse each clip into its own folder (skipping those whose report already matches);
-    return the run's exit code (:data:`EXIT_PRECEDENCE`). In a case folder every analysis is
-    logged in the custody log. Reference recordings are analysed first, into OUTDIR/references/,
-    and every clip is then compared with those that could be read.
-
-    ``say`` receives the summary lines, ``warn`` one line per problem, ``step`` a label per
-    analysis step (in-process) or per finished clip (parallel); each may be None.
+    In a case folder every analysis is logged in the custody log. Reference recordings are
+    analysed first, into OUTDIR/references/, and every clip is then compared with those that
+    could be read. Several clips (or a case) also get an index and a run manifest.
 
     Raises
     ------
     OutputError
         When the output folder (or the case) cannot be made or written, or another run holds it.
+    ParameterError
+        When the Dask scheduler cannot be reached.
     """
     from workbench.outfolder import claimed
 
-    with claimed(case_dir if case_dir is not None else outdir):
-        return _run_claimed(clips, outdir, analyses, command=command, formats=formats, case_dir=case_dir,
-                            jobs=jobs, force=force, scheduler=scheduler, references=references,
-                            say=say or (lambda line: None), warn=warn or (lambda line: None), step=step)
+    try:
+        with claimed(case_dir if case_dir is not None else outdir):
+            reference_outcomes, reference_reports = _references(references, outdir, options, progress)
+            outcomes = _clips(clips, outdir, options, case_dir, reference_reports, progress)
+            _index(clips, outdir, options, case_dir, outcomes, reference_outcomes, progress)
+    finally:
+        progress.end()
+    return Batch(exit_code([o.code for o in [*outcomes.values(), *reference_outcomes]]), outcomes, reference_outcomes)
 
 
 def parallelism(clips: int, jobs: int, scheduler: str | None = None) -> tuple[int, int]:
@@ -147,74 +169,96 @@ def parallelism(clips: int, jobs: int, scheduler: str | None = None) -> tuple[in
     return at_once, (min(2, os.cpu_count() or 1) if at_once == 1 else 1)
 
 
-def _run_claimed(clips, outdir, analyses, *, command, formats, case_dir, jobs, force, scheduler,
-                 references, say: Say, warn: Say, step) -> int:
-    """:func:`run_batch` once its folder is claimed."""
-    folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
-    reference_codes, reference_reports, reference_rows = [], [], []
-    if references:
-        reference_folders = _unique_folders(references, outdir / REFERENCES_FOLDER, subfolders=True)
-        at_once, clip_workers = parallelism(len(references), jobs, scheduler)
-        reference_jobs = [Job(ref, folder, analyses, command, tuple(formats), None, force,
-                              role="reference", workers=clip_workers)
-                          for ref, folder in zip(references, reference_folders)]
-        for job, outcome in run_jobs(reference_jobs, workers=at_once, scheduler=scheduler):
-            reference_codes.append(outcome.code)
-            for line in outcome.errors:
-                warn(f"reference {line}")
-            if outcome.summary:
-                say(f"reference {outcome.summary}")
-            reference_rows.append(outcome.row | {"role": "reference",
-                                                 "folder": f"{REFERENCES_FOLDER}/{job.folder.name}"})
-            if outcome.row["status"] == "done":
-                report = json.loads((job.folder / "report.json").read_text(encoding="utf-8"))
-                reference_reports.append((job.folder, report))
-        if not reference_reports:
-            warn("no reference recording could be analysed; the clips are analysed without comparison")
-    case = None
-    if case_dir is not None:
-        from workbench.case import append_log, load_case
-
-        case = load_case(case_dir)
-        case = {"case_id": case["case_id"], "examiner": case["examiner"]}
-    at_once, clip_workers = parallelism(len(clips), jobs, scheduler)
-    work = [Job(clip, folder, analyses, command, tuple(formats), case, force,
-                references=_references_for(folder, reference_reports, formats), workers=clip_workers)
-            for clip, folder in zip(clips, folders)]
-    rows, codes, summary = {}, [], []
-    for job, outcome in run_jobs(work, workers=at_once, scheduler=scheduler, step=step):
-        rows[job.clip] = outcome.row
-        codes.append(outcome.code)
+def _references(references: list[Path], outdir: Path, options: Options,
+                progress: Progress) -> tuple[list[Outcome], list[tuple[Path, dict]]]:
+    """Analyse the reference recordings into OUTDIR/references/; return their outcomes and the
+    (folder, report) of each that could be read."""
+    outcomes, reports = [], []
+    if not references:
+        return outcomes, reports
+    folders = _unique_folders(list(references), outdir / REFERENCES_FOLDER, subfolders=True)
+    at_once, clip_workers = parallelism(len(references), options.jobs, options.scheduler)
+    jobs = [Job(ref, folder, Request(options.analyses, options.command, tuple(options.formats), workers=clip_workers),
+                options.force, role="reference") for ref, folder in zip(references, folders)]
+    for job, outcome in run_jobs(jobs, workers=at_once, scheduler=options.scheduler):
         for line in outcome.errors:
-            warn(line)
+            progress.problem(f"reference {line}")
+        if outcome.summary:
+            progress.summary(f"reference {outcome.summary}")
+        outcome.row |= {"role": "reference", "folder": f"{REFERENCES_FOLDER}/{job.folder.name}"}
+        outcomes.append(outcome)
+        if outcome.row["status"] == "done":
+            reports.append((job.folder, json.loads((job.folder / "report.json").read_text(encoding="utf-8"))))
+    if not reports:
+        progress.problem("no reference recording could be analysed; the clips are analysed without comparison")
+    return outcomes, reports
+
+
+def _clips(clips: list[Path], outdir: Path, options: Options, case_dir: Path | None,
+           reference_reports: list[tuple[Path, dict]], progress: Progress) -> dict[Path, Outcome]:
+    """Analyse the disputed clips; in a case, log each analysis in the custody log."""
+    folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
+    at_once, clip_workers = parallelism(len(clips), options.jobs, options.scheduler)
+    per_clip = 1 if at_once > 1 or options.scheduler else len(options.analyses) + 1
+    progress.begin(len(clips) * per_clip, per_clip)
+    work = [Job(clip, folder, Request(options.analyses, options.command, tuple(options.formats), _case(case_dir),
+                                      _references_for(folder, reference_reports, options.formats), clip_workers),
+                options.force) for clip, folder in zip(clips, folders)]
+    outcomes, summary = {}, []
+    for job, outcome in run_jobs(work, workers=at_once, scheduler=options.scheduler, progress=progress):
+        outcomes[job.clip] = outcome
+        for line in outcome.errors:
+            progress.problem(line)
         summary.append(outcome.summary)
         if case_dir is not None and outcome.row["status"] == "done":
-            from workbench.evidence import sha256_file
+            _log_analysis(case_dir, job, outcome)
+    for line in filter(None, summary):
+        progress.summary(line)
+    return {clip: outcomes[clip] for clip in clips if clip in outcomes}
 
-            append_log(case_dir, action="report_reused" if outcome.reused else "analyzed",
-                       file=job.clip.relative_to(case_dir).as_posix(),
-                       sha256=sha256_file(job.clip), report=job.folder.relative_to(case_dir).as_posix(),
-                       manifest_sha256=sha256_file(job.folder / "manifest.json"),
-                       flagged=outcome.row["flagged"])
-    for line in summary:
-        if line:
-            say(line)
-    ordered = [rows[clip] for clip in clips if clip in rows]
-    if (len(clips) > 1 or case_dir is not None) and any(row["status"] == "done" for row in ordered):
-        from reports.index import write_index
-        from reports.manifest import write_run_manifest
 
-        write_index(outdir, [row | {"role": "disputed"} for row in ordered] + reference_rows, case=case,
-                    formats=tuple(formats))
-        done = [folder for clip, folder in zip(clips, folders) if rows.get(clip, {}).get("status") == "done"]
-        manifest = write_run_manifest(outdir, done)
-        if case_dir is not None:
-            from workbench.evidence import sha256_file
+def _case(case_dir: Path | None) -> dict[str, str] | None:
+    """What a report and the index print of the case: its id and examiner."""
+    if case_dir is None:
+        return None
+    from workbench.case import load_case
 
-            append_log(case_dir, action="reports_indexed", file=manifest.relative_to(case_dir).as_posix(),
-                       sha256=sha256_file(manifest), reports=len(done))
-        say(f"index: {outdir / 'index.html'}")
-    return exit_code([*codes, *reference_codes])
+    case = load_case(case_dir)
+    return {"case_id": case["case_id"], "examiner": case["examiner"]}
+
+
+def _log_analysis(case_dir: Path, job: Job, outcome: Outcome) -> None:
+    """The custody-log entry of one clip's report, made or reused."""
+    from workbench.case import append_log
+    from workbench.core.hashing import sha256_file
+
+    append_log(case_dir, action="report_reused" if outcome.reused else "analyzed",
+               file=job.clip.relative_to(case_dir).as_posix(),
+               sha256=sha256_file(job.clip), report=job.folder.relative_to(case_dir).as_posix(),
+               manifest_sha256=sha256_file(job.folder / "manifest.json"),
+               flagged=outcome.row["flagged"])
+
+
+def _index(clips: list[Path], outdir: Path, options: Options, case_dir: Path | None,
+           outcomes: dict[Path, Outcome], reference_outcomes: list[Outcome], progress: Progress) -> None:
+    """The index of several clips (or of a case) and the run manifest over their folders."""
+    rows = [outcome.row for outcome in outcomes.values()]
+    if not ((len(clips) > 1 or case_dir is not None) and any(row["status"] == "done" for row in rows)):
+        return
+    from workbench.reports.index import write_index
+    from workbench.reports.manifest import write_run_manifest
+
+    write_index(outdir, [row | {"role": "disputed"} for row in rows] + [o.row for o in reference_outcomes],
+                case=_case(case_dir), formats=tuple(options.formats))
+    done = [outdir / row["folder"] for row in rows if row["status"] == "done"]
+    manifest = write_run_manifest(outdir, done)
+    if case_dir is not None:
+        from workbench.case import append_log
+        from workbench.core.hashing import sha256_file
+
+        append_log(case_dir, action="reports_indexed", file=manifest.relative_to(case_dir).as_posix(),
+                   sha256=sha256_file(manifest), reports=len(done))
+    progress.summary(f"index: {outdir / 'index.html'}")
 
 
 def exit_code(codes: list[int]) -> int:
@@ -239,9 +283,7 @@ def _reusable(job: Job, digest: str) -> dict | None:
     except (OSError, ValueError):
         return None
     stored = report.get("run", {}).get("parameters", {})
-    from workbench.pipeline import run_order
-
-    on_audio, on_reports = run_order(job.analyses, references=bool(job.references))
+    on_audio, on_reports = run_order(job.request.analyses, references=bool(job.request.references))
     ran = [*on_audio, *on_reports]
     names = [a.name for a in ran]
     versions = {entry.get("name"): entry.get("version") for entry in report.get("analyses", [])
@@ -250,9 +292,9 @@ def _reusable(job: Job, digest: str) -> dict | None:
         versions.get(a.name) == a.version
         and all(stored[a.name].get(k) == v for k, v in a.parameters().items()) for a in ran
     )
-    hashes = [r["evidence"]["sha256"] for r in job.references]
+    hashes = [r["evidence"]["sha256"] for r in job.request.references]
     same_analyses = same_analyses and all(stored[a.name].get("reference_sha256") == hashes for a in on_reports)
-    complete = all((job.folder / f"report.{fmt}").exists() for fmt in job.formats)
+    complete = all((job.folder / f"report.{fmt}").exists() for fmt in job.request.formats)
     if (report.get("evidence", {}).get("sha256") == digest and report.get("tool", {}).get("version") == __version__
             and same_analyses and complete and (job.folder / "manifest.json").exists()):
         return report
@@ -273,10 +315,10 @@ def _other_recording(folder: Path, digest: str) -> str:
     return f"{folder} holds the report of another recording ({name}, SHA-256 {str(found)[:12]}...)"
 
 
-def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Outcome:
+def process_clip(job: Job, progress: Progress = SILENT) -> Outcome:
     """Open, analyse and report one clip (or reuse a matching report unless ``job.force``)."""
-    from workbench.evidence import open_evidence, sha256_file
-    from workbench.pipeline import analyze_clip
+    from workbench.evidence import open_evidence
+    from workbench.core.hashing import sha256_file
 
     if (job.folder / "report.json").exists():
         try:
@@ -296,7 +338,7 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
                          len(existing["timeline"]), [a["name"] for a in existing["analyses"] if a["status"] == "error"])
                 | {"sha256": evidence["sha256"]},
                 code=EXIT_OK, summary=(f"{job.clip}: unchanged since its report; skipped (--force to redo); "
-                                       f"report: {job.folder / _main_file(job.formats)}"),
+                                       f"report: {job.folder / _main_file(job.request.formats)}"),
                 reused=True,
             )
     try:
@@ -305,9 +347,7 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
         return Outcome(row={"clip": str(job.clip), "status": "unreadable", "message": str(exc)},
                        code=EXIT_EVIDENCE, errors=[f"{job.clip}: {exc}"])
     try:
-        report = analyze_clip(clip, job.analyses, job.folder, command=job.command, formats=job.formats,
-                              progress=progress, case=job.case, references=job.references,
-                              workers=job.workers)
+        report = analyze_clip(clip, job.folder, job.request, progress)
     except ReportError as exc:
         return Outcome(row={"clip": str(job.clip), "status": "report_failed", "message": str(exc)},
                        code=EXIT_ANALYSIS_ERROR, errors=[f"{job.clip}: {exc}"])
@@ -322,7 +362,7 @@ def process_clip(job: Job, progress: Callable[[str], None] | None = None) -> Out
     elif report.errored:
         errors.append(f"{job.clip}: analyses failed: {', '.join(report.errored)} (see the report)")
         code = EXIT_ANALYSIS_ERROR
-    main_file = _main_file(job.formats)
+    main_file = _main_file(job.request.formats)
     return Outcome(
         row=_row(job, clip.duration_s, clip.info.container, clip.info.codec, len(report.timeline), report.errored)
         | {"sha256": report.evidence["sha256"]},
@@ -344,22 +384,21 @@ def _row(job: Job, duration_s, container, codec, flagged, errored) -> dict[str, 
 
 
 def run_jobs(jobs: list[Job], *, workers: int = 1, scheduler: str | None = None,
-             step: Callable[[str], None] | None = None) -> Iterator[tuple[Job, Outcome]]:
+             progress: Progress = SILENT) -> Iterator[tuple[Job, Outcome]]:
     """Yield (job, outcome) as clips finish: in this process, in ``workers`` local processes, or
-    on the Dask scheduler at ``scheduler``. ``step`` is called with a label per analysis step
-    (in-process) or per finished clip (parallel)."""
+    on the Dask scheduler at ``scheduler``. ``progress`` is told of each analysis step (in this
+    process) or of each finished clip (in parallel)."""
     if scheduler:
-        yield from _run_dask(jobs, scheduler, step)
+        yield from _run_dask(jobs, scheduler, progress)
     elif workers <= 1:
         for job in jobs:
-            yield job, process_clip(job, progress=(lambda name, c=job.clip.name: step(f"{c}: {name}")) if step else None)
+            yield job, process_clip(job, Labelled(progress, job.clip.name))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(process_clip, job): job for job in jobs}
             for future in as_completed(futures):
                 job = futures[future]
-                if step:
-                    step(job.clip.name)
+                progress.step(job.clip.name)
                 yield job, _outcome_of(job, future)
 
 
@@ -373,15 +412,11 @@ def _outcome_of(job: Job, future) -> Outcome:
                        code=EXIT_EVIDENCE, errors=[f"{job.clip}: {message}"])
 
 
-def _run_dask(jobs: list[Job], scheduler: str, step) -> Iterator[tuple[Job, Outcome]]:
+def _run_dask(jobs: list[Job], scheduler: str, progress: Progress) -> Iterator[tuple[Job, Outcome]]:
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError:
-        from workbench.errors import ParameterError
-
         raise ParameterError("--scheduler needs the cluster extra: pip install '.[cluster]'") from None
-    from workbench.errors import ParameterError
-
     try:
         client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -390,6 +425,5 @@ def _run_dask(jobs: list[Job], scheduler: str, step) -> Iterator[tuple[Job, Outc
         futures = {client.submit(process_clip, job, pure=False): job for job in jobs}
         for future in dask_completed(list(futures)):
             job = futures[future]
-            if step:
-                step(job.clip.name)
+            progress.step(job.clip.name)
             yield job, _outcome_of(job, future)

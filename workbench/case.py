@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench import __version__
-from workbench.errors import EvidenceError, ParameterError
-from workbench.evidence import sha256_file
+from workbench.core.errors import EvidenceError, ParameterError
+from workbench.core.hashing import sha256_file
 from workbench.names import safe_name
 
 CASE_FILE = "case.json"
@@ -200,7 +200,7 @@ def verify_case(folder: Path) -> tuple[list[str], list[str]]:
     notes : list of str
         Reports older than their evidence's last custody entry (made before it was re-logged).
     """
-    from reports.manifest import MANIFEST, hash_problems, tree_files, verify_folder
+    from workbench.reports.manifest import MANIFEST, hash_problems, tree_files, verify_folder
 
     problems = verify_log(folder)
     entries = log_entries(folder)
@@ -241,7 +241,7 @@ def verify_case(folder: Path) -> tuple[list[str], list[str]]:
 
 def _reported(reports: Path) -> dict[str, Path]:
     """{evidence SHA-256: report folder} of the clip folders under ``reports``."""
-    from reports.manifest import MANIFEST
+    from workbench.reports.manifest import MANIFEST
 
     found = {}
     for manifest in sorted(reports.glob(f"*/{MANIFEST}")) if reports.is_dir() else []:
@@ -257,7 +257,7 @@ def add_files(folder: Path, clips, *, say, warn, role: str = "disputed") -> int:
     """Add each of ``clips`` to the case in ``role`` (see :func:`add_evidence`), saying what became of each;
     an unreadable one is named through ``warn`` and the rest still added. Returns the exit code:
     0, or 3 when any could not be added. One process at a time adds to a case or analyses it."""
-    from workbench.errors import EXIT_EVIDENCE, EXIT_OK, EvidenceError
+    from workbench.core.errors import EXIT_EVIDENCE, EXIT_OK, EvidenceError
     from workbench.outfolder import claimed
 
     load_case(folder)

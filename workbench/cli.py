@@ -1,7 +1,7 @@
 """The ``workbench`` command line: it parses, calls the library and prints.
 
-Every :class:`~workbench.errors.WorkbenchError` that reaches it becomes one line on stderr and the
-exit code the error carries (:mod:`workbench.errors` lists them); Ctrl-C exits 130.
+Every :class:`~workbench.core.errors.WorkbenchError` that reaches it becomes one line on stderr and the
+exit code the error carries (:mod:`workbench.core.errors` lists them); Ctrl-C exits 130.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from workbench import __version__
-from workbench.errors import EXIT_INTERRUPTED, EXIT_VERIFY_FAILED, WorkbenchError
+from workbench.core.errors import EXIT_INTERRUPTED, EXIT_VERIFY_FAILED, WorkbenchError
+from workbench.progress import Progress
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; 1 done, but an analysis failed; 2 usage error, or OUTDIR holds another "
@@ -51,33 +52,54 @@ def format_option(default: str | None, help: str):
     return click.option("--format", "format_", default=default, show_default=default is not None, help=help)
 
 
-def _run(ctx: click.Context, clips, outdir, analyses, **options) -> int:
-    """``batch.run_batch`` with a progress bar on stderr (when it is a terminal) and the printing."""
-    from workbench.batch import parallelism, run_batch
+def _command_line(clips, outdir, *, case_dir, references, only, skip, params, formats) -> str:
+    """The ``workbench analyze`` command a report records: what was asked, in one shell line."""
+    return shlex.join(
+        ["workbench", "analyze", *(["--case", str(case_dir)] if case_dir else [*map(str, clips), "-o", str(outdir)]),
+         *(a for ref in (() if case_dir else references) for a in ("--reference", str(ref))),
+         *(a for name in only for a in ("--only", name)), *(a for name in skip for a in ("--skip", name)),
+         *(a for p in params for a in ("--param", p)), "--format", ",".join(formats)])
 
-    def run(step=None):
-        return run_batch(list(clips), outdir, analyses, step=step, warn=_error,
-                         say=None if ctx.obj["quiet"] else click.echo, **options)
 
-    if ctx.obj["quiet"] or not sys.stderr.isatty():
-        return run()
-    at_once, _ = parallelism(len(clips), options.get("jobs", 1), options.get("scheduler"))
-    per_clip = 1 if at_once > 1 or options.get("scheduler") else len(analyses) + 1
-    first_done: list[tuple[float, int]] = []
+class _Terminal(Progress):
+    """A run's progress on the terminal: problems on stderr, the summary on stdout (unless
+    ``--quiet``), and a bar on stderr when it is a terminal."""
 
-    def step(label):
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar, self.first_done = quiet, None, None
+
+    def begin(self, steps: int, per_clip: int) -> None:
+        if self.quiet or not sys.stderr.isatty():
+            return
+        self.per_clip = per_clip
+        self.bar = click.progressbar(length=steps, file=sys.stderr, label="analysing", show_eta=False,
+                                     item_show_func=lambda label: label)
+        self.bar.__enter__()
+
+    def step(self, label: str) -> None:
+        if self.bar is None:
+            return
         # The ETA counts from the end of the first clip: start-up and model loading are paid once.
+        bar = self.bar
         bar.update(1, label)
-        if not first_done and bar.pos >= per_clip:
-            first_done.append((time.monotonic(), bar.pos))
-        elif first_done and bar.pos > first_done[0][1]:
-            since, at = first_done[0]
+        if self.first_done is None and bar.pos >= self.per_clip:
+            self.first_done = (time.monotonic(), bar.pos)
+        elif self.first_done and bar.pos > self.first_done[1]:
+            since, at = self.first_done
             bar.avg, bar.eta_known = [(time.monotonic() - since) / (bar.pos - at)], True
-        bar.show_eta = len(first_done) > 0 and bar.pos > first_done[0][1]
+        bar.show_eta = self.first_done is not None and bar.pos > self.first_done[1]
 
-    with click.progressbar(length=len(clips) * per_clip, file=sys.stderr, label="analysing", show_eta=False,
-                           item_show_func=lambda label: label) as bar:
-        return run(step=step)
+    def problem(self, line: str) -> None:
+        _error(line)
+
+    def summary(self, line: str) -> None:
+        if not self.quiet:
+            click.echo(line)
+
+    def end(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @click.group(cls=_Workbench, context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,8 +157,9 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
       workbench analyze clip.wav -o out/clip --param levels.min_silence_s=0.05
       workbench analyze leaked.m4a -o out/leak -r speech-tv.wav -r speech-radio.mp3
     """
-    from reports.writer import parse_formats
-    from workbench.batch import case_inputs, command_line
+    from workbench.reports.writer import parse_formats
+    from workbench.batch import Options, case_inputs
+    from workbench.library import analyze_case, analyze_many
     from workbench.registry import build, parse_params, split_names as _names
 
     if case_dir is not None:
@@ -148,10 +171,13 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
         raise click.UsageError("give CLIP... and -o OUTDIR, or --case DIR")
     formats = tuple(dict.fromkeys(("json", *parse_formats(format_ or ("json,html,pdf" if case_dir else "json,html")))))
     analyses = build(only=_names(only), skip=_names(skip), params=parse_params(params), references=bool(references))
-    command = command_line(clips, outdir, case_dir=case_dir, references=references, only=_names(only),
-                           skip=_names(skip), params=params, formats=formats)
-    ctx.exit(_run(ctx, clips, outdir, analyses, command=command, formats=formats, case_dir=case_dir,
-                  jobs=jobs, force=force, scheduler=scheduler, references=list(references)))
+    command = _command_line(clips, outdir, case_dir=case_dir, references=references, only=_names(only),
+                            skip=_names(skip), params=params, formats=formats)
+    options = Options(analyses, command, formats, jobs=jobs, force=force, scheduler=scheduler)
+    progress = _Terminal(ctx.obj["quiet"])
+    if case_dir is not None:
+        ctx.exit(analyze_case(case_dir, options, progress=progress).code)
+    ctx.exit(analyze_many(clips, outdir, options, references=references, progress=progress).code)
 
 
 @cli.group()
@@ -241,7 +267,7 @@ def render(report_json, format_):
     Example:
       workbench render out/case-17/report.json --format html,pdf
     """
-    from reports.writer import load_report, parse_formats
+    from workbench.reports.writer import load_report, parse_formats
     from workbench.listening import rerender
 
     load_report(report_json)  # one line and exit 2 for anything that is not a report
@@ -299,7 +325,7 @@ def note(case_dir, place, text, clip, by):
 @outdir_option("Folder for the demo evidence and its report.")
 @click.pass_context
 def demo(ctx, outdir):
-    """Build the bundled demo "disputed clip" from fixtures/ and analyse it.
+    """Build the bundled demo "disputed clip" (generated speech) and analyse it.
 
     The clip is 30 s of speech-like stereo audio with a planted stretch of digital silence,
     clipping, a polarity-inverted stretch and a DC step; its truth is written beside it.
@@ -308,14 +334,17 @@ def demo(ctx, outdir):
     Example:
       workbench demo -o out/demo
     """
-    from fixtures.scenes import write_demo
-    from reports.writer import FORMATS
+    from workbench.batch import Options
+    from workbench.demo import write_demo
+    from workbench.library import analyze_many
     from workbench.registry import build
+    from workbench.reports.writer import FORMATS
 
     evidence, truth = write_demo(outdir / "evidence")
     report_dir = outdir / "report"
     command = shlex.join(["workbench", "analyze", str(evidence), "-o", str(report_dir)])
-    code = _run(ctx, [evidence], report_dir, build(), command=command, formats=FORMATS)
+    code = analyze_many([evidence], report_dir, Options(build(), command, FORMATS),
+                        progress=_Terminal(ctx.obj["quiet"])).code
     if not ctx.obj["quiet"]:
         click.echo("planted in the demo clip (compare with the report's places to listen to):")
         for item in truth["planted"]:

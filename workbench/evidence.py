@@ -7,24 +7,22 @@ escaping is the renderers' job.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from workbench.clip import Clip, DecodedFileSource, SoundFileSource
-from workbench.containers import read_structure
-from workbench.errors import EvidenceError
-from workbench.sandbox import run_limited
-from workbench.untrusted import clean_text
+from workbench.core.clip import Clip, DecodedFileSource, EvidenceInfo, SoundFileSource
+from workbench.core.containers import read_structure
+from workbench.core.errors import EvidenceError
+from workbench.core.hashing import sha256_file
+from workbench.core.sandbox import run_limited
+from workbench.core.untrusted import clean_text
 
-HASH_BLOCK_BYTES = 1 << 20
 MAX_DECODED_BYTES = 8 << 30
 """Refuse to decode a file to more than this many bytes of float32 samples (claimed by its header,
 or written while decoding a compressed stream)."""
@@ -32,54 +30,6 @@ or written while decoding a compressed stream)."""
 DECODE_TIMEOUT_S = 60.0
 DECODE_S_PER_MIB = 2.0
 """Decoding may take 60 s plus 2 s per MiB of file before it is stopped as hung."""
-
-
-@dataclass
-class EvidenceInfo:
-    """What intake learned about one evidence file (the ``evidence`` block of report.json)."""
-
-    path: str
-    sha256: str
-    size_bytes: int
-    container: str
-    codec: str
-    sample_rate_hz: int
-    channels: int
-    frames: int
-    duration_s: float
-    sample_format: str
-    decoder: str
-    tags: dict[str, str] = field(default_factory=dict)
-    container_duration_s: float | None = None
-    mtime_ns: int = 0
-    sha256_after: str | None = None
-    role: str = "disputed"
-    notes: list[str] = field(default_factory=list)
-    truncated: bool = False
-    structure: dict[str, Any] | None = field(default=None, repr=False)
-    """The container and frame structure (:func:`workbench.containers.read_structure`), which the
-    ``container`` analysis reports; not part of the evidence block."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready form (``mtime_ns`` is kept for the custody check)."""
-        found = asdict(replace(self, structure=None))
-        del found["structure"]
-        return found
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Return the SHA-256 hex digest of a file, streamed in 1 MiB blocks.
-
-    Parameters
-    ----------
-    path : path-like
-        File to hash. It is opened read-only.
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(HASH_BLOCK_BYTES), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_readable(path: Path) -> os.stat_result:
@@ -233,10 +183,18 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
     parent later reads on demand). Otherwise PyAV decodes it into the file ``scratch`` and the
     shape of what it wrote is returned.
     """
-    import soundfile as sf
-
     structure = read_structure(path)
     probe = _probe_pyav(path)
+    found = _inspect_soundfile(path, probe)
+    if found is None:
+        found = _inspect_pyav(path, probe, scratch)
+    return {**found, "structure": structure}
+
+
+def _inspect_soundfile(path: Path, probe: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a trial decode by libsndfile finds (nothing is kept), or None when it cannot read the file."""
+    import soundfile as sf
+
     try:
         sf_info = sf.info(str(path))
         with sf.SoundFile(str(path), mode="r") as handle:
@@ -260,10 +218,13 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
             "sample_format": sf_info.subtype, "tags": tags, "decoded_frames": decoded,
             "notes": notes, "truncated": truncated,
             "container_duration_s": probe["container_duration_s"] if probe else None,
-            "structure": structure,
         }
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
-        pass
+        return None
+
+
+def _inspect_pyav(path: Path, probe: dict[str, Any] | None, scratch: Path | None) -> dict[str, Any]:
+    """Decode with PyAV into the file ``scratch``; return the shape of what was written."""
     if probe is None:
         raise EvidenceError("is not a recognised audio or video file")
     if not probe["has_audio"]:
@@ -288,7 +249,6 @@ def _inspect(path: Path, scratch: Path | None) -> dict[str, Any]:
         "codec": probe.get("codec", "unknown"), "sample_format": probe.get("sample_format", "unknown"),
         "tags": dict(probe["tags"]), "decoded": (frames, channels), "rate": rate, "notes": notes,
         "truncated": not complete, "container_duration_s": probe["container_duration_s"],
-        "structure": structure,
     }
 
 
@@ -296,7 +256,7 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
     """Open one evidence file read-only and return a :class:`Clip` with its :class:`EvidenceInfo`.
 
     The file is hashed, then probed and decoded once in a child process with a time and memory
-    limit (:func:`workbench.sandbox.run_limited`), so a hostile file cannot hang or exhaust the run.
+    limit (:func:`workbench.core.sandbox.run_limited`), so a hostile file cannot hang or exhaust the run.
     A file libsndfile reads is then read from on demand; any other (AAC, video containers) is
     decoded into a temporary file (in ``TMPDIR``), unlinked at once and read back through an open
     descriptor.
@@ -319,7 +279,23 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
         digest = sha256_file(path)
     except OSError as exc:
         raise EvidenceError(f"cannot be read: {exc.strerror or exc}") from None
-    timeout_s = DECODE_TIMEOUT_S + st.st_size / (1 << 20) * DECODE_S_PER_MIB
+    source, found = _decoded(path, timeout_s=DECODE_TIMEOUT_S + st.st_size / (1 << 20) * DECODE_S_PER_MIB)
+    if source.frames <= 0:
+        raise EvidenceError("contains no audio samples")
+    info = EvidenceInfo(
+        path=clean_text(os.fspath(path)), sha256=digest, size_bytes=st.st_size,
+        container=found["container"], codec=found["codec"], sample_rate_hz=source.sample_rate_hz,
+        channels=source.channels, frames=source.frames, duration_s=source.frames / source.sample_rate_hz,
+        sample_format=found["sample_format"], decoder=found["decoder"], tags=found["tags"],
+        container_duration_s=found["container_duration_s"], mtime_ns=st.st_mtime_ns, role=role,
+        notes=found["notes"], truncated=found["truncated"], structure=found["structure"],
+    )
+    return Clip(source, info=info)
+
+
+def _decoded(path: Path, *, timeout_s: float) -> tuple[SoundFileSource | DecodedFileSource, dict[str, Any]]:
+    """Probe and decode the file in a limited child (:func:`_inspect`); return the source the
+    clip reads from and what the child found."""
     try:
         handle, scratch = tempfile.mkstemp(prefix="workbench-decoded-", suffix=".f32")
     except OSError:
@@ -343,29 +319,7 @@ def open_evidence(path: str | os.PathLike, *, role: str = "disputed") -> Clip:
         if scratch is not None:
             os.close(handle)
             os.unlink(scratch)
-    if source.frames <= 0:
-        raise EvidenceError("contains no audio samples")
-    info = EvidenceInfo(
-        path=clean_text(os.fspath(path)),
-        sha256=digest,
-        size_bytes=st.st_size,
-        container=found["container"],
-        codec=found["codec"],
-        sample_rate_hz=source.sample_rate_hz,
-        channels=source.channels,
-        frames=source.frames,
-        duration_s=source.frames / source.sample_rate_hz,
-        sample_format=found["sample_format"],
-        decoder=found["decoder"],
-        tags=found["tags"],
-        container_duration_s=found["container_duration_s"],
-        mtime_ns=st.st_mtime_ns,
-        role=role,
-        notes=found["notes"],
-        truncated=found["truncated"],
-        structure=found["structure"],
-    )
-    return Clip(source, info=info)
+    return source, found
 
 
 def _soundfile_tags(path: Path) -> dict[str, str]:

@@ -14,12 +14,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reports.excerpts import excerpt_bytes, excerpt_span, strongest_by_place
-from reports.model import Finding, Report
-from reports.patterns import place_numbers
-from workbench.atomic import atomic_write_bytes
-from workbench.errors import EvidenceError, OutputError, ParameterError, VerifyError
-from workbench.untrusted import clean_text
+from workbench.core.atomic import atomic_write_bytes
+from workbench.core.errors import EvidenceError, OutputError, ParameterError, VerifyError
+from workbench.core.model import Finding, Report
+from workbench.core.untrusted import clean_text
+from workbench.reports.excerpts import excerpt_bytes, excerpt_span, strongest_by_place
+from workbench.reports.patterns import place_numbers
 
 MAX_NOTE_CHARS = 4000
 AUDIO_SUFFIXES = (".flac", ".wav")
@@ -60,7 +60,7 @@ def write_excerpts(report_json: Path, *, place: int | None, out: Path) -> list[d
     list of dict
         Per file: place, path, SHA-256, start and end (s).
     """
-    from reports.writer import load_report
+    from workbench.reports.writer import load_report
     from workbench.evidence import open_evidence
 
     report = load_report(report_json)
@@ -109,7 +109,7 @@ def write_excerpts(report_json: Path, *, place: int | None, out: Path) -> list[d
 def add_note(case: Path, *, clip: str | None, place: int, text: str, by: str | None) -> Path:
     """Log what the examiner heard at ``place`` of a case report (``listening_note``) and render
     that report again with its listening log; return the report folder."""
-    from reports.writer import load_report
+    from workbench.reports.writer import load_report
     from workbench.case import append_log, load_case
 
     load_case(case)
@@ -156,7 +156,7 @@ def listening_notes(report_dir: Path, evidence_sha256: str) -> list[dict[str, An
 def _check_sealed(folder: Path, case: Path | None, *, rendered: tuple[str, ...] = ()) -> None:
     """Refuse to seal again a report folder that no longer matches its manifest; the files about
     to be rendered again from report.json (``rendered``, e.g. "html") may be missing or changed."""
-    from reports.manifest import MANIFEST, verify_folder
+    from workbench.reports.manifest import MANIFEST, verify_folder
     from workbench.case import EVIDENCE, REFERENCES
 
     if not (folder / MANIFEST).is_file():
@@ -188,10 +188,10 @@ def rerender(folder: Path, *, formats: list[str]) -> list[Path]:
 
 
 def _rerender(folder: Path, *, formats: list[str]) -> list[Path]:
-    from reports.manifest import CLIP_FORMAT, MANIFEST, RUN_FORMAT, write_manifest, write_run_manifest
-    from reports.writer import load_report, render_to_file
+    from workbench.reports.manifest import CLIP_FORMAT, MANIFEST, RUN_FORMAT, write_manifest, write_run_manifest
+    from workbench.reports.writer import load_report, render_to_file
     from workbench.case import append_log
-    from workbench.evidence import sha256_file
+    from workbench.core.hashing import sha256_file
 
     case = case_folder(folder)
     _check_sealed(folder, case, rendered=tuple(formats))
@@ -201,7 +201,7 @@ def _rerender(folder: Path, *, formats: list[str]) -> list[Path]:
     if "html" in formats:
         written.append(render_to_file(report, folder, listening_notes=notes))
     if "pdf" in formats:
-        from reports.pdf import render_pdf
+        from workbench.reports.pdf import render_pdf
 
         written.append(render_pdf(report, folder, listening_notes=notes))
     if not (folder / MANIFEST).is_file():

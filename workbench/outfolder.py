@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from workbench.errors import OutputError
+from workbench.core.errors import OutputError
 
 
 @contextmanager

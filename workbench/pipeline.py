@@ -7,31 +7,32 @@ comes out. The evidence is hashed again after the analyses and the report says w
 from __future__ import annotations
 
 import io
-import json
 import platform
 import time
 import traceback
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
-from importlib.resources import files
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import matplotlib
 
-from reports.model import AnalysisEntry, Report
-from reports.manifest import clear_earlier_run, write_manifest
-from reports.writer import write_report
 from workbench import __version__
-from workbench.analysis import Analysis, FigureOut, Result
-from workbench.atomic import atomic_write_bytes
-from workbench.clip import Clip
+from workbench.core.analysis import Analysis, FigureOut, Result
+from workbench.core.atomic import atomic_write_bytes
+from workbench.core.clip import Clip
+from workbench.core.errors import ReportError
+from workbench.core.model import AnalysisEntry, Report
+from workbench.core.plotting import FIGURE_RC
 from workbench.evidence import finish_evidence
-from workbench.errors import ReportError
-from reports.patterns import place_numbers
-from reports.plotting import FIGURE_RC
-from reports.excerpts import write_excerpts
-from reports.timeline import timeline_figure
+from workbench.progress import SILENT, Progress
+from workbench.rates import rates_by_kind
+from workbench.reports.excerpts import write_excerpts
+from workbench.reports.manifest import clear_earlier_run, write_manifest
+from workbench.reports.patterns import place_numbers
+from workbench.reports.timeline import timeline_figure
+from workbench.reports.writer import write_report
 
 FIGURE_DPI = 110
 PALETTE_FROM_BYTES = 50_000
@@ -56,21 +57,10 @@ LIMITATIONS = [
     "file states them and can have been altered.",
 ]
 
-Progress = Callable[[str], None]
-
-
-def _validation_rows(path: Path) -> dict[str, dict]:
-    """The summary rows of a validation.json (``make validate``) by finding kind, reference rows
-    (earlier definitions of strength) left out; {} if absent."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {row["kind"]: row for row in data.get("rows", []) if not row.get("reference")}
-
-
-VALIDATION = _validation_rows(Path(str(files("workbench") / "data" / "validation.json")))
-"""Measured error rates by finding kind (``make validate``), cited in each analysis's section."""
+EVIDENCE_CHANGED = (
+    "THE EVIDENCE FILE CHANGED DURING ANALYSIS: its SHA-256 after the run differs from "
+    "the one taken at intake. The results cannot be tied to either version."
+)
 
 
 def tool_info() -> dict[str, Any]:
@@ -172,84 +162,111 @@ def run_order(analyses: list[Analysis], *, references: bool) -> tuple[list[Analy
     return on_audio, [a for a in analyses if a.needs_references] if references else []
 
 
-def analyze_clip(
-    clip: Clip,
-    analyses: list[Analysis],
-    outdir: Path,
-    *,
-    command: str,
-    formats: tuple[str, ...] = ("json", "html"),
-    progress: Progress | None = None,
-    case: dict[str, str] | None = None,
-    references: list[dict[str, Any]] | None = None,
-    workers: int = 1,
-) -> Report:
-    """Run ``analyses`` on ``clip`` and write the report into ``outdir``.
+@dataclass
+class Request:
+    """What one clip's report is asked for with.
+
+    Attributes
+    ----------
+    analyses : list of Analysis
+        Configured analyses, in run order.
+    command : str
+        The command line (or library call) that reproduces this run, recorded in the report.
+    formats : tuple of str
+        Which of "json", "html", "pdf" to write (report.json is always written: it is the source
+        of truth).
+    case : dict, optional
+        ``case_id`` and ``examiner`` when the clip belongs to a case folder (printed on reports).
+    references : list of dict
+        Reports (report.json content, plus ``report_path``: where that report lies, relative to
+        the clip's output folder) of known-genuine reference recordings, for the analyses that
+        ``needs_references`` (the comparison); without them those are not run.
+    workers : int
+        Analyses run in this many forked processes at once (1: one after another here).
+    """
+
+    analyses: list[Analysis]
+    command: str = ""
+    formats: tuple[str, ...] = ("json", "html")
+    case: dict[str, str] | None = None
+    references: list[dict[str, Any]] = field(default_factory=list)
+    workers: int = 1
+
+
+def analyze_clip(clip: Clip, outdir: Path, request: Request, progress: Progress = SILENT) -> Report:
+    """Run the analyses of ``request`` on ``clip`` and write the report into ``outdir``.
 
     Parameters
     ----------
     clip : Clip
         The opened evidence (``clip.info`` set).
-    analyses : list of Analysis
-        Configured analyses, in run order.
     outdir : Path
-        Folder for report.json, report.html and figures/; created if missing.
-    command : str
-        The command line that reproduces this run, recorded in the report.
-    formats : tuple of str
-        Which of "json", "html" to write (report.json is always written: it is the source of truth).
-    progress : callable, optional
-        Called with each analysis name before it runs.
-    case : dict, optional
-        ``case_id`` and ``examiner`` when the clip belongs to a case folder (printed on reports).
-    references : list of dict, optional
-        Reports (report.json content, plus ``report_path``: where that report lies, relative to
-        ``outdir``) of known-genuine reference recordings, for the analyses that
-        ``needs_references`` (the comparison); without them those are not run.
-    workers : int
-        Analyses run in this many forked processes at once (1: one after another here).
+        Folder for report.json, report.html, figures/ and excerpts/; created if missing.
+    request : Request
+        The analyses, formats and context of the report.
+    progress : Progress
+        Told of each analysis before it runs, and of the timeline.
     """
-    started = utc_now()
-    started_clock = time.perf_counter()
+    started, started_clock = utc_now(), time.perf_counter()
     # An earlier run's manifest goes first, so no state of this run before its end verifies, and
     # its outputs with it, so no figure or excerpt of that run is taken into this run's manifest.
     clear_earlier_run(outdir)
     (outdir / "figures").mkdir(parents=True, exist_ok=True)
+    entries, tracks = _analyse(clip, outdir, request, progress)
+    unchanged = finish_evidence(clip)
+    report = _report(clip, request, entries, started)
+    if not unchanged:
+        report.limitations.insert(0, EVIDENCE_CHANGED)
+    progress.step("timeline")
+    _draw_places(report, clip, tracks, outdir)
+    report.run["finished_utc"] = utc_now()
+    report.run["wall_time_s"] = round(time.perf_counter() - started_clock, 3)
+    try:
+        write_report(report, outdir, formats=request.formats)
+    except ReportError:
+        write_manifest(outdir, report.evidence, report.named_files)  # report.json is whole; only a rendering failed
+        raise
+    write_manifest(outdir, report.evidence, report.named_files)  # last: a run stopped before this (killed, disk full) has none
+    return report
+
+
+def _analyse(clip: Clip, outdir: Path, request: Request, progress: Progress) -> tuple[list[AnalysisEntry], list]:
+    """Run the analyses on the audio, then those on the reports; return their entries and the
+    tracks the timeline draws."""
     entries, tracks = [], []
-    on_audio, on_reports = run_order(analyses, references=bool(references))
-    for entry, entry_tracks in run_all(on_audio, clip, outdir, progress=progress, workers=workers):
+    on_audio, on_reports = run_order(request.analyses, references=bool(request.references))
+    for entry, entry_tracks in run_all(on_audio, clip, outdir, progress=progress, workers=request.workers):
         entries.append(entry)
         tracks.extend(entry_tracks)
     for analysis in on_reports:
-        if progress:
-            progress(analysis.name)
+        progress.step(analysis.name)
         evidence, earlier = clip.info.to_dict(), list(zip(on_audio, entries))
-        result, wall_s = run_safely(lambda a=analysis: a.run_on_reports(evidence, earlier, references))
+        result, wall_s = run_safely(lambda a=analysis: a.run_on_reports(evidence, earlier, request.references))
         entries.append(_entry(analysis, result, wall_s, outdir))
-    unchanged = finish_evidence(clip)
-    report = Report(
+    return entries, tracks
+
+
+def _report(clip: Clip, request: Request, entries: list[AnalysisEntry], started: str) -> Report:
+    """The report model of a finished run, before its figures of places and its timing."""
+    return Report(
         tool=tool_info(),
         run={
             "started_utc": started,
             "finished_utc": None,
             "wall_time_s": None,
-            "command": command,
-            "case": case,
+            "command": request.command,
+            "case": request.case,
             "parameters": {entry.name: entry.parameters for entry in entries},
         },
         evidence=clip.info.to_dict(),
         analyses=entries,
         limitations=list(LIMITATIONS),
-        references=[_reference_row(r) for r in references or []],
+        references=[_reference_row(r) for r in request.references],
     )
-    if not unchanged:
-        report.limitations.insert(
-            0,
-            "THE EVIDENCE FILE CHANGED DURING ANALYSIS: its SHA-256 after the run differs from "
-            "the one taken at intake. The results cannot be tied to either version.",
-        )
-    if progress:
-        progress("timeline")
+
+
+def _draw_places(report: Report, clip: Clip, tracks: list, outdir: Path) -> None:
+    """The timeline of every flagged place and, when there are any, their excerpts."""
     flagged = report.flagged_findings()
     numbers = place_numbers(report.timeline)
     with matplotlib.rc_context(FIGURE_RC):
@@ -258,18 +275,9 @@ def analyze_clip(
         if flagged:
             (outdir / "excerpts").mkdir(exist_ok=True)
             report.excerpts = write_excerpts(clip, flagged, numbers, outdir, save_figure)
-    report.run["finished_utc"] = utc_now()
-    report.run["wall_time_s"] = round(time.perf_counter() - started_clock, 3)
-    try:
-        write_report(report, outdir, formats=formats)
-    except ReportError:
-        write_manifest(outdir, report.evidence, report.named_files)  # report.json is whole; only a rendering failed
-        raise
-    write_manifest(outdir, report.evidence, report.named_files)  # last: a run stopped before this (killed, disk full) has none
-    return report
 
 
-def run_all(analyses: list[Analysis], clip: Clip, outdir: Path, *, progress: Progress | None = None,
+def run_all(analyses: list[Analysis], clip: Clip, outdir: Path, *, progress: Progress = SILENT,
             workers: int = 1) -> list[tuple[AnalysisEntry, list]]:
     """Run every analysis, saving its figures under ``outdir``; return (entry, tracks) pairs in
     the order of ``analyses``.
@@ -286,45 +294,45 @@ def run_all(analyses: list[Analysis], clip: Clip, outdir: Path, *, progress: Pro
             "fork" not in multiprocessing.get_all_start_methods():
         out = []
         for analysis in analyses:
-            if progress:
-                progress(analysis.name)
+            progress.step(analysis.name)
             out.append(_run_one(analysis, clip, outdir))
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    global _SHARED
     clip.spectrogram  # computed once, before the fork
     for analysis in analyses:  # models loaded once, before the fork: every clip's workers inherit them
         try:
             analysis.prepare()
         except Exception:  # noqa: BLE001 - run() meets the same failure and reports it
             pass
-    _SHARED = (clip, outdir)
     results: dict[int, tuple[AnalysisEntry, list]] = {}
     order = sorted(range(len(analyses)), key=lambda i: not analyses[i].heavy)
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_run_shared, analyses[i]): i for i in order}
-            for future in as_completed(futures):
-                i = futures[future]
-                if progress:
-                    progress(analyses[i].name)
-                try:
-                    results[i] = future.result()
-                except Exception as exc:  # a worker that died costs its analysis, not the report
-                    failed = Result(status="error", message=f"the process running it failed ({type(exc).__name__}: {exc})")
-                    results[i] = (_entry(analyses[i], failed, 0.0, outdir), [])
-    finally:
-        _SHARED = None
+    # The clip reaches the workers through fork (initargs are inherited, not pickled).
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_inherit, initargs=(clip, outdir)) as pool:
+        futures = {pool.submit(_run_inherited, analyses[i]): i for i in order}
+        for future in as_completed(futures):
+            i = futures[future]
+            progress.step(analyses[i].name)
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # a worker that died costs its analysis, not the report
+                failed = Result(status="error", message=f"the process running it failed ({type(exc).__name__}: {exc})")
+                results[i] = (_entry(analyses[i], failed, 0.0, outdir), [])
     return [results[i] for i in range(len(analyses))]
 
 
-_SHARED: tuple[Clip, Path] | None = None
-"""The clip and output folder that forked analysis workers inherit (see :func:`run_all`)."""
+_INHERITED: tuple[Clip, Path] | None = None
+"""In a forked analysis worker only: the clip and output folder it inherited (see :func:`run_all`)."""
 
 
-def _run_shared(analysis: Analysis) -> tuple[AnalysisEntry, list]:
-    clip, outdir = _SHARED
+def _inherit(clip: Clip, outdir: Path) -> None:
+    global _INHERITED
+    _INHERITED = (clip, outdir)
+
+
+def _run_inherited(analysis: Analysis) -> tuple[AnalysisEntry, list]:
+    clip, outdir = _INHERITED
     return _run_one(analysis, clip, outdir)
 
 
@@ -354,7 +362,7 @@ def _entry(analysis: Analysis, result: Result, wall_s: float, outdir: Path) -> A
         figures=paths,
         figure_captions=captions,
         wall_time_s=round(wall_s, 4),
-        validation=[row for row in VALIDATION.values() if row["analysis"] == analysis.name],
+        validation=[row for row in rates_by_kind().values() if row["analysis"] == analysis.name],
     )
 
 

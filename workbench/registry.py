@@ -13,24 +13,24 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Iterable
 
-from analyses.bandwidth import Bandwidth
-from analyses.channels import Channels
-from analyses.comparison import Comparison
-from analyses.container import Container
-from analyses.content_credentials import ContentCredentials
-from analyses.discontinuity import Discontinuity
-from analyses.enf import Enf
-from analyses.levels import Levels
-from analyses.metadata import Metadata
-from analyses.noise_floor import NoiseFloor
-from analyses.consistency import Consistency
-from analyses.overview import Overview
-from analyses.speaker import Speaker
-from analyses.synthesis import Synthesis
-from analyses.voice import Voice
-from analyses.watermark import Watermark
-from workbench.analysis import Analysis
-from workbench.errors import ParameterError
+from workbench.analyses.bandwidth import Bandwidth
+from workbench.analyses.channels import Channels
+from workbench.analyses.comparison import Comparison
+from workbench.analyses.consistency import Consistency
+from workbench.analyses.container import Container
+from workbench.analyses.content_credentials import ContentCredentials
+from workbench.analyses.discontinuity import Discontinuity
+from workbench.analyses.enf import Enf
+from workbench.analyses.levels import Levels
+from workbench.analyses.metadata import Metadata
+from workbench.analyses.noise_floor import NoiseFloor
+from workbench.analyses.overview import Overview
+from workbench.analyses.speaker import Speaker
+from workbench.analyses.synthesis import Synthesis
+from workbench.analyses.voice import Voice
+from workbench.analyses.watermark import Watermark
+from workbench.core.analysis import Analysis
+from workbench.core.errors import ParameterError
 
 ENTRY_POINT_GROUP = "workbench.analyses"
 BUILTINS: tuple[type[Analysis], ...] = (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.manifest import MANIFEST, verify_folder
 from workbench.case import CASE_FILE, verify_case
-from workbench.errors import ParameterError
+from workbench.core.errors import ParameterError
+from workbench.reports.manifest import MANIFEST, verify_folder
 
 
 def verify_path(path: Path) -> tuple[list[str], list[str]]:

@@ -11,7 +11,7 @@ background, even where the waveform joins smoothly. For every candidate boundary
 Each comparison is summarised as a level step (the mean difference over the bands) and a change
 of colour (the spread of the differences over the bands, the level removed), in dB. Speech alone
 moves these too; so each is also given against its own spread over the clip, which is what the
-join detector (:mod:`analyses.consistency`) weighs.
+join detector (:mod:`workbench.analyses.consistency`) weighs.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from workbench.clip import Clip
-from workbench.spectrogram import Spectrogram
+from workbench.core.clip import Clip
+from workbench.core.spectrogram import Spectrogram
 
 LOW_HZ = 100.0
 """Bottom of the lowest band (Hz): below it a room's rumble and a microphone's cut-off dominate."""

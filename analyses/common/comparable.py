@@ -23,9 +23,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from reports.model import AnalysisEntry, Finding, jsonable
-from reports.plotting import mmss
-from analyses.common.runs import touching_groups
+from workbench.analyses.common.runs import touching_groups
+from workbench.core.model import AnalysisEntry, Finding, jsonable
+from workbench.core.plotting import mmss
 
 
 @dataclass

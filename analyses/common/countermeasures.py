@@ -2,10 +2,10 @@
 
 Each model's code and weights are vendored inside the package with licence, provenance and
 SHA-256 (``analyses/aasist``, ``analyses/aasist_asvspoof5``, ``analyses/rawnetlite``) and read
-through :func:`workbench.bundled.bundled_file`, so the code that runs is the code whose hash was
+through :func:`workbench.core.bundled.bundled_file`, so the code that runs is the code whose hash was
 checked. What runs is each model's ONNX graph, exported from those weights by
-``make export-models`` (:mod:`analyses.common.onnx_models`); the torch originals, for a user's
-``.pth`` checkpoint and for checking the export, are in :mod:`analyses.common.torch_countermeasures`.
+``make export-models`` (:mod:`workbench.analyses.common.onnx_models`); the torch originals, for a user's
+``.pth`` checkpoint and for checking the export, are in :mod:`workbench.analyses.common.torch_countermeasures`.
 Every model gives, per window, a score (higher = closer to the synthetic class it was
 trained on) and its embedding before the last layer, which the fitted back-end reads.
 """
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyses.common import onnx_models
-from analyses.common.windows import sounding_windows
-from workbench.bundled import bundled_file
-from workbench.clip import Clip
+from workbench.analyses.common import onnx_models
+from workbench.analyses.common.windows import sounding_windows
+from workbench.core.bundled import bundled_file
+from workbench.core.clip import Clip
 
 RATE_HZ = 16000
 WINDOW_SAMPLES = 64600
@@ -97,12 +97,12 @@ BY_NAME = {model.name: model for model in MODELS}
 
 
 def weights_file(model: Countermeasure):
-    """The vendored weights of ``model`` as a checked :class:`workbench.params.InputFile`."""
-    return bundled_file("analyses", model.folder, model.weights)
+    """The vendored weights of ``model`` as a checked :class:`workbench.core.params.InputFile`."""
+    return bundled_file("workbench.analyses", model.folder, model.weights)
 
 
 def graph(model: Countermeasure) -> onnx_models.Graph:
-    """The exported ONNX graph of ``model`` (:mod:`analyses.common.onnx_models`)."""
+    """The exported ONNX graph of ``model`` (:mod:`workbench.analyses.common.onnx_models`)."""
     if model.name == "rawnetlite":
         return onnx_models.Graph(model.folder, model.onnx, ((1, RAWNETLITE_SAMPLES),), ((1,), (64,)))
     return onnx_models.Graph(model.folder, model.onnx, ((WINDOW_SAMPLES,),), ((None,), (2,)))
@@ -145,7 +145,7 @@ def log_odds(probability: np.ndarray) -> np.ndarray:
 
 def windows(clip: Clip, *, max_windows: int, below_db: float) -> tuple[list[float], np.ndarray]:
     """Start times (s) and samples [shape=(n, WINDOW_SAMPLES)] of up to ``max_windows`` windows
-    with sound, spread evenly (:func:`analyses.common.windows.sounding_windows`); a last window
+    with sound, spread evenly (:func:`workbench.analyses.common.windows.sounding_windows`); a last window
     longer than half the input is repeated to full length, as AASIST's repository does."""
     starts, found = sounding_windows(clip, RATE_HZ, WINDOW_SAMPLES, max_windows=max_windows, below_db=below_db,
                                      shortest_samples=WINDOW_SAMPLES // 2 + 1, pad=True)

@@ -1,9 +1,9 @@
 """The learned models the analyses run, as ONNX graphs in ONNX Runtime on the CPU.
 
 Each network is exported once from its published weights by ``make export-models``
-(:mod:`analyses.export_models`, which needs torch) into the vendored folder that holds the
+(:mod:`workbench.analyses.export_models`, which needs torch) into the vendored folder that holds the
 weights' licence and provenance; the ``.onnx`` file is listed in that folder's ``SHA256SUMS`` and
-read through :func:`workbench.bundled.bundled_file` like any vendored file. Running them needs
+read through :func:`workbench.core.bundled.bundled_file` like any vendored file. Running them needs
 only ``onnxruntime``: torch is a development extra.
 
 A graph a user names (``--param synthesis.model=PATH``) is untrusted input: it arrives as bytes
@@ -19,9 +19,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from workbench.bundled import bundled_file
-from workbench.errors import ParameterError
-from workbench.params import InputFile
+from workbench.core.bundled import bundled_file
+from workbench.core.errors import ParameterError
+from workbench.core.params import InputFile
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Graph:
     @property
     def bundled(self) -> InputFile:
         """The vendored graph, checked against its folder's ``SHA256SUMS``."""
-        return bundled_file("analyses", self.folder, self.file)
+        return bundled_file("workbench.analyses", self.folder, self.file)
 
 
 def is_onnx(data: bytes) -> bool:

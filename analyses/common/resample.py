@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import numpy as np
 from scipy import signal
 
-from workbench.clip import Clip, spans
+from workbench.core.clip import Clip, spans
 
 
 def mono_pieces(clip: Clip, rate_hz: int, *, piece_s: float = 300.0, margin_s: float = 1.0,
@@ -64,7 +64,7 @@ def resampled_frames(clip: Clip, rate_hz: int) -> int:
 def mono_range(clip: Clip, rate_hz: int, lo: int, hi: int, *, margin_s: float = 1.0) -> np.ndarray:
     """Samples ``[lo, hi)`` of the clip's mono mix at ``rate_hz`` (float64), as they fall in the
     whole mix resampled at once: ``margin_s`` of input is read either side so the resampling
-    filter has settled. An analysis walks :func:`~workbench.clip.spans` over
+    filter has settled. An analysis walks :func:`~workbench.core.clip.spans` over
     :func:`resampled_frames` and reads each span (with its own margins) this way."""
     up, down = _ratio(clip, rate_hz)
     if up == down:

@@ -7,8 +7,8 @@ from typing import Callable
 
 import numpy as np
 
-from reports.model import Finding
-from analyses.common.runs import true_runs
+from workbench.analyses.common.runs import true_runs
+from workbench.core.model import Finding
 
 
 @dataclass(frozen=True)

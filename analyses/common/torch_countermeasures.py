@@ -1,7 +1,7 @@
 """The vendored countermeasures as their published torch networks (the ``torch`` extra).
 
-The analyses run the exported ONNX graphs (:mod:`analyses.common.countermeasures`). The torch
-networks serve three things: exporting those graphs (:mod:`analyses.export_models`), checking in
+The analyses run the exported ONNX graphs (:mod:`workbench.analyses.common.countermeasures`). The torch
+networks serve three things: exporting those graphs (:mod:`workbench.analyses.export_models`), checking in
 a test that the graphs agree with them, and a user checkpoint given as a ``.pth`` state dict.
 """
 
@@ -14,9 +14,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from analyses.common.countermeasures import BY_NAME, log_odds, rawnetlite_input
-from workbench.bundled import bundled_file
-from workbench.errors import ParameterError
+from workbench.analyses.common.countermeasures import BY_NAME, log_odds, rawnetlite_input
+from workbench.core.bundled import bundled_file
+from workbench.core.errors import ParameterError
 
 
 @lru_cache(maxsize=6)
@@ -32,7 +32,7 @@ def load(name: str, data: bytes):
 
     torch.set_num_threads(1)  # the pipeline runs analyses side by side on the cores
     model = BY_NAME[name]
-    code = bundled_file("analyses", *model.code)
+    code = bundled_file("workbench.analyses", *model.code)
     module = types.ModuleType(f"{name}_model")
     # The code that runs is the code whose hash was checked, not whatever an import finds.
     exec(compile(code.data, code.path, "exec"), module.__dict__)  # noqa: S102 (vendored, hash-checked)
@@ -41,7 +41,7 @@ def load(name: str, data: bytes):
         if model.config is None:
             network = module.RawNetLite()
         else:
-            network = module.Model(json.loads(bundled_file("analyses", model.folder, model.config).data)["model_config"])
+            network = module.Model(json.loads(bundled_file("workbench.analyses", model.folder, model.config).data)["model_config"])
         network.load_state_dict(state)
     except Exception as exc:  # a hostile or foreign file: torch raises many kinds
         raise ParameterError(f"the file is not a {model.label} state dict that loads with weights_only=True "
@@ -51,7 +51,7 @@ def load(name: str, data: bytes):
 
 
 def score(name: str, network, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What :func:`analyses.common.countermeasures.score` gives, from the torch ``network``."""
+    """What :func:`workbench.analyses.common.countermeasures.score` gives, from the torch ``network``."""
     import torch
 
     windows = np.asarray(windows, dtype=np.float32)

@@ -7,8 +7,8 @@ from typing import Iterator
 
 import numpy as np
 
-from analyses.common.resample import mono_pieces
-from workbench.clip import Clip
+from workbench.analyses.common.resample import mono_pieces
+from workbench.core.clip import Clip
 
 
 def sounding_windows(clip: Clip, rate_hz: int, window_samples: int, *, max_windows: int, below_db: float,

@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from analyses.watermark import HEADROOM_DB, HOP, MAG_MIN, N_FFT
-from analyses.watermark import RATE_HZ as SAMPLE_RATE_HZ
-from workbench.errors import ParameterError
+from workbench.analyses.watermark import HEADROOM_DB, HOP, MAG_MIN, N_FFT
+from workbench.analyses.watermark import RATE_HZ as SAMPLE_RATE_HZ
+from workbench.core.errors import ParameterError
 
 MAX_MARK_HZ = 2000.0
 """The mark lives in the magnitude spectrogram below this frequency."""

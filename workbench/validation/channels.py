@@ -15,7 +15,7 @@ import av
 import numpy as np
 from scipy import signal
 
-from fixtures.media import write_with_pyav
+from workbench.material.media import write_with_pyav
 
 RATE_HZ = 16000
 

@@ -19,8 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from analyses.common import countermeasures as cm
-from analyses.common.logistic import Logistic, fit_logistic
+from workbench.analyses.common import countermeasures as cm
+from workbench.analyses.common.logistic import Logistic, fit_logistic
 from workbench.validation.channels import CHANNEL_LABELS
 from workbench.validation.labelled import TUNING_FAMILIES, WINDOWS, measure_all
 from workbench.validation.real import left_out_lines, open_checked

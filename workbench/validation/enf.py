@@ -28,13 +28,13 @@ from typing import Callable
 
 import numpy as np
 
-from analyses.enf import Enf, GridLog, match_grid, parse_grid_log, MATCH_RULE
-from workbench.clip import Clip
+from workbench.analyses.enf import Enf, GridLog, match_grid, parse_grid_log, MATCH_RULE
+from workbench.core.clip import Clip
 from workbench.validation.enf_material import (HUM_BELOW_SPEECH_DB, HUM_PROFILES, TELEPHONE_PROFILE,
                                                mains_references, speech_bed, with_hum)
 from workbench.validation.intervals import clopper_pearson, poisson_interval
 from workbench.validation.real import genuine_recordings, opened, spread_by
-from workbench.validation.real_material import Material, _resampled, _rng, deletion_at_pause
+from workbench.validation.real_material import Material, deletion_at_pause, resampled, seeded_rng
 
 LENGTHS_S = (120.0, 30.0)
 """Excerpt lengths (s): the target's 2 minutes, and 30 s, measured and published."""
@@ -97,7 +97,7 @@ def run_enf(corpus: Path, *, halves: tuple[str, ...] = ("tuning", "measuring"),
     if not references:
         return {"not_run": f"no enf_whu_refs/ references under {corpus}"}
     clock = {r.name: i % 2 == 1 for i, r in enumerate(references)}
-    logs = {r.name: parse_grid_log(r.log_csv(_rng("log", r.name), clock=clock[r.name]), r.name) for r in references}
+    logs = {r.name: parse_grid_log(r.log_csv(seeded_rng("log", r.name), clock=clock[r.name]), r.name) for r in references}
     placement, wrong, cuts, genuine, left_out = [], [], [], [], []
     for half in halves:
         wide, telephone, humming = _beds(corpus, half, left_out, progress)
@@ -106,7 +106,7 @@ def run_enf(corpus: Path, *, halves: tuple[str, ...] = ("tuning", "measuring"),
             if progress:
                 progress(f"enf {half} {reference.name}")
             others = [o.name for o in mine if o.name != reference.name][:WRONG_LOGS]
-            rng = _rng("enf", reference.name)
+            rng = seeded_rng("enf", reference.name)
             for length in LENGTHS_S:
                 for profile in HUM_PROFILES:
                     tele = profile == TELEPHONE_PROFILE
@@ -119,7 +119,7 @@ def run_enf(corpus: Path, *, halves: tuple[str, ...] = ("tuning", "measuring"),
                             "below_db": below, "start_s": start}
                     reads = [(AS_MADE[tele], mix, rate)]
                     if length == LENGTHS_S[0] and not tele:
-                        reads += [(f"{to / 1000:g} kHz" if to >= 1000 else f"{to} Hz", _resampled(mix, rate, to), to)
+                        reads += [(f"{to / 1000:g} kHz" if to >= 1000 else f"{to} Hz", resampled(mix, rate, to), to)
                                   for to in RESAMPLED_HZ]
                     truth = reference.log_time(start, clock=clock[reference.name])
                     for read, y, at_rate in reads:
@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import sys
 
-    from workbench.atomic import atomic_write_text
+    from workbench.core.atomic import atomic_write_text
 
     args = argv or sys.argv[1:]
     corpus, outdir = Path(args[0]), Path(args[1])

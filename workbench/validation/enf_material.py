@@ -25,7 +25,7 @@ import numpy as np
 from scipy import signal
 
 from workbench.validation.real import Recording, manifest_rows, open_checked
-from workbench.validation.real_material import _resampled, loud_level
+from workbench.validation.real_material import loud_level, resampled
 
 NOMINAL_HZ = 50.0
 """The references' grid (Wuhan)."""
@@ -143,7 +143,7 @@ def speech_bed(recordings: list[tuple[Recording, np.ndarray, int]], seconds: flo
     i = int(rng.integers(len(recordings)))
     while have < need:
         _, mono, rate = recordings[i % len(recordings)]
-        part = _resampled(mono, rate, rate_hz)
+        part = resampled(mono, rate, rate_hz)
         level = loud_level(part, rate_hz)
         if level > 0:
             parts.append(part * (0.1 / level))

@@ -16,10 +16,12 @@ from typing import Callable
 
 import numpy as np
 
-from fixtures.synth import recording
 from workbench import __version__
-from workbench.analysis import Analysis
-from workbench.clip import Clip
+from workbench.core.analysis import Analysis
+from workbench.core.clip import Clip
+from workbench.material.synth import recording
+from workbench.validation import planters
+from workbench.validation.planters import Planter
 
 TOLERANCE_S = 1.0
 STRENGTHS = ("weak", "moderate", "strong")
@@ -43,19 +45,18 @@ class Condition:
         return ROOMS_DBFS[self.room]
 
 
-def _planters(reference: bool = False) -> dict[str, tuple[str, bool, Callable, tuple]]:
-    """kind -> (owning analysis, needs stereo, planter, levels), from what each built-in analysis
-    declares (``Analysis.planters``; ``reference_planters``: earlier definitions of strength)."""
+def _planters(planters: dict[str, Planter]) -> dict[str, tuple[str, bool, Callable, tuple]]:
+    """kind -> (owning analysis, needs stereo, planter, levels): the owner is the built-in analysis
+    that declares the kind (``Analysis.kinds``)."""
     from workbench.registry import BUILTINS
 
-    return {p.kind: (cls.name, p.stereo, p.plant, p.levels) for cls in BUILTINS
-            for p in (cls.reference_planters if reference else cls.planters)}
+    owners = {kind.name: cls.name for cls in BUILTINS for kind in cls.kinds}
+    return {kind: (owners[kind], p.stereo, p.plant, p.levels) for kind, p in planters.items()}
 
 
-PLANTERS = _planters()
-REFERENCE_PLANTERS = _planters(reference=True)
-"""Measured beside the current definitions for reference (rows marked ``reference``): a splice by
-its departure in full-scale units."""
+PLANTERS = _planters(planters.PLANTERS)
+REFERENCE_PLANTERS = _planters(planters.REFERENCE_PLANTERS)
+"""Measured beside the current definitions for reference (rows marked ``reference``)."""
 
 
 def conditions(*, rates, contents, rooms, seeds) -> list[Condition]:
@@ -84,8 +85,8 @@ def run_validation(
     cases = []
     for condition in conditions(rates=rates, contents=contents, rooms=rooms, seeds=seeds):
         bases = {channels: _base(condition, duration_s, channels) for channels in (1, 2)}
-        for reference, planters in ((False, PLANTERS), (True, REFERENCE_PLANTERS)):
-            for kind, (owner, stereo, planter, levels) in planters.items():
+        for reference, table in ((False, PLANTERS), (True, REFERENCE_PLANTERS)):
+            for kind, (owner, stereo, planter, levels) in table.items():
                 for strength, level in zip(STRENGTHS, levels):
                     if progress:
                         progress(f"{kind} {strength} {condition.rate} Hz {condition.content} {condition.room}")

@@ -21,12 +21,12 @@ from typing import Callable
 
 import numpy as np
 
-from analyses.common.boundary_features import clip_boundaries
-from analyses.common.logistic import fit_logistic
-from analyses.consistency import DETECTOR, JoinDetector
-from workbench.atomic import atomic_write_text
-from workbench.clip import Clip
-from workbench.errors import WorkbenchError
+from workbench.analyses.common.boundary_features import clip_boundaries
+from workbench.analyses.common.logistic import fit_logistic
+from workbench.analyses.consistency import DETECTOR, JoinDetector
+from workbench.core.atomic import atomic_write_text
+from workbench.core.clip import Clip
+from workbench.core.errors import WorkbenchError
 from workbench.validation.real import genuine_recordings, material_of, opened, spread_by
 from workbench.validation.real_material import Material, join_between, room_tone_mixed
 from workbench.validation.synthetic import auc
@@ -41,7 +41,7 @@ MIN_RECORDING_S = 4.0
 MAX_PER_SOURCE = 12
 """At most this many recordings of a source, spread evenly in path order."""
 NONNEGATIVE = True
-"""Weights held at zero or above (see :func:`~analyses.common.logistic.fit_logistic`)."""
+"""Weights held at zero or above (see :func:`~workbench.analyses.common.logistic.fit_logistic`)."""
 JOINS_PER_RECORDING = 8
 CROSSFADES_S = (0.0, 0.002, 0.005, 0.01)
 L2 = 0.01

@@ -1,9 +1,9 @@
 """The labelled recordings of the corpus (genuine and synthetic speech), their generator
 families and halves, and what the countermeasures (and the spectral cues of
-:mod:`analyses.common.spectral_cues`) make of them, as published and through one channel.
+:mod:`workbench.analyses.common.spectral_cues`) make of them, as published and through one channel.
 
 Halves for the synthetic-speech measurements are split by **generator family**: anything fitted
-(the back-end of :mod:`analyses.synthesis`) sees only :data:`TUNING_FAMILIES`, and is measured on
+(the back-end of :mod:`workbench.analyses.synthesis`) sees only :data:`TUNING_FAMILIES`, and is measured on
 the others, which it never saw. Genuine recordings have no family; they are split by the source
 they were published in (:data:`TUNING_GENUINE_SOURCES`, and for the older folders the real-set
 split of :mod:`workbench.validation.real`), so no genuine recording is on both sides. The tuning
@@ -22,10 +22,10 @@ from typing import Callable
 
 import numpy as np
 
-from analyses.common import countermeasures as cm
-from analyses.common.spectral_cues import window_cues
-from workbench.clip import Clip
-from workbench.errors import WorkbenchError
+from workbench.analyses.common import countermeasures as cm
+from workbench.analyses.common.spectral_cues import window_cues
+from workbench.core.clip import Clip
+from workbench.core.errors import WorkbenchError
 from workbench.validation.channels import CHANNELS
 from workbench.validation.real import evenly_spread, half_of, manifest_rows
 

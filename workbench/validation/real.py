@@ -23,14 +23,14 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from workbench.analysis import Analysis
-from workbench.clip import Clip
-from workbench.errors import WorkbenchError
+from workbench.core.analysis import Analysis
+from workbench.core.clip import Clip
+from workbench.core.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
-from analyses.discontinuity import splice_by_visibility
-from workbench.validation.intervals import poisson_interval
 from workbench.validation.generated import PLANTERS, STRENGTHS, detected_share, planted_outcomes
+from workbench.validation.intervals import poisson_interval
+from workbench.validation.planters import splice_by_visibility
 from workbench.validation.real_material import Material, frame_rms, markdown_material, material_rows, run_material
 
 TUNING_SOURCES = frozenset({

@@ -32,11 +32,11 @@ import av
 import numpy as np
 from scipy import signal
 
-from fixtures import plant
-from fixtures.media import write_with_pyav
-from fixtures.plant import Planted
-from workbench.analysis import Analysis
-from workbench.clip import Clip
+from workbench.core.analysis import Analysis
+from workbench.core.clip import Clip
+from workbench.material import plant
+from workbench.material.media import write_with_pyav
+from workbench.material.plant import Planted
 from workbench.pipeline import run_analysis
 from workbench.validation.generated import TOLERANCE_S
 from workbench.validation.intervals import clopper_pearson
@@ -108,7 +108,7 @@ def join_point(mono: np.ndarray, sr: int, rng: np.random.Generator, where: str,
     return None if not frames.size else int(rng.choice(frames)) * frame + frame // 2
 
 
-def _resampled(mono: np.ndarray, rate: int, to: int) -> np.ndarray:
+def resampled(mono: np.ndarray, rate: int, to: int) -> np.ndarray:
     """``mono`` at ``rate`` Hz resampled to ``to`` Hz (polyphase)."""
     if rate == to:
         return mono.astype(np.float64)
@@ -128,7 +128,7 @@ def join_between(first: Material, second: Material, rng: np.random.Generator, wh
     ``first``'s rate, scaled so its loud frames match ``first``'s) from a join point of the same
     kind (20-50 %), with an equal-power crossfade of ``crossfade_s`` (0: a butt join); None when
     either has no such point."""
-    other = _resampled(second.mono, second.rate, first.rate)
+    other = resampled(second.mono, second.rate, first.rate)
     i = join_point(first.mono, first.rate, rng, where, (0.3, 0.6))
     j = join_point(other, first.rate, rng, where, (0.2, 0.5))
     if i is None or j is None:
@@ -233,7 +233,8 @@ def _rate_band(rate: int) -> str:
     return "telephone" if rate < 16000 else "wide" if rate < 32000 else "full"
 
 
-def _rng(*key) -> np.random.Generator:
+def seeded_rng(*key) -> np.random.Generator:
+    """A generator seeded by ``key`` (any repr-able values): the same key, the same draws."""
     return np.random.default_rng(zlib.crc32(repr(key).encode()))
 
 
@@ -296,29 +297,29 @@ def planted_cases(materials: list[Material]) -> Iterator[tuple[Material, str, st
         for k, where in enumerate(("pause", "word")):
             label = "at a pause" if where == "pause" else "mid-word"
             if strangers:
-                rng = _rng("join", where, name)
+                rng = seeded_rng("join", where, name)
                 made = join_between(m, strangers[int(rng.integers(len(strangers)))], rng, where,
                                     CROSSFADES_S[(2 * index + k) % len(CROSSFADES_S)])
                 if made:
                     yield m, "channel_change", f"join of two sources, {label}", *made
             if partners:
-                rng = _rng("splice", where, name)
+                rng = seeded_rng("splice", where, name)
                 made = join_between(m, partners[int(rng.integers(len(partners)))], rng, where, 0.0)
                 if made:
                     yield m, "channel_change", f"join within one source, {label}", *made
-        made = deletion_at_pause(m, _rng("deletion", name), DELETION_S[index % len(DELETION_S)])
+        made = deletion_at_pause(m, seeded_rng("deletion", name), DELETION_S[index % len(DELETION_S)])
         if made:
             yield m, "channel_change", "deletion between two pauses (0.5-4 s)", *made
         donors = strangers or [o for o in materials if o.half == m.half and o.path != m.path]
         for strength, above_db in TONE_LEVELS_DB.items():
             if donors:
-                rng = _rng("tone", strength, name)
+                rng = seeded_rng("tone", strength, name)
                 made = room_tone_mixed(m, donors[int(rng.integers(len(donors)))], rng, above_db)
                 if made:
                     yield (m, "noise_floor_change", f"room tone from elsewhere, +{above_db:g} dB", *made)
         band = _rate_band(m.rate)
         for kbps in MP3_KBPS[band]:
-            made = reencoded_stretch(m, _rng("mp3", kbps, name), kbps)
+            made = reencoded_stretch(m, seeded_rng("mp3", kbps, name), kbps)
             yield (m, "bandwidth_change", f"stretch re-encoded, MP3 {kbps} kbps, {RATE_BANDS[band]}", *made)
 
 

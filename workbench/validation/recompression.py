@@ -17,11 +17,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from fixtures.media import write_with_pyav
-from workbench.analysis import Analysis
-from workbench.errors import WorkbenchError
+from workbench.core.analysis import Analysis
+from workbench.core.clip import Clip
+from workbench.core.errors import WorkbenchError
 from workbench.evidence import open_evidence
-from workbench.clip import Clip
+from workbench.material.media import write_with_pyav
 from workbench.validation.intervals import clopper_pearson
 from workbench.validation.real import LATER_FOLDERS, Recording, genuine_recordings, left_out_lines, open_checked, spread_by
 

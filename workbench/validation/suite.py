@@ -13,19 +13,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from analyses.synthesis import BACKEND
-from workbench.atomic import atomic_write_text
+from workbench.analyses.synthesis import BACKEND
+from workbench.core.atomic import atomic_write_text
+from workbench.core.errors import WorkbenchError
+from workbench.core.params import InputFile
+from workbench.rates import RATES_FILE, packaged
 from workbench.registry import available
-from workbench.errors import WorkbenchError
-from workbench.params import InputFile
+from workbench.validation.countermeasure import cite_countermeasure, markdown_countermeasure, run_countermeasure
 from workbench.validation.enf import cite_enf, markdown_enf, run_enf
 from workbench.validation.generated import markdown, run_validation
 from workbench.validation.joins import markdown_training, train
 from workbench.validation.real import cite_real, markdown_real, run_real
 from workbench.validation.recompression import cite_recompression, markdown_recompression, run_recompression
-from workbench.validation.countermeasure import cite_countermeasure, markdown_countermeasure, run_countermeasure
 from workbench.validation.synthetic import markdown_cues, run_cues
 from workbench.validation.watermark import cite_watermark, markdown_watermark, run_watermark
+
 
 def shipped_backend() -> bytes | None:
     """The countermeasure back-end the package ships, or None before the first fit."""
@@ -42,8 +44,8 @@ QUICK = dict(rates=(16000,), contents=("speech",), rooms=("quiet",), seeds=(1,),
 
 def validate_into(outdir, *, quick: bool = False, corpus=None,
                   progress: Callable[[str], None] | None = None) -> str:
-    """Run the generated set (and, with ``corpus``, the real recordings), write validation.json and
-    validation.md into ``outdir``; return the Markdown."""
+    """Run the generated set (and, with ``corpus``, the real recordings), write validation.json,
+    validation.md and the rows that ship with the tool (rates.json) into ``outdir``; return the Markdown."""
     analyses = {name: cls() for name, cls in available().items() if not cls.needs_references}
     training = None
     if corpus is not None:
@@ -83,4 +85,5 @@ def validate_into(outdir, *, quick: bool = False, corpus=None,
     outdir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(outdir / "validation.json", json.dumps(results, indent=1) + "\n")
     atomic_write_text(outdir / "validation.md", text)
+    atomic_write_text(outdir / RATES_FILE, json.dumps(packaged(results), indent=1) + "\n")
     return text

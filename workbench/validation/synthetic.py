@@ -12,8 +12,8 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from workbench.analysis import Analysis
-from workbench.errors import WorkbenchError
+from workbench.core.analysis import Analysis
+from workbench.core.errors import WorkbenchError
 from workbench.validation.real import half_of, left_out_lines, manifest_rows, open_checked, spread_by
 
 LABELS = ("genuine", "synthetic")

@@ -3,7 +3,7 @@ put: every genuine recording of the corpus (false alarms, per recording and per 
 labelled synthetic ones (a mark is news either way), and the lossless genuine recordings with the
 mark embedded by the same network's encoder, written as WAV at their own rate and as MP3.
 
-The analysis's threshold (:data:`analyses.watermark.MARKED_AT`) and shortest window were chosen on
+The analysis's threshold (:data:`workbench.analyses.watermark.MARKED_AT`) and shortest window were chosen on
 the tuning half of :data:`workbench.validation.real.TUNING_SOURCES`; the table gives the measuring
 half, and all recordings beside it. Shares come with exact (Clopper-Pearson) 95 % intervals.
 """
@@ -16,14 +16,14 @@ from typing import Callable
 
 import soundfile as sf
 
-from fixtures.media import write_with_pyav
-from fixtures.watermark import embed_perth
-from analyses.watermark import MARKED_AT
-from workbench.analysis import Analysis
-from workbench.errors import WorkbenchError
+from workbench.analyses.watermark import MARKED_AT
+from workbench.core.analysis import Analysis
+from workbench.core.errors import WorkbenchError
 from workbench.evidence import open_evidence
-from workbench.validation.real import LATER_FOLDERS, genuine_recordings, half_of, left_out_lines, open_checked
+from workbench.material.media import write_with_pyav
 from workbench.validation.intervals import clopper_pearson
+from workbench.validation.perth_mark import embed_perth
+from workbench.validation.real import LATER_FOLDERS, genuine_recordings, half_of, left_out_lines, open_checked
 from workbench.validation.recompression import MP3_RATES, opened_lossless
 from workbench.validation.synthetic import sampled_labelled_rows
 

@@ -1,10 +1,10 @@
 """Container and frame structure of an evidence file, read from its bytes as hostile input.
 
 :func:`read_structure` is called once at intake, inside the same limited child process that
-decodes the file (:mod:`workbench.sandbox`), and returns plain data (dicts, lists, numbers,
+decodes the file (:mod:`workbench.core.sandbox`), and returns plain data (dicts, lists, numbers,
 NumPy arrays) that the ``container`` analysis interprets. Each reader lists what the file holds
 in the order it holds it; none of them judges it. Every string taken from the file goes through
-:func:`workbench.untrusted.clean_text` (valid UTF-8, control characters shown, length-limited).
+:func:`workbench.core.untrusted.clean_text` (valid UTF-8, control characters shown, length-limited).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import mmap
 import os
 from typing import Any, Callable
 
-from workbench.containers import mp3, mp4, ogg, riff
-from workbench.untrusted import clean_text
+from workbench.core.containers import mp3, mp4, ogg, riff
+from workbench.core.untrusted import clean_text
 
 MAX_LISTED = 200
 """Lists of atoms, chunks, pages or damaged regions keep at most this many entries each."""

@@ -14,8 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from workbench.errors import WorkbenchError
-from workbench.params import InputFile
+from workbench.core.errors import WorkbenchError
+from workbench.core.params import InputFile
 
 CHECKSUMS = "SHA256SUMS"
 

@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import ParameterError
+from workbench.core.errors import ParameterError
 
 UNIT_SUFFIXES = (
     ("_dbfs", "dBFS"), ("_db", "dB"), ("_hz", "Hz"), ("_ms", "ms"), ("_s", "s"), ("_rad", "rad"),

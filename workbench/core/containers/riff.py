@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from workbench.untrusted import clean_text
+from workbench.core.untrusted import clean_text
 
 MAX_CHUNKS = 200
 _INFO_NAMES = {

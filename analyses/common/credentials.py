@@ -1,10 +1,10 @@
 """C2PA content credentials of an evidence file, read and validated offline as hostile input.
 
 :func:`read_credentials` hands the file to the C2PA reference library (c2pa-python, the Rust
-``c2pa-rs`` core) inside a limited child process (:mod:`workbench.sandbox`): the manifest store is
+``c2pa-rs`` core) inside a limited child process (:mod:`workbench.core.sandbox`): the manifest store is
 parsed from bytes someone else wrote. Nothing is fetched: remote manifests and OCSP are switched
 off, and trust is judged only against the anchors the user supplies. The result is plain data
-(dicts, lists, strings through :func:`workbench.untrusted.clean_text`) that the ``c2pa`` analysis
+(dicts, lists, strings through :func:`workbench.core.untrusted.clean_text`) that the ``c2pa`` analysis
 interprets; nothing here judges it.
 """
 
@@ -14,9 +14,9 @@ import json
 import os
 from typing import Any
 
-from workbench.containers import sniff
-from workbench.sandbox import run_limited
-from workbench.untrusted import clean_text
+from workbench.core.containers import sniff
+from workbench.core.sandbox import run_limited
+from workbench.core.untrusted import clean_text
 
 MIME_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "mp4": "audio/mp4", "flac": "audio/flac"}
 """The structure families whose credentials are read here (C2PA 2.x defines audio in these)."""

@@ -17,7 +17,7 @@ import traceback
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from workbench.errors import EvidenceError, WorkbenchError
+from workbench.core.errors import EvidenceError, WorkbenchError
 
 DEFAULT_MEMORY_BYTES = 8 << 30
 """Address space a decoder may add to what the process already maps."""
@@ -118,6 +118,6 @@ def run_limited(func: Callable[..., Any], *args: Any, timeout_s: float,
         messages.extend(message[-1])
     if message[0] == "ok":
         return message[1]
-    from workbench import errors
+    from workbench.core import errors
 
     raise getattr(errors, message[1], EvidenceError)(message[2])

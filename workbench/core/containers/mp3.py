@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.untrusted import clean_text
+from workbench.core.untrusted import clean_text
 
 MAX_REGIONS = 200
 _BITRATES_KBPS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from workbench.untrusted import clean_text
+from workbench.core.untrusted import clean_text
 
 MAX_PAGES_LISTED = 200
 MAX_COMMENTS = 50

@@ -10,7 +10,7 @@ import datetime as dt
 import struct
 from typing import Any
 
-from workbench.untrusted import clean_text
+from workbench.core.untrusted import clean_text
 
 MAX_ATOMS = 10_000
 MAX_LISTED = 300

@@ -13,9 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
-from reports.model import Finding
-from workbench.clip import Clip
-from workbench.spectrogram import Spectrogram
+from workbench.core.clip import Clip
+from workbench.core.model import Finding
+from workbench.core.spectrogram import Spectrogram
 
 FIGURE_WIDTH_IN = 11.0
 PRINT_WIDTH_IN = 186 / 25.4

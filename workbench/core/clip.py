@@ -11,18 +11,49 @@ from __future__ import annotations
 
 import os
 import weakref
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 
-from workbench.errors import EvidenceError, ParameterError
-from workbench.spectrogram import Spectrogram, compute_spectrogram
+from workbench.core.errors import EvidenceError, ParameterError
+from workbench.core.spectrogram import Spectrogram, compute_spectrogram
 
-if TYPE_CHECKING:
-    from workbench.evidence import EvidenceInfo
+
+@dataclass
+class EvidenceInfo:
+    """What intake learned about one evidence file (the ``evidence`` block of report.json)."""
+
+    path: str
+    sha256: str
+    size_bytes: int
+    container: str
+    codec: str
+    sample_rate_hz: int
+    channels: int
+    frames: int
+    duration_s: float
+    sample_format: str
+    decoder: str
+    tags: dict[str, str] = field(default_factory=dict)
+    container_duration_s: float | None = None
+    mtime_ns: int = 0
+    sha256_after: str | None = None
+    role: str = "disputed"
+    notes: list[str] = field(default_factory=list)
+    truncated: bool = False
+    structure: dict[str, Any] | None = field(default=None, repr=False)
+    """The container and frame structure (:func:`workbench.containers.read_structure`), which the
+    ``container`` analysis reports; not part of the evidence block."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form (``mtime_ns`` is kept for the custody check)."""
+        found = asdict(replace(self, structure=None))
+        del found["structure"]
+        return found
+
 
 class AudioSource(Protocol):
     """Anything that can deliver frames of audio as float32, full scale 1.0."""
@@ -61,7 +92,7 @@ class SoundFileSource:
     def __init__(self, path: str | Path):
         import soundfile as sf
 
-        from workbench.sandbox import silenced_stderr
+        from workbench.core.sandbox import silenced_stderr
 
         self.path = str(path)
         with silenced_stderr(keep=False), sf.SoundFile(self.path, mode="r") as handle:
@@ -74,7 +105,7 @@ class SoundFileSource:
     def read(self, start: int, stop: int) -> np.ndarray:
         import soundfile as sf
 
-        from workbench.sandbox import silenced_stderr
+        from workbench.core.sandbox import silenced_stderr
 
         # What the decoder prints was recorded when the file was probed (a note in the report).
         try:
@@ -169,7 +200,7 @@ class Clip:
         What intake learned about the file; None for audio made in memory.
     """
 
-    def __init__(self, source: AudioSource, *, info: "EvidenceInfo | None" = None):
+    def __init__(self, source: AudioSource, *, info: EvidenceInfo | None = None):
         self.source = source
         self.info = info
         self._envelopes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -276,7 +307,7 @@ class Clip:
 
     @cached_property
     def spectrogram(self) -> Spectrogram:
-        """The shared magnitude STFT of the mono mix (see :mod:`workbench.spectrogram`)."""
+        """The shared magnitude STFT of the mono mix (see :mod:`workbench.core.spectrogram`)."""
         return compute_spectrogram(self.mono_range, self.frames, self.sample_rate_hz)
 
 

@@ -1,7 +1,7 @@
 """The analysis protocol: what every built-in and third-party analysis provides.
 
 An analysis is a class with a unique ``name``, a ``version``, texts saying what it measures and
-what it cannot show, declared parameters (:func:`workbench.params.param`) whose names carry their
+what it cannot show, declared parameters (:func:`workbench.core.params.param`) whose names carry their
 units (``window_s``, ``threshold_dbfs``), and ``run(clip) -> Result``. ``run`` is a pure function of
 the Clip: no file I/O, no printing, no pyplot; figures are matplotlib ``Figure`` objects that
 the pipeline saves.
@@ -14,27 +14,24 @@ from typing import Any, ClassVar
 
 from matplotlib.figure import Figure as MplFigure
 
-from reports.model import Finding
-from workbench.clip import Clip
-from workbench.errors import ParameterError
-from workbench.params import InputFile, Param, declared, param
+from workbench.core.clip import Clip
+from workbench.core.errors import ParameterError
+from workbench.core.model import Finding
+from workbench.core.params import InputFile, Param, declared, param
 
-__all__ = ["Analysis", "Finding", "FigureOut", "InputFile", "Planter", "Result", "Track", "param", "require"]
+__all__ = ["Analysis", "Finding", "FigureOut", "InputFile", "FindingKind", "Result", "Track", "param", "require"]
 
 
 @dataclass(frozen=True)
-class Planter:
-    """How validation plants one finding kind of an analysis into a recording.
+class FindingKind:
+    """A kind of finding that an analysis raises, and what its strength (0 to 1) means.
 
-    ``plant(x, sr, rng, duration_s, level, condition) -> (samples, [Planted])`` plants it at
-    ``level``, one of ``levels`` (weak, moderate, strong); ``condition`` is the base recording's
-    (its ``room_dbfs`` is the room tone's level). ``stereo``: it needs two channels.
+    ``flagged`` False: the kind is only ever noted (a fact about the file), never flagged.
     """
 
-    kind: str
-    plant: Any
-    levels: tuple[float, float, float]
-    stereo: bool = False
+    name: str
+    strength: str
+    flagged: bool = True
 
 
 @dataclass
@@ -117,12 +114,14 @@ class Analysis:
     min_sample_rate_hz: ClassVar[int] = 0
     """Lowest clip rate (Hz) at which the method holds; below it the pipeline records the
     analysis as skipped, with the reason, instead of measuring silently wrong."""
-    planters: ClassVar[tuple[Planter, ...]] = ()
-    """The finding kinds validation plants to measure this analysis's detection rates."""
-    reference_planters: ClassVar[tuple[Planter, ...]] = ()
-    """Earlier definitions of a kind's strength, measured beside ``planters`` for reference."""
+    kinds: ClassVar[tuple[FindingKind, ...]] = ()
+    """Every kind of finding it raises, with what its strength means (the README's table); a
+    finding of another kind is a defect."""
+    measurement_keys: ClassVar[tuple[str, ...]] = ()
+    """Every key its ``Result.measurements`` may hold: the report's ``measurements`` of this
+    analysis are these and no others (a renderer that reads one reads a declared key)."""
     comparable: ClassVar[tuple] = ()
-    """The measurements compared with reference recordings (:mod:`analyses.common.comparable`)."""
+    """The measurements compared with reference recordings (:mod:`workbench.analyses.common.comparable`)."""
     needs_references: ClassVar[bool] = False
     """True for an analysis of the run's reports rather than of the audio (the comparison): it runs
     after the others, only when there are reference recordings, through :meth:`run_on_reports`."""
