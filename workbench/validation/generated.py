@@ -19,6 +19,7 @@ import numpy as np
 from workbench import __version__
 from workbench.core.analysis import Analysis
 from workbench.core.clip import Clip
+from workbench.registry import BUILTINS
 from workbench.material.synth import recording
 from workbench.validation import planters
 from workbench.validation.planters import Planter
@@ -45,13 +46,13 @@ class Condition:
         return ROOMS_DBFS[self.room]
 
 
-def _planters(planters: dict[str, Planter]) -> dict[str, tuple[str, bool, Callable, tuple]]:
-    """kind -> (owning analysis, needs stereo, planter, levels): the owner is the built-in analysis
-    that declares the kind (``Analysis.kinds``)."""
-    from workbench.registry import BUILTINS
+OWNERS = {kind.name: cls.name for cls in BUILTINS for kind in cls.kinds}
+"""The built-in analysis that declares each finding kind."""
 
-    owners = {kind.name: cls.name for cls in BUILTINS for kind in cls.kinds}
-    return {kind: (owners[kind], p.stereo, p.plant, p.levels) for kind, p in planters.items()}
+
+def _planters(planters: dict[str, Planter]) -> dict[str, tuple[str, bool, Callable, tuple]]:
+    """kind -> (owning analysis, needs stereo, planter, levels)."""
+    return {kind: (OWNERS[kind], p.stereo, p.plant, p.levels) for kind, p in planters.items()}
 
 
 PLANTERS = _planters(planters.PLANTERS)

@@ -28,7 +28,7 @@ from workbench.core.clip import Clip
 from workbench.core.errors import WorkbenchError
 from workbench.evidence import open_evidence
 from workbench.pipeline import run_analysis
-from workbench.validation.generated import PLANTERS, STRENGTHS, detected_share, planted_outcomes
+from workbench.validation.generated import OWNERS, PLANTERS, STRENGTHS, detected_share, planted_outcomes
 from workbench.validation.intervals import poisson_interval
 from workbench.validation.planters import splice_by_visibility
 from workbench.validation.real_material import Material, frame_rms, markdown_material, material_rows, run_material
@@ -50,10 +50,12 @@ Vorbis files. The first corpus folders' halves are as before but for ``hifigan_d
 clips, 12 s), now measured so that the LJ Speech speaker sits on one side only; synthetic2's and
 realworld2's sources joined on 2026-12-07, chosen so that the measuring half holds an hour and
 both halves hold wideband lossy files and recordings made in real rooms."""
-FLAGGING_ANALYSES = ("levels", "channels", "bandwidth", "noise_floor", "enf", "discontinuity", "speaker", "consistency")
-"""The analyses that raise flagged findings; the others only measure."""
-FLAGGED_KINDS = {kind: owner for kind, (owner, *_rest) in PLANTERS.items()} | {"speaker_change": "speaker", "channel_change": "consistency"}
-"""Every finding kind that can be flagged, with the analysis that owns it."""
+REAL_ONLY_KINDS = ("speaker_change", "channel_change")
+"""Kinds whose false flags are counted on genuine recordings though the generated set plants none."""
+FLAGGED_KINDS = {kind: OWNERS[kind] for kind in (*PLANTERS, *REAL_ONLY_KINDS)}
+"""The kinds whose false flags on genuine recordings are counted, with the analysis that declares each."""
+FLAGGING_ANALYSES = tuple(dict.fromkeys(FLAGGED_KINDS.values()))
+"""The analyses run on the genuine recordings to count those false flags."""
 MIN_PLANT_S = 8.0
 """Recordings shorter than this are used for false flags only: a planted artifact needs room."""
 MAX_PLANTED_PER_SOURCE = 4
