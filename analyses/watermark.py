@@ -11,14 +11,13 @@ a PerthNet checkpoint loaded with ``weights_only=True``; either is read and hash
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import librosa
 import numpy as np
 
 from workbench.analyses.common import onnx_models
 from workbench.analyses.common.windows import sounding_windows
+from workbench.analyses.perth.spectrum import N_FFT, RATE_HZ, magnitude
 from workbench.core.analysis import Analysis, FigureOut, FindingKind, InputFile, Result, Track, param
 from workbench.core.clip import Clip
 from workbench.core.errors import ParameterError
@@ -30,11 +29,6 @@ WEIGHTS = ("perth", "perth_net/pretrained/implicit/perth_net_250000.pth.tar",
            "a15bce457ebc53ce5e6c9c3f11df78cf7ee2bf9cdab0a798902135b4c4027670")
 """Package, path inside it and SHA-256 of the detector weights the workbench was measured with,
 which the ONNX decoder was exported from."""
-RATE_HZ = 32000
-N_FFT = 2048
-HOP = 320
-MAG_MIN = 1e-9
-HEADROOM_DB = 15.0
 DECODER = onnx_models.Graph("perth", "perth_decoder.onnx", ((N_FFT // 2 + 1, None),), ((),))
 WINDOW_S = 10.0
 SHORTEST_S = 1.0
@@ -153,16 +147,6 @@ def _figure(clip: Clip, centres: np.ndarray, confidences: np.ndarray) -> FigureO
     ax.grid(True, alpha=0.3)
     format_time_axis(ax, clip.duration_s)
     return FigureOut("confidence", fig, "Perth watermark decoder confidence of each window read.")
-
-
-def magnitude(signal: np.ndarray) -> np.ndarray:
-    """The decoder's input [shape=(1025, frames)]: the normalised dB magnitude of a 32 kHz signal,
-    as Perth computes it (centred 2048-point periodic-Hann STFT every 10 ms, reflect padding)."""
-    spectrum = librosa.stft(np.asarray(signal, dtype=np.float32), n_fft=N_FFT, hop_length=HOP, win_length=N_FFT,
-                            window="hann", center=True, pad_mode="reflect")
-    min_db = 20 * math.log10(MAG_MIN)
-    db = 20 * np.log10(np.maximum(np.abs(spectrum), MAG_MIN))
-    return ((db - min_db) / (-min_db + HEADROOM_DB)).astype(np.float32)
 
 
 class Decoder:

@@ -11,7 +11,8 @@ The floors, from the ground up (docs/architecture.md draws them):
 3. ``workbench.validation``: measures the product; the product never imports it.
 4. The face: the command line.
 
-Every import is read, at module level or inside a function alike.
+Every import is read, at module level or inside a function alike, and no modules import each
+other in a circle.
 """
 
 from __future__ import annotations
@@ -116,3 +117,44 @@ def test_a_planted_upward_import_is_caught(monkeypatch, tmp_path):
     monkeypatch.setitem(MODULES, "workbench.analyses.levels", planted)
     with pytest.raises(AssertionError, match="workbench.pipeline stands above"):
         test_imports_run_down("workbench.analyses.levels")
+
+
+def circles() -> list[list[str]]:
+    """Groups of modules that import each other, at module level or inside functions alike
+    (Tarjan's strongly connected components of the import graph)."""
+    graph = {m: {t for _, t, _ in imports(m) if t in MODULES and t != m} for m in MODULES}
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while not group or group[-1] != node:
+                group.append(stack.pop())
+                on_stack.discard(group[-1])
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_modules_import_each_other():
+    assert circles() == []
+
+
+def test_a_planted_circle_is_caught(monkeypatch, tmp_path):
+    planted = tmp_path / "units.py"
+    planted.write_text("def f():\n    from workbench.analyses.levels import Levels\n", encoding="utf-8")
+    monkeypatch.setitem(MODULES, "workbench.analyses.common.units", planted)
+    assert ["workbench.analyses.common.units", "workbench.analyses.levels"] in circles()

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.analyses.watermark import HEADROOM_DB, HOP, MAG_MIN, N_FFT
-from workbench.analyses.watermark import RATE_HZ as SAMPLE_RATE_HZ
+from workbench.analyses.perth.spectrum import HEADROOM_DB, HOP, MAG_MIN, N_FFT
+from workbench.analyses.perth.spectrum import RATE_HZ as SAMPLE_RATE_HZ
 from workbench.core.errors import ParameterError
 
 MAX_MARK_HZ = 2000.0
