@@ -18,7 +18,7 @@ def parse_formats(value: str) -> tuple[str, ...]:
     unknown one or none."""
     from workbench.core.errors import ParameterError
 
-    formats = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ParameterError(f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")

@@ -38,6 +38,18 @@ def test_the_readme_table_of_strengths_is_the_declarations():
     assert lines[start:end] == expected, "README.md's table should read:\n" + "\n".join(expected)
 
 
+def test_the_readme_names_each_kind_where_it_describes_its_analysis():
+    """The table of analyses names every kind an analysis declares in its row; the comparison,
+    which has a section of its own, names its kinds there."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("### Comparison with reference recordings")
+    comparison = text[start:text.index("\n#", start + 1)]
+    for cls in BUILTINS:
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{cls.name}` |")), None)
+        where = row if row is not None else comparison
+        assert not [kind.name for kind in cls.kinds if f"`{kind.name}`" not in where], cls.name
+
+
 def test_every_planted_kind_is_declared_and_flaggable():
     declared = {kind.name: kind for cls in BUILTINS for kind in cls.kinds}
     for kind in [*PLANTERS, *REFERENCE_PLANTERS]:

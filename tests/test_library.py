@@ -47,3 +47,17 @@ def test_the_package_face_names_the_library_and_imports_it_only_when_asked():
     assert {"analyze", "analyze_many", "analyze_case", "Options", "Progress", "build"} <= set(dir(workbench))
     with pytest.raises(AttributeError):
         workbench.no_such_name
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(formats=("docx",)), "unknown format docx"),
+    (dict(jobs=0), "jobs must be 1 or more"),
+    (dict(analyses=[]), "no analysis to run"),
+])
+def test_options_a_caller_got_wrong_are_refused_in_one_line(options, message):
+    with pytest.raises(ParameterError, match=message):
+        workbench.Options(**{"analyses": workbench.build(only=["levels"]), **options})
+
+
+def test_report_json_is_always_among_the_formats():
+    assert workbench.Options(workbench.build(only=["levels"]), formats=("html", "html")).formats == ("json", "html")

@@ -24,6 +24,7 @@ from workbench.core.errors import (
 from workbench.names import safe_name
 from workbench.pipeline import Request, analyze_clip, run_order
 from workbench.progress import SILENT, Labelled, Progress
+from workbench.reports.writer import parse_formats
 from workbench.reports.patterns import place_numbers
 
 
@@ -60,6 +61,20 @@ class Options:
     jobs: int = 1
     force: bool = False
     scheduler: str | None = None
+
+    def __post_init__(self) -> None:
+        """Check what a caller set; report.json joins the formats (it is the source of truth).
+
+        Raises
+        ------
+        ParameterError
+            For no analysis to run on the audio, an unknown format, or fewer than one job.
+        """
+        if not [a for a in self.analyses if not a.needs_references]:
+            raise ParameterError("no analysis to run on the audio")
+        self.formats = parse_formats(",".join(("json", *self.formats)))
+        if self.jobs < 1:
+            raise ParameterError(f"jobs must be 1 or more, not {self.jobs}")
 
 
 @dataclass
