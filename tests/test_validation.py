@@ -4,6 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from workbench.cli import cli
+from workbench.rates import FORMAT_NAME, FORMAT_VERSION
 from workbench.validation.generated import PLANTERS, summary_rows
 
 
@@ -17,6 +18,25 @@ def test_quick_validation_runs_and_every_kind_has_a_row(tmp_path):
     # Strong artifacts at 16 kHz in quiet speech are all found; the set must be able to fail.
     assert all(rate == 1.0 for rate in strong.values()), strong
     assert "| `digital_silence` | levels |" in (tmp_path / "validation.md").read_text()
+    rates = json.loads((tmp_path / "rates.json").read_text())  # what make validate ships
+    assert (rates["format"], rates["format_version"]) == (FORMAT_NAME, FORMAT_VERSION)
+    assert rates["rows"] == data["rows"] and rates["tool_version"] == data["tool_version"]
+
+
+def test_the_shipped_rates_are_read_by_kind_and_another_format_is_not(tmp_path, monkeypatch):
+    from workbench import rates
+
+    shipped = rates.rates_by_kind()
+    assert set(PLANTERS) <= set(shipped) and all(not row.get("reference") for row in shipped.values())
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / rates.RATES_FILE).write_text(json.dumps({"format": "other", "format_version": 1, "rows": [{"kind": "clipping", "analysis": "levels"}]}))
+    monkeypatch.setattr(rates, "files", lambda package: tmp_path)
+    rates.rates_by_kind.cache_clear()
+    try:
+        assert rates.rates_by_kind() == {}
+    finally:
+        rates.rates_by_kind.cache_clear()
 
 
 def test_summary_counts_detections_and_false_flags():
