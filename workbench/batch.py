@@ -163,9 +163,10 @@ def run_batch(clips: list[Path], outdir: Path, options: Options, *, case_dir: Pa
 
     try:
         with claimed(case_dir if case_dir is not None else outdir):
+            case = _case(case_dir)
             reference_outcomes, reference_reports = _references(references, outdir, options, progress)
-            outcomes = _clips(clips, outdir, options, case_dir, reference_reports, progress)
-            _index(clips, outdir, options, case_dir, outcomes, reference_outcomes, progress)
+            outcomes = _clips(clips, outdir, options, case_dir, case, reference_reports, progress)
+            _index(clips, outdir, options, case_dir, case, outcomes, reference_outcomes, progress)
     finally:
         progress.end()
     return Batch(exit_code([o.code for o in [*outcomes.values(), *reference_outcomes]]), outcomes, reference_outcomes)
@@ -193,7 +194,7 @@ def _references(references: list[Path], outdir: Path, options: Options,
         return outcomes, reports
     folders = _unique_folders(list(references), outdir / REFERENCES_FOLDER, subfolders=True)
     at_once, clip_workers = parallelism(len(references), options.jobs, options.scheduler)
-    jobs = [Job(ref, folder, Request(options.analyses, options.command, tuple(options.formats), workers=clip_workers),
+    jobs = [Job(ref, folder, Request(options.analyses, options.command, options.formats, workers=clip_workers),
                 options.force, role="reference") for ref, folder in zip(references, folders)]
     for job, outcome in run_jobs(jobs, workers=at_once, scheduler=options.scheduler):
         for line in outcome.errors:
@@ -209,14 +210,15 @@ def _references(references: list[Path], outdir: Path, options: Options,
     return outcomes, reports
 
 
-def _clips(clips: list[Path], outdir: Path, options: Options, case_dir: Path | None,
+def _clips(clips: list[Path], outdir: Path, options: Options, case_dir: Path | None, case: dict[str, str] | None,
            reference_reports: list[tuple[Path, dict]], progress: Progress) -> dict[Path, Outcome]:
-    """Analyse the disputed clips; in a case, log each analysis in the custody log."""
+    """Analyse the disputed clips; in a case (``case``: what its reports print of it), log each
+    analysis in the custody log."""
     folders = _unique_folders(clips, outdir, subfolders=case_dir is not None)
     at_once, clip_workers = parallelism(len(clips), options.jobs, options.scheduler)
     per_clip = 1 if at_once > 1 or options.scheduler else len(options.analyses) + 1
     progress.begin(len(clips) * per_clip, per_clip)
-    work = [Job(clip, folder, Request(options.analyses, options.command, tuple(options.formats), _case(case_dir),
+    work = [Job(clip, folder, Request(options.analyses, options.command, options.formats, case,
                                       _references_for(folder, reference_reports, options.formats), clip_workers),
                 options.force) for clip, folder in zip(clips, folders)]
     outcomes, summary = {}, []
@@ -254,7 +256,7 @@ def _log_analysis(case_dir: Path, job: Job, outcome: Outcome) -> None:
                flagged=outcome.row["flagged"])
 
 
-def _index(clips: list[Path], outdir: Path, options: Options, case_dir: Path | None,
+def _index(clips: list[Path], outdir: Path, options: Options, case_dir: Path | None, case: dict[str, str] | None,
            outcomes: dict[Path, Outcome], reference_outcomes: list[Outcome], progress: Progress) -> None:
     """The index of several clips (or of a case) and the run manifest over their folders."""
     rows = [outcome.row for outcome in outcomes.values()]
@@ -264,7 +266,7 @@ def _index(clips: list[Path], outdir: Path, options: Options, case_dir: Path | N
     from workbench.reports.manifest import write_run_manifest
 
     write_index(outdir, [row | {"role": "disputed"} for row in rows] + [o.row for o in reference_outcomes],
-                case=_case(case_dir), formats=tuple(options.formats))
+                case=case, formats=options.formats)
     done = [outdir / row["folder"] for row in rows if row["status"] == "done"]
     manifest = write_run_manifest(outdir, done)
     if case_dir is not None:

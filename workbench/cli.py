@@ -169,11 +169,11 @@ def analyze(ctx, clips, outdir, case_dir, references, only, skip, params, jobs, 
         clips, outdir, references = case_inputs(case_dir)
     elif not clips or outdir is None:
         raise click.UsageError("give CLIP... and -o OUTDIR, or --case DIR")
-    formats = tuple(dict.fromkeys(("json", *parse_formats(format_ or ("json,html,pdf" if case_dir else "json,html")))))
     analyses = build(only=_names(only), skip=_names(skip), params=parse_params(params), references=bool(references))
-    command = _command_line(clips, outdir, case_dir=case_dir, references=references, only=_names(only),
-                            skip=_names(skip), params=params, formats=formats)
-    options = Options(analyses, command, formats, jobs=jobs, force=force, scheduler=scheduler)
+    options = Options(analyses, formats=parse_formats(format_ or ("json,html,pdf" if case_dir else "json,html")),
+                      jobs=jobs, force=force, scheduler=scheduler)
+    options.command = _command_line(clips, outdir, case_dir=case_dir, references=references, only=_names(only),
+                                    skip=_names(skip), params=params, formats=options.formats)
     progress = _Terminal(ctx.obj["quiet"])
     if case_dir is not None:
         ctx.exit(analyze_case(case_dir, options, progress=progress).code)
